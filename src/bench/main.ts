@@ -1,0 +1,13 @@
+/** `npm run bench [NAME-FILTER]`: every benchmark, figures and same-run ratios. */
+import { gateBenchmark } from './gate.js';
+import type { Benchmark } from './harness.js';
+import { logScanBenchmark } from './log-scan.js';
+
+const BENCHMARKS: Benchmark[] = [gateBenchmark, logScanBenchmark];
+
+const filter = process.argv[2]?.toLowerCase();
+for (const benchmark of BENCHMARKS) {
+  if (filter && !benchmark.name.toLowerCase().includes(filter)) continue;
+  console.log(`\n${benchmark.name}\n  goal: ${benchmark.goal}`);
+  await benchmark.run();
+}

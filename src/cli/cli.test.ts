@@ -1,0 +1,280 @@
+/**
+ * The CLI as a real process on the bundled examples and on broken input: exit codes, the
+ * JSON report, the messages people read.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { RunReport } from '../report/schema.js';
+import { REPO_ROOT, runCli } from '../testing/cli.js';
+import { TOOL_VERSION } from '../version.js';
+
+const EXAMPLE = 'examples/digits-classifier';
+const BLOCKED = 'examples/digits-classifier-blocked';
+const sha256 = (path: string) =>
+  createHash('sha256')
+    .update(readFileSync(join(REPO_ROOT, path)))
+    .digest('hex');
+
+function tempProject(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mlgate-cli-'));
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
+  return dir;
+}
+
+describe('mlgate check on the bundled examples', () => {
+  test('the passing example: exit 0, PASS with the pending sign-off as a warning', async () => {
+    const result = await runCli(['check', EXAMPLE]);
+    // Not a TTY: no colour codes, on either stream.
+    expect(result.stderr.includes('\u001b[')).toBe(false);
+    expect(result.stdout.includes('\u001b[')).toBe(false);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Verdict: PASS with 1 warning');
+    expect(result.stdout).toContain(
+      'tech-lead-approval (pending): awaiting sign-off by technical-lead',
+    );
+    // Progress goes to stderr, one plain line per item when not on a TTY.
+    expect(result.stderr.trim().split('\n')).toHaveLength(11);
+  });
+
+  test('the JSON report follows its schema and carries digests and evidence', async () => {
+    const result = await runCli(['check', EXAMPLE, '--format', 'json', '--quiet']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('');
+    const report = RunReport.parse(JSON.parse(result.stdout));
+    expect(report).toMatchObject({
+      schemaVersion: 1,
+      tool: { name: 'mlgate', version: TOOL_VERSION },
+      project: { name: 'digits-classifier', model: { name: 'digits-mlp', version: '1.0.0' } },
+      profile: 'dev',
+      complete: true,
+      verdict: { status: 'PASS', warnings: 1, blocking: [] },
+      counts: { total: 11, pass: 10, pending: 1, fail: 0, error: 0 },
+    });
+    expect(report.spec.sha256).toBe(sha256(`${EXAMPLE}/mlgate.yaml`));
+    const model = report.artifacts.find((a) => a.name === 'model');
+    expect(model).toMatchObject({
+      path: 'model/model.onnx',
+      sha256: sha256(`${EXAMPLE}/model/model.onnx`),
+      size: 70225,
+    });
+    const accuracy = report.items.find((i) => i.id === 'test-accuracy')!;
+    expect(accuracy).toMatchObject({
+      sectionPath: ['Test set evaluation'],
+      kind: 'metric',
+      severity: 'required',
+      status: 'pass',
+      source: 'reported',
+      measured: { 'test.accuracy': 0.9722222222222222 },
+      threshold: { 'test.accuracy': '>= 0.97' },
+    });
+    expect(accuracy.evidence[0]).toMatchObject({
+      type: 'location',
+      path: 'metrics.json',
+      line: 93,
+    });
+    expect(report.sections.map((s) => [s.path.join('/'), s.counts.total])).toEqual([
+      ['Model artifacts', 3],
+      ['Training completion', 2],
+      ['Test set evaluation', 3],
+      ['Documentation', 2],
+      ['Sign-off', 1],
+    ]);
+  });
+
+  test('the blocked example: exit 1, and exactly its three reasons', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'mlgate-out-')), 'reports', 'gate.json');
+    const result = await runCli(['check', BLOCKED, '--out', out, '--quiet']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('Verdict: BLOCKED — 3 reasons:');
+    const report = RunReport.parse(JSON.parse(readFileSync(out, 'utf8')));
+    expect(report.verdict.blocking.map((r) => [r.itemId, r.status])).toEqual([
+      ['model-checksum', 'fail'],
+      ['test-accuracy', 'fail'],
+      ['model-card', 'fail'],
+    ]);
+    const reasons = Object.fromEntries(report.verdict.blocking.map((r) => [r.itemId, r.message]));
+    expect(reasons['test-accuracy']).toBe(
+      'test.accuracy = 0.961111 < 0.97 (reported in metrics.json:93)',
+    );
+    expect(reasons['model-card']).toBe('docs/MODEL_CARD.md: missing heading "Limitations"');
+    expect(reasons['model-checksum']).toBe(
+      '`cd model && sha256sum --check --strict SHA256SUMS` exited 1 (expected 0)',
+    );
+    const checksum = report.items.find((i) => i.id === 'model-checksum')!;
+    expect(checksum.evidence[0]).toMatchObject({
+      type: 'output',
+      exitCode: 1,
+      stdoutTail: 'model.onnx: FAILED',
+    });
+    expect(report.verdict.warningReasons.map((r) => r.itemId)).toEqual([
+      'weakest-class-f1',
+      'tech-lead-approval',
+    ]);
+  });
+
+  test('profile prod makes the pending sign-off required: BLOCKED', async () => {
+    const result = await runCli([
+      'check',
+      EXAMPLE,
+      '--profile',
+      'prod',
+      '--format',
+      'json',
+      '--quiet',
+    ]);
+    expect(result.code).toBe(1);
+    const report = RunReport.parse(JSON.parse(result.stdout));
+    expect(report.verdict.blocking).toEqual([
+      {
+        itemId: 'tech-lead-approval',
+        severity: 'required',
+        status: 'pending',
+        message: 'awaiting sign-off by technical-lead',
+      },
+    ]);
+  });
+
+  test('--only runs a part and says the verdict covers only that part', async () => {
+    const result = await runCli([
+      'check',
+      BLOCKED,
+      '--only',
+      'model-file,training-complete',
+      '--quiet',
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      'partial run: --only model-file,training-complete; the verdict covers these items only',
+    );
+  });
+});
+
+describe('bad input: a clear message and exit code 2, never a stack trace', () => {
+  test('an invalid spec lists every problem with file:line:column', async () => {
+    const dir = tempProject({
+      'mlgate.yaml':
+        'version: 1\nproject: { name: x }\nsections:\n  - title: A\n    items:\n      - { id: a, title: A, check: { kind: fiel, path: m } }\n      - { id: a, title: B, manual: {} }\n',
+    });
+    const result = await runCli(['check', dir]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain(
+      'mlgate.yaml:6:43: error: unknown check kind "fiel". Did you mean "file"?',
+    );
+    expect(result.stderr).toContain(
+      'mlgate.yaml:7:15: error: duplicate item id "a" (first used at line 6)',
+    );
+    expect(result.stderr).toContain('2 problems in');
+    expect(result.stderr).not.toMatch(/\bat .*\.js:\d+/);
+  });
+
+  test('no spec in the folder', async () => {
+    const dir = tempProject({});
+    const result = await runCli(['check', dir]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/error: no spec at .*mlgate\.yaml\. Write one .*--config FILE\./);
+  });
+
+  test('an unknown profile suggests the closest', async () => {
+    const result = await runCli(['check', EXAMPLE, '--profile', 'prd']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      'error: unknown profile "prd". Did you mean "prod"?\n  profiles in this spec: dev, prod\n',
+    );
+  });
+
+  test('unknown options and commands', async () => {
+    expect((await runCli(['check', '--frmat', 'json'])).code).toBe(2);
+    const unknown = await runCli(['chek']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown command 'chek'");
+    expect((await runCli(['check', EXAMPLE, '--format', 'xml'])).code).toBe(2);
+  });
+});
+
+describe('the other commands', () => {
+  test('validate summarises the spec', async () => {
+    const result = await runCli(['validate', EXAMPLE]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(
+      [
+        '✓ examples/digits-classifier/mlgate.yaml is valid: 5 sections, 11 items',
+        '  automated 10 (command 1, docs 2, file 2, log 1, metric 4), manual 1',
+        '  artifacts: model, checksums, metrics, training_log, model_card',
+        '  profiles: dev, prod (default dev)',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  test('schema prints a JSON Schema with every check kind', async () => {
+    const result = await runCli(['schema']);
+    expect(result.code).toBe(0);
+    const schema = JSON.parse(result.stdout);
+    expect(schema.$schema).toBe('http://json-schema.org/draft-07/schema#');
+    const text = JSON.stringify(schema);
+    for (const kind of ['command', 'docs', 'file', 'log', 'metric'])
+      expect(text).toContain(`"const":"${kind}"`);
+    const report = JSON.parse((await runCli(['schema', '--report'])).stdout);
+    expect(report.properties.schemaVersion).toMatchObject({ const: 1 });
+  });
+
+  test('list-checks documents every kind; --version; --help', async () => {
+    const list = await runCli(['list-checks', '--format', 'json']);
+    const kinds = JSON.parse(list.stdout) as Array<{ kind: string; params: unknown[] }>;
+    expect(kinds.map((k) => k.kind)).toEqual(['command', 'docs', 'file', 'log', 'metric']);
+    expect((await runCli(['--version'])).stdout.trim()).toBe(TOOL_VERSION);
+    const help = await runCli(['check', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain(
+      'Exit codes: 0 PASS, 1 BLOCKED, 2 spec or usage error, 130 interrupted',
+    );
+  });
+});
+
+describe('Ctrl-C', () => {
+  test('stops the checks, kills what they started, writes a partial BLOCKED report', async () => {
+    const marker = `mlgate-sigint-${process.pid}-${Date.now()}`;
+    const dir = tempProject({
+      'mlgate.yaml': [
+        'version: 1',
+        'project: { name: interrupt }',
+        'sections:',
+        '  - title: A',
+        '    items:',
+        '      - { id: quick, title: Quick, check: { kind: file, path: mlgate.yaml } }',
+        `      - { id: slow, title: Slow, check: { kind: command, run: "sleep 300 # ${marker}" } }`,
+        '      - { id: after, title: After, needs: [slow], check: { kind: file, path: mlgate.yaml } }',
+        '',
+      ].join('\n'),
+    });
+    const out = join(dir, 'report.json');
+    const result = await runCli(['check', dir, '--out', out], {
+      onSpawn: (child) => {
+        // Interrupt once the slow command is running.
+        child.stderr?.on('data', (chunk: Buffer) => {
+          if (chunk.toString().includes('quick')) setTimeout(() => child.kill('SIGINT'), 300);
+        });
+      },
+    });
+    expect(result.code).toBe(130);
+    expect(result.stderr).toContain('Interrupted: stopping checks and writing a partial report');
+    const report = RunReport.parse(JSON.parse(readFileSync(out, 'utf8')));
+    expect(report.complete).toBe(false);
+    expect(report.verdict.status).toBe('BLOCKED');
+    expect(report.items.map((i) => [i.id, i.status])).toEqual([
+      ['quick', 'pass'],
+      ['slow', 'error'],
+      ['after', 'skip'],
+    ]);
+    const leftovers = execFileSync('ps', ['-eo', 'args'])
+      .toString()
+      .split('\n')
+      .filter((line) => line.includes(marker));
+    expect(leftovers).toEqual([]);
+  });
+});

@@ -1,0 +1,87 @@
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { digestArtifacts } from '../../engine/artifacts.js';
+import { UsageError } from '../../engine/errors.js';
+import { makePlan } from '../../engine/plan.js';
+import { runPlan } from '../../engine/run.js';
+import { buildReport } from '../../report/build.js';
+import type { RunReport } from '../../report/schema.js';
+import { renderText } from '../../report/text.js';
+import { ExitCode } from '../exit-codes.js';
+import type { CliIO } from '../io.js';
+import { reportKnownError } from '../problems.js';
+import { makeProgress } from '../progress.js';
+import { loadProject } from '../project.js';
+import { colourWanted, makeStyle } from '../style.js';
+
+export interface CheckOptions {
+  config?: string;
+  profile?: string;
+  only?: string[];
+  format: 'text' | 'json';
+  out?: string;
+  concurrency?: number;
+  verbose?: boolean;
+  quiet?: boolean;
+  /** Aborted by the first Ctrl-C. */
+  signal?: AbortSignal;
+}
+
+export async function checkCommand(
+  dir: string | undefined,
+  options: CheckOptions,
+  io: CliIO,
+): Promise<number> {
+  const stdoutStyle = makeStyle(colourWanted(io.stdout as NodeJS.WriteStream, io.env));
+  const stderrStyle = makeStyle(colourWanted(io.stderr as NodeJS.WriteStream, io.env));
+  try {
+    const { loaded, specPath } = await loadProject(dir, options, io);
+    const plan = makePlan(loaded, { profile: options.profile, only: options.only });
+    if (options.format !== 'text' && options.format !== 'json') {
+      throw new UsageError(`unknown --format "${options.format}"`, 'use text or json');
+    }
+    const startedAt = new Date();
+    const artifacts = await digestArtifacts(loaded, options.signal);
+    const live = Boolean((io.stderr as NodeJS.WriteStream).isTTY) && stderrStyle.enabled;
+    const progress = options.quiet
+      ? undefined
+      : makeProgress(io.stderr, plan.items.length, stderrStyle, live);
+    const outcome = await runPlan(loaded, plan, {
+      concurrency: options.concurrency ?? loaded.spec.defaults.concurrency ?? 4,
+      signal: options.signal,
+      artifacts,
+      onItemStart: progress?.onItemStart,
+      onItemEnd: progress?.onItemEnd,
+    });
+    progress?.stop();
+    const report = buildReport({
+      loaded,
+      plan,
+      outcome,
+      artifacts,
+      startedAt,
+      finishedAt: new Date(),
+      specPath,
+    });
+    if (options.out) writeReportFile(resolve(io.cwd, options.out), report);
+    io.stdout.write(
+      options.format === 'json'
+        ? `${JSON.stringify(report, null, 2)}\n`
+        : renderText(report, { style: stdoutStyle, verbose: options.verbose }),
+    );
+    if (options.out && options.format === 'text')
+      io.stdout.write(stdoutStyle.dim(`JSON report: ${options.out}\n`));
+    if (!report.complete) return ExitCode.Interrupted;
+    return report.verdict.status === 'PASS' ? ExitCode.Pass : ExitCode.Blocked;
+  } catch (error) {
+    return reportKnownError(error, io, stderrStyle);
+  }
+}
+
+/** Written whole or not at all: a reader never sees half a report. */
+export function writeReportFile(path: string, report: RunReport): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, `${JSON.stringify(report, null, 2)}\n`);
+  renameSync(temporary, path);
+}

@@ -1,0 +1,58 @@
+import { makePlan } from '../../engine/plan.js';
+import { ExitCode } from '../exit-codes.js';
+import type { CliIO } from '../io.js';
+import { reportKnownError } from '../problems.js';
+import { loadProject } from '../project.js';
+import { colourWanted, makeStyle } from '../style.js';
+
+export interface ValidateOptions {
+  config?: string;
+  profile?: string;
+  list?: boolean;
+}
+
+export async function validateCommand(
+  dir: string | undefined,
+  options: ValidateOptions,
+  io: CliIO,
+): Promise<number> {
+  const style = makeStyle(colourWanted(io.stdout as NodeJS.WriteStream, io.env));
+  const errStyle = makeStyle(colourWanted(io.stderr as NodeJS.WriteStream, io.env));
+  try {
+    const { loaded, specPath } = await loadProject(dir, options, io);
+    if (options.profile !== undefined) makePlan(loaded, { profile: options.profile });
+    const automated = loaded.items.filter((item) => item.check);
+    const byKind = new Map<string, number>();
+    for (const item of automated) byKind.set(item.kind, (byKind.get(item.kind) ?? 0) + 1);
+    const kinds = [...byKind]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([kind, n]) => `${kind} ${n}`)
+      .join(', ');
+    const profiles = Object.keys(loaded.spec.profiles);
+    const lines = [
+      `${style.green('✓')} ${specPath} is valid: ${loaded.sections.length} sections, ${loaded.items.length} items`,
+      `  automated ${automated.length}${kinds ? ` (${kinds})` : ''}, manual ${loaded.items.length - automated.length}`,
+      `  artifacts: ${Object.keys(loaded.spec.artifacts).join(', ') || 'none'}`,
+      `  profiles: ${profiles.length ? profiles.join(', ') : 'none'}${loaded.spec.default_profile ? ` (default ${loaded.spec.default_profile})` : ''}`,
+    ];
+    if (options.list) {
+      lines.push('');
+      const width = Math.max(...loaded.items.map((item) => item.id.length));
+      for (const item of loaded.items) {
+        const severity =
+          typeof item.severity === 'string'
+            ? item.severity
+            : Object.entries(item.severity)
+                .map(([p, s]) => `${p}:${s}`)
+                .join(',');
+        lines.push(
+          `  ${item.id.padEnd(width)}  ${item.kind.padEnd(9)} ${severity.padEnd(12)} ${style.dim(item.sectionPath.join(' › '))} — ${item.title}`,
+        );
+      }
+    }
+    io.stdout.write(`${lines.join('\n')}\n`);
+    return ExitCode.Pass;
+  } catch (error) {
+    return reportKnownError(error, io, errStyle);
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * Runs one check under a timeout and an abort signal. Whatever happens inside — a throw, a
+ * hang, a malformed result — comes out as an outcome; `error` is the floor, never `pass`.
+ */
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { z } from 'zod';
+import { Evidence, OutcomeStatus } from '../report/schema.js';
+import { compact } from '../util/objects.js';
+import { formatDuration } from '../util/units.js';
+import type { ArtifactInfo, CheckContext, CheckDefinition, CheckOutcome } from './types.js';
+
+export const DEFAULT_TIMEOUT_MS = 60_000;
+
+const OutcomeShape = z.object({
+  status: OutcomeStatus,
+  summary: z.string(),
+  source: z.enum(['measured', 'reported']).optional(),
+  measured: z
+    .record(z.string(), z.union([z.number(), z.string(), z.boolean(), z.null()]))
+    .optional(),
+  threshold: z.record(z.string(), z.string()).optional(),
+  evidence: z.array(Evidence).optional(),
+});
+
+export class TimeoutReason extends Error {
+  constructor(readonly ms: number) {
+    super(`timed out after ${formatDuration(ms)}`);
+  }
+}
+
+export class InterruptReason extends Error {
+  constructor() {
+    super('interrupted');
+  }
+}
+
+export interface ContextBase {
+  root: string;
+  itemId: string;
+  profile: string | null;
+  artifacts: ReadonlyMap<string, ArtifactInfo>;
+}
+
+export function makeContext(base: ContextBase, signal: AbortSignal): CheckContext {
+  return {
+    ...base,
+    signal,
+    resolve: (path: string) => (isAbsolute(path) ? path : resolve(base.root, path)),
+    display: (absolutePath: string) => {
+      const rel = relative(base.root, absolutePath);
+      return (rel === '' ? '.' : rel).split(sep).join('/');
+    },
+  };
+}
+
+export async function executeCheck(
+  definition: CheckDefinition,
+  params: unknown,
+  base: ContextBase,
+  timeoutMs: number,
+  parentSignal?: AbortSignal,
+): Promise<CheckOutcome> {
+  const controller = new AbortController();
+  const forwardAbort = () => controller.abort(new InterruptReason());
+  if (parentSignal?.aborted) return interrupted();
+  parentSignal?.addEventListener('abort', forwardAbort, { once: true });
+  const timer = setTimeout(() => controller.abort(new TimeoutReason(timeoutMs)), timeoutMs);
+  const aborted = new Promise<CheckOutcome>((resolveAbort) => {
+    controller.signal.addEventListener(
+      'abort',
+      () => {
+        const reason: unknown = controller.signal.reason;
+        resolveAbort(
+          reason instanceof TimeoutReason
+            ? {
+                status: 'error',
+                summary: `${reason.message} (raise "timeout" on the item if it needs longer)`,
+              }
+            : interrupted(),
+        );
+      },
+      { once: true },
+    );
+  });
+  const running = Promise.resolve().then(() =>
+    definition.run(makeContext(base, controller.signal), params as Record<string, unknown>),
+  );
+  // A check that loses the race may still reject later; that must not crash the process.
+  running.catch(() => undefined);
+  try {
+    const outcome = await Promise.race([running, aborted]);
+    return validateOutcome(outcome, definition.kind);
+  } catch (error) {
+    return crashed(error);
+  } finally {
+    clearTimeout(timer);
+    parentSignal?.removeEventListener('abort', forwardAbort);
+    // Tell a check that is still running (it lost the race) to stop and clean up.
+    if (!controller.signal.aborted) controller.abort(new InterruptReason());
+  }
+}
+
+function interrupted(): CheckOutcome {
+  return { status: 'error', summary: 'interrupted before it finished' };
+}
+
+function validateOutcome(outcome: unknown, kind: string): CheckOutcome {
+  const parsed = OutcomeShape.safeParse(dropUndefined(outcome));
+  if (parsed.success) return parsed.data;
+  return {
+    status: 'error',
+    summary: `check kind "${kind}" returned a malformed result (a bug in the check)`,
+    evidence: [{ type: 'text', title: 'validation', text: z.prettifyError(parsed.error) }],
+  };
+}
+
+function dropUndefined(outcome: unknown): unknown {
+  if (!outcome || typeof outcome !== 'object') return outcome;
+  const { measured, threshold } = outcome as CheckOutcome;
+  return { ...outcome, measured: compact(measured), threshold: compact(threshold) };
+}
+
+export function crashed(error: unknown): CheckOutcome {
+  const message = error instanceof Error ? error.message : String(error);
+  const stack =
+    error instanceof Error && error.stack
+      ? error.stack.split('\n').slice(0, 8).join('\n')
+      : undefined;
+  return {
+    status: 'error',
+    summary: `check crashed: ${message}`,
+    evidence: stack ? [{ type: 'text', title: 'stack', text: stack }] : [],
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * Runs a plan: items in parallel up to a limit, each after the items it needs. Collects
+ * results only; the verdict is decided afterwards by the gate.
+ */
+import type { ItemResult } from '../report/schema.js';
+import type { LoadedSpec } from '../spec/load.js';
+import { compact } from '../util/objects.js';
+import { parseDuration } from '../util/units.js';
+import type { ArtifactRecord } from './artifacts.js';
+import { DEFAULT_TIMEOUT_MS, executeCheck } from './execute.js';
+import type { Plan, PlannedItem } from './plan.js';
+import type { ItemOutcome } from './types.js';
+
+export interface RunEvents {
+  onItemStart?(planned: PlannedItem): void;
+  onItemEnd?(result: ItemResult): void;
+}
+
+export interface RunOptions extends RunEvents {
+  concurrency: number;
+  signal?: AbortSignal;
+  artifacts: ArtifactRecord[];
+  /** Decides manual items (the sign-off store); without one they are pending. */
+  resolveManual?(planned: PlannedItem): Promise<ItemOutcome>;
+  now?(): Date;
+}
+
+export interface RunOutcome {
+  items: ItemResult[];
+  /** False when the run was interrupted before every item finished. */
+  complete: boolean;
+}
+
+const PASSING = new Set(['pass', 'waived']);
+
+export async function runPlan(
+  loaded: LoadedSpec,
+  plan: Plan,
+  options: RunOptions,
+): Promise<RunOutcome> {
+  const now = options.now ?? (() => new Date());
+  const artifacts = new Map(options.artifacts.map((artifact) => [artifact.name, artifact]));
+  const results = new Map<string, ItemResult>();
+  const waiting = [...plan.items];
+  const running = new Map<string, Promise<void>>();
+  let interrupted = options.signal?.aborted ?? false;
+  const onAbort = () => {
+    interrupted = true;
+  };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const finish = (planned: PlannedItem, outcome: ItemOutcome, startedAt?: Date, durationMs = 0) => {
+    const { item } = planned;
+    const result: ItemResult = {
+      id: item.id,
+      sectionPath: item.sectionPath,
+      title: item.title,
+      description: item.description,
+      severity: planned.severity,
+      kind: item.kind,
+      applicable: planned.applicable,
+      status: outcome.status,
+      summary: outcome.summary,
+      source: outcome.source,
+      measured: compact(outcome.measured),
+      threshold: compact(outcome.threshold),
+      evidence: outcome.evidence ?? [],
+      remediation: item.remediation,
+      needs: item.needs,
+      definitionDigest: item.definitionDigest,
+      startedAt: startedAt?.toISOString(),
+      durationMs,
+    };
+    results.set(item.id, result);
+    options.onItemEnd?.(result);
+  };
+
+  const start = (planned: PlannedItem) => {
+    const { item } = planned;
+    options.onItemStart?.(planned);
+    const startedAt = now();
+    const began = performance.now();
+    const task = (async () => {
+      let outcome: ItemOutcome;
+      if (item.check) {
+        const timeoutMs =
+          item.timeoutMs ??
+          loaded.defaultTimeoutMs ??
+          parseDuration(item.check.definition.defaultTimeout ?? '') ??
+          DEFAULT_TIMEOUT_MS;
+        outcome = await executeCheck(
+          item.check.definition,
+          item.check.params,
+          { root: loaded.root, itemId: item.id, profile: plan.profile, artifacts },
+          timeoutMs,
+          options.signal,
+        );
+      } else if (options.resolveManual) {
+        outcome = await options.resolveManual(planned);
+      } else {
+        outcome = pendingSignOff(planned);
+      }
+      finish(planned, outcome, startedAt, performance.now() - began);
+    })();
+    running.set(item.id, task);
+    void task.finally(() => running.delete(item.id));
+  };
+
+  for (;;) {
+    for (let index = 0; index < waiting.length; ) {
+      const planned = waiting[index]!;
+      const { item } = planned;
+      if (!planned.applicable) {
+        finish(planned, {
+          status: 'skip',
+          summary: `not applicable: ${planned.notApplicableReason}`,
+        });
+        waiting.splice(index, 1);
+        continue;
+      }
+      if (interrupted) {
+        finish(planned, { status: 'skip', summary: 'not run: the run was interrupted' });
+        waiting.splice(index, 1);
+        continue;
+      }
+      const needs = item.needs.map((id) => ({ id, result: results.get(id) }));
+      if (needs.some((need) => need.result === undefined)) {
+        index++;
+        continue;
+      }
+      const unmet = needs.filter((need) => !PASSING.has(need.result!.status));
+      if (unmet.length > 0) {
+        const list = unmet.map((need) => `"${need.id}" (${need.result!.status})`).join(', ');
+        finish(planned, { status: 'skip', summary: `not run: needs ${list}` });
+        waiting.splice(index, 1);
+        continue;
+      }
+      if (running.size >= options.concurrency) break;
+      waiting.splice(index, 1);
+      start(planned);
+    }
+    if (running.size === 0) {
+      if (waiting.length === 0) break;
+      // Only reachable if needs point outside the plan, which planning rules out.
+      for (const planned of waiting.splice(0)) {
+        finish(planned, { status: 'error', summary: 'not run: its needs could not be scheduled' });
+      }
+      break;
+    }
+    await Promise.race(running.values());
+  }
+  options.signal?.removeEventListener('abort', onAbort);
+
+  // Report in spec order, whatever order items finished in.
+  const items = plan.items.map((planned) => results.get(planned.item.id)!);
+  return { items, complete: !interrupted };
+}
+
+function pendingSignOff(planned: PlannedItem): ItemOutcome {
+  const roles = planned.item.manual?.roles ?? [];
+  return {
+    status: 'pending',
+    summary: roles.length > 0 ? `awaiting sign-off by ${roles.join(', ')}` : 'awaiting sign-off',
+  };
+}

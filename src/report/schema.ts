@@ -1,0 +1,180 @@
+/**
+ * The one run-report structure every output format is written from. Versioned:
+ * `schemaVersion` changes when a field is removed or changes meaning; added fields do not
+ * change it. `mlgate schema --report` prints it as JSON Schema.
+ */
+import { z } from 'zod';
+
+export const REPORT_SCHEMA_VERSION = 1;
+
+export const OUTCOME_STATUSES = ['pass', 'fail', 'error', 'skip'] as const;
+export const ITEM_STATUSES = ['pass', 'fail', 'error', 'skip', 'pending', 'waived'] as const;
+export const SEVERITIES = ['required', 'recommended', 'optional'] as const;
+
+export const OutcomeStatus = z.enum(OUTCOME_STATUSES);
+export const ItemStatus = z.enum(ITEM_STATUSES);
+export const Severity = z.enum(SEVERITIES);
+
+export const Location = z.object({
+  path: z.string().describe('Path relative to the project root, with forward slashes.'),
+  line: z.number().int().positive().optional(),
+  column: z.number().int().positive().optional(),
+  endLine: z.number().int().positive().optional(),
+});
+
+const Scalar = z.union([z.number(), z.string(), z.boolean(), z.null()]);
+
+export const Evidence = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('file'),
+      path: z.string(),
+      size: z.number().int().nonnegative().optional(),
+      sha256: z.string().optional(),
+      note: z.string().optional(),
+    })
+    .describe('A file that was read, with its digest.'),
+  z
+    .object({
+      type: z.literal('location'),
+      ...Location.shape,
+      excerpt: z.string().optional(),
+      note: z.string().optional(),
+    })
+    .describe('A place in a file: a matched line, the value that was read.'),
+  z
+    .object({
+      type: z.literal('finding'),
+      rule: z.string().describe('Stable rule id, e.g. "dockerfile/non-root-user".'),
+      level: z.enum(['error', 'warning', 'note']),
+      message: z.string(),
+      location: Location.optional(),
+      excerpt: z.string().optional(),
+      fix: z.string().optional(),
+      ignored: z.object({ reason: z.string(), source: z.enum(['inline', 'spec']) }).optional(),
+    })
+    .describe('A rule violation (or a deliberately ignored one) at a place.'),
+  z
+    .object({
+      type: z.literal('output'),
+      command: z.string(),
+      cwd: z.string().optional(),
+      exitCode: z.number().int().nullable(),
+      signal: z.string().nullable().optional(),
+      stdoutTail: z.string(),
+      stderrTail: z.string(),
+      truncated: z.boolean(),
+    })
+    .describe('A command that ran, with the tail of its output.'),
+  z
+    .object({
+      type: z.literal('table'),
+      title: z.string(),
+      columns: z.array(z.string()),
+      rows: z.array(z.array(Scalar)),
+    })
+    .describe('Tabular evidence: a metrics table, a confusion matrix.'),
+  z.object({ type: z.literal('text'), title: z.string(), text: z.string() }),
+  z
+    .object({ type: z.literal('data'), title: z.string(), name: z.string(), data: z.unknown() })
+    .describe('Structured data for pictures in reports (histograms, reliability diagrams).'),
+]);
+
+export const ItemResult = z.object({
+  id: z.string(),
+  sectionPath: z.array(z.string()).describe('Titles of the enclosing sections, outermost first.'),
+  title: z.string(),
+  description: z.string().optional(),
+  severity: Severity,
+  kind: z.string().describe('The check kind, or "manual".'),
+  applicable: z
+    .boolean()
+    .describe('False when the item does not apply to the selected profile; it is then "skip".'),
+  status: ItemStatus,
+  summary: z.string(),
+  source: z
+    .enum(['measured', 'reported'])
+    .optional()
+    .describe('"reported" when the values were read from a file mlgate did not compute.'),
+  measured: z.record(z.string(), Scalar).default({}),
+  threshold: z.record(z.string(), z.string()).default({}),
+  evidence: z.array(Evidence).default([]),
+  remediation: z.string().optional(),
+  needs: z.array(z.string()).default([]),
+  definitionDigest: z.string().describe('sha256 of the item as written in the spec.'),
+  startedAt: z.string().optional(),
+  durationMs: z.number().nonnegative(),
+});
+
+export const Counts = z.object({
+  total: z.number().int(),
+  pass: z.number().int(),
+  fail: z.number().int(),
+  error: z.number().int(),
+  skip: z.number().int(),
+  pending: z.number().int(),
+  waived: z.number().int(),
+  notApplicable: z.number().int(),
+});
+
+export const GateReason = z.object({
+  itemId: z.string().nullable(),
+  severity: Severity.nullable(),
+  status: z.string(),
+  message: z.string(),
+});
+
+export const RunReport = z.object({
+  schemaVersion: z.literal(REPORT_SCHEMA_VERSION),
+  tool: z.object({ name: z.literal('mlgate'), version: z.string() }),
+  project: z.object({
+    name: z.string(),
+    model: z.object({ name: z.string(), version: z.string().optional() }).optional(),
+    owner: z.string().optional(),
+  }),
+  spec: z.object({ path: z.string(), sha256: z.string() }),
+  root: z.string(),
+  profile: z.string().nullable(),
+  selection: z
+    .object({ only: z.array(z.string()), addedForNeeds: z.array(z.string()) })
+    .nullable()
+    .describe('Set when --only ran part of the spec; the verdict then covers that part only.'),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  durationMs: z.number(),
+  complete: z
+    .boolean()
+    .describe('False when the run was interrupted; the verdict is then BLOCKED.'),
+  verdict: z.object({
+    status: z.enum(['PASS', 'BLOCKED']),
+    warnings: z.number().int(),
+    waived: z.number().int(),
+    blocking: z.array(GateReason),
+    warningReasons: z.array(GateReason),
+  }),
+  counts: Counts,
+  sections: z.array(
+    z.object({ id: z.string().optional(), path: z.array(z.string()), counts: Counts }),
+  ),
+  artifacts: z.array(
+    z.object({
+      name: z.string(),
+      path: z.string(),
+      required: z.boolean(),
+      sha256: z.string().nullable(),
+      size: z.number().int().nullable(),
+      error: z.string().optional(),
+    }),
+  ),
+  items: z.array(ItemResult),
+});
+
+export type OutcomeStatus = z.infer<typeof OutcomeStatus>;
+export type ItemStatus = z.infer<typeof ItemStatus>;
+export type Severity = z.infer<typeof Severity>;
+export type Location = z.infer<typeof Location>;
+export type Evidence = z.infer<typeof Evidence>;
+export type ItemResult = z.infer<typeof ItemResult>;
+export type Counts = z.infer<typeof Counts>;
+export type GateReason = z.infer<typeof GateReason>;
+export type RunReport = z.infer<typeof RunReport>;

@@ -1,0 +1,117 @@
+/**
+ * The one fixture runner every check kind's test uses. A kind's fixtures live beside it:
+ *
+ *   checks/<kind>/fixtures/ok.<case>/    must pass
+ *   checks/<kind>/fixtures/ng.<case>/    must fail, with evidence
+ *   checks/<kind>/fixtures/err.<case>/   must be an error (could not tell), with a summary
+ *
+ * Each holds `check.yaml` (the params, without `kind`), the files the check reads, and
+ * optionally `expect.yaml`: {status, summary: regex, measured: {...}, evidence: [partial
+ * entries], timeout: "5s"}. `checks/<kind>/fixtures/invalid-params.yaml` lists params the
+ * schema must reject: [{params: {...}, error: "substring of the message"}].
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+import { parse } from 'yaml';
+import { executeCheck } from '../engine/execute.js';
+import { loadBuiltinChecks } from '../engine/registry.js';
+import type { CheckDefinition, CheckOutcome } from '../engine/types.js';
+import { parseDuration } from '../util/units.js';
+
+interface Expectation {
+  status?: CheckOutcome['status'];
+  summary?: string;
+  measured?: Record<string, unknown>;
+  evidence?: Array<Record<string, unknown>>;
+  timeout?: string;
+}
+
+const EXPECTED_BY_PREFIX: Record<string, CheckOutcome['status']> = {
+  ok: 'pass',
+  ng: 'fail',
+  err: 'error',
+};
+
+export function fixtureFolders(kindDir: string): string[] {
+  const root = join(kindDir, 'fixtures');
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && /^(ok|ng|err)\./.test(entry.name))
+    .map((entry) => join(root, entry.name))
+    .sort();
+}
+
+export async function runFixture(
+  definition: CheckDefinition,
+  folder: string,
+  timeoutMs = 30_000,
+): Promise<CheckOutcome> {
+  const raw = parse(readFileSync(join(folder, 'check.yaml'), 'utf8')) ?? {};
+  const params = definition.params.parse(raw);
+  return executeCheck(
+    definition,
+    params,
+    { root: folder, itemId: basename(folder), profile: null, artifacts: new Map() },
+    timeoutMs,
+  );
+}
+
+/** Declares the fixture tests of the check kind whose test file calls it. */
+export function describeFixtures(testFileUrl: string): void {
+  const kindDir = dirname(fileURLToPath(testFileUrl));
+  const kind = basename(kindDir);
+  const folders = fixtureFolders(kindDir);
+
+  describe(`${kind}: fixtures`, () => {
+    test('has at least one passing and one failing fixture', () => {
+      const names = folders.map((folder) => basename(folder));
+      expect(names.some((name) => name.startsWith('ok.'))).toBe(true);
+      expect(names.some((name) => name.startsWith('ng.'))).toBe(true);
+    });
+
+    for (const folder of folders) {
+      const name = basename(folder);
+      test(name, async () => {
+        const definition = (await loadBuiltinChecks()).get(kind);
+        expect(definition, `check kind ${kind} is registered`).toBeDefined();
+        const expectFile = join(folder, 'expect.yaml');
+        const expectation: Expectation = existsSync(expectFile)
+          ? (parse(readFileSync(expectFile, 'utf8')) ?? {})
+          : {};
+        const timeoutMs = expectation.timeout ? parseDuration(expectation.timeout)! : 30_000;
+        const outcome = await runFixture(definition!, folder, timeoutMs);
+        const wanted = expectation.status ?? EXPECTED_BY_PREFIX[name.split('.')[0]!]!;
+        expect(outcome.status, `${name}: ${outcome.summary}`).toBe(wanted);
+        expect(outcome.summary.length).toBeGreaterThan(0);
+        if (wanted === 'fail')
+          expect(outcome.evidence?.length ?? 0, 'a failure carries evidence').toBeGreaterThan(0);
+        if (expectation.summary) expect(outcome.summary).toMatch(new RegExp(expectation.summary));
+        if (expectation.measured) expect(outcome.measured).toMatchObject(expectation.measured);
+        for (const entry of expectation.evidence ?? []) {
+          expect(outcome.evidence).toEqual(
+            expect.arrayContaining([expect.objectContaining(entry)]),
+          );
+        }
+      });
+    }
+
+    const invalidFile = join(kindDir, 'fixtures', 'invalid-params.yaml');
+    if (existsSync(invalidFile)) {
+      const cases = parse(readFileSync(invalidFile, 'utf8')) as Array<{
+        params: unknown;
+        error: string;
+      }>;
+      for (const [index, invalid] of cases.entries()) {
+        test(`rejects invalid params #${index + 1}: ${invalid.error}`, async () => {
+          const definition = (await loadBuiltinChecks()).get(kind)!;
+          const result = definition.params.safeParse(invalid.params);
+          expect(result.success).toBe(false);
+          const messages = result.error!.issues.map((issue) => issue.message).join(' | ');
+          expect(messages).toContain(invalid.error);
+        });
+      }
+    }
+  });
+}

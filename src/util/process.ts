@@ -1,0 +1,123 @@
+/**
+ * Runs a program as its own process group, so a timeout or Ctrl-C ends it and everything it
+ * started, not just the shell on top. Output is kept (bounded) for matching and evidence.
+ */
+import { spawn } from 'node:child_process';
+
+export interface RunProcessOptions {
+  argv: string[];
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  /** Bytes kept per stream for matching; the rest is dropped (and said so). */
+  maxBytes?: number;
+  /** After SIGTERM, how long before SIGKILL. */
+  killGraceMs?: number;
+}
+
+export interface ProcessResult {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  truncated: boolean;
+  durationMs: number;
+  /** Set when the program could not be started at all (not found, not executable). */
+  spawnError?: string;
+  /** True when it was stopped because the signal aborted. */
+  aborted: boolean;
+}
+
+const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
+
+export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  const began = performance.now();
+  return new Promise((resolvePromise) => {
+    const [program, ...args] = options.argv;
+    const child = spawn(program!, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    const chunks = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
+    const sizes = { stdout: 0, stderr: 0 };
+    let truncated = false;
+    let aborted = false;
+    let spawnError: string | undefined;
+    let killTimer: NodeJS.Timeout | undefined;
+
+    const collect = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
+      const room = maxBytes - sizes[stream];
+      if (room <= 0) {
+        truncated = true;
+        return;
+      }
+      const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
+      if (kept.length < chunk.length) truncated = true;
+      chunks[stream].push(kept);
+      sizes[stream] += kept.length;
+    };
+    child.stdout.on('data', collect('stdout'));
+    child.stderr.on('data', collect('stderr'));
+
+    const killGroup = (signal: NodeJS.Signals) => {
+      if (child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, signal);
+      } catch {
+        // already gone
+      }
+    };
+    const onAbort = () => {
+      aborted = true;
+      killGroup('SIGTERM');
+      killTimer = setTimeout(() => killGroup('SIGKILL'), options.killGraceMs ?? 2000);
+      killTimer.unref();
+    };
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
+
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      spawnError =
+        error.code === 'ENOENT'
+          ? `cannot start "${program}": not found (is it installed and on PATH?)`
+          : error.code === 'EACCES'
+            ? `cannot start "${program}": permission denied`
+            : `cannot start "${program}": ${error.message}`;
+    });
+    // A background job the command started may hold its output open after it exits; give the
+    // pipes a moment, then end the whole group so nothing is left behind.
+    let reaper: NodeJS.Timeout | undefined;
+    child.on('exit', () => {
+      reaper = setTimeout(() => killGroup('SIGKILL'), 500);
+      reaper.unref();
+    });
+    child.on('close', (exitCode, signal) => {
+      options.signal?.removeEventListener('abort', onAbort);
+      if (killTimer) clearTimeout(killTimer);
+      if (reaper) clearTimeout(reaper);
+      killGroup('SIGKILL');
+      resolvePromise({
+        exitCode,
+        signal,
+        stdout: Buffer.concat(chunks.stdout).toString('utf8'),
+        stderr: Buffer.concat(chunks.stderr).toString('utf8'),
+        truncated,
+        durationMs: performance.now() - began,
+        spawnError,
+        aborted,
+      });
+    });
+  });
+}
+
+/** The last lines of some output, bounded in lines and characters, for evidence. */
+export function tail(text: string, maxLines = 30, maxChars = 4000): string {
+  const lines = text.replace(/\s+$/, '').split('\n');
+  let out = lines.slice(-maxLines).join('\n');
+  if (out.length > maxChars) out = `…${out.slice(out.length - maxChars + 1)}`;
+  else if (lines.length > maxLines) out = `…\n${out}`;
+  return out;
+}

@@ -1,0 +1,142 @@
+/**
+ * A parsed YAML (or JSON) file that remembers where every value came from, so errors and
+ * evidence can name file:line:column and show the line.
+ */
+import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+
+export type YamlPath = ReadonlyArray<string | number>;
+
+export interface Position {
+  line: number;
+  column: number;
+}
+
+export interface YamlSyntaxProblem extends Position {
+  message: string;
+}
+
+export class YamlSource {
+  readonly lineCounter = new LineCounter();
+  readonly document;
+  readonly lines: string[];
+
+  constructor(
+    readonly file: string,
+    readonly text: string,
+  ) {
+    this.document = parseDocument(text, {
+      lineCounter: this.lineCounter,
+      prettyErrors: false,
+      uniqueKeys: true,
+      keepSourceTokens: false,
+    });
+    this.lines = text.split(/\r?\n/);
+  }
+
+  get syntaxProblems(): YamlSyntaxProblem[] {
+    return [...this.document.errors, ...this.document.warnings].map((error) => {
+      const position = this.positionOf(error.pos[0]);
+      // The library's messages end with the position again; keep the first sentence.
+      const message = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+      return { ...position, message };
+    });
+  }
+
+  /** The plain data, or undefined for an empty document. */
+  toJS(): unknown {
+    return this.document.toJS({ maxAliasCount: 1000 }) ?? undefined;
+  }
+
+  positionOf(offset: number): Position {
+    const { line, col } = this.lineCounter.linePos(offset);
+    return { line, column: col };
+  }
+
+  /** The node at a path, or undefined. */
+  nodeAt(path: YamlPath): Node | undefined {
+    let node: unknown = this.document.contents;
+    for (const segment of path) {
+      if (isMap(node)) {
+        const pair = node.items.find(
+          (p) => isScalar(p.key) && String(p.key.value) === String(segment),
+        );
+        node = pair?.value ?? undefined;
+        if (node === undefined || node === null) return undefined;
+      } else if (isSeq(node) && typeof segment === 'number') {
+        node = node.items[segment];
+      } else {
+        return undefined;
+      }
+    }
+    return (node as Node | undefined) ?? undefined;
+  }
+
+  /**
+   * Where the value at `path` is written; for a path that does not exist (a missing key),
+   * where its nearest existing ancestor is.
+   */
+  locate(path: YamlPath): Position & { exact: boolean } {
+    for (let length = path.length; length >= 0; length--) {
+      const prefix = path.slice(0, length);
+      const node = length === 0 ? this.document.contents : this.nodeAt(prefix);
+      if (node?.range) {
+        // For a missing key, point at the parent's key rather than the whole parent value.
+        if (length < path.length && length > 0) {
+          const key = this.keyNode(prefix);
+          if (key?.range) return { ...this.positionOf(key.range[0]), exact: false };
+        }
+        return { ...this.positionOf(node.range[0]), exact: length === path.length };
+      }
+    }
+    return { line: 1, column: 1, exact: false };
+  }
+
+  /** Where the key of the entry at `path` is written (for "unknown key" errors). */
+  locateKey(path: YamlPath): Position | undefined {
+    const key = this.keyNode(path);
+    return key?.range ? this.positionOf(key.range[0]) : undefined;
+  }
+
+  private keyNode(path: YamlPath): Node | undefined {
+    if (path.length === 0) return undefined;
+    const parent = path.length === 1 ? this.document.contents : this.nodeAt(path.slice(0, -1));
+    const last = path[path.length - 1];
+    if (!isMap(parent)) return undefined;
+    const pair = parent.items.find(
+      (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(last),
+    );
+    return (pair?.key as Node | undefined) ?? undefined;
+  }
+
+  /** Two lines of context, the line itself marked, and a caret under the column. */
+  frame(position: Position): string {
+    return codeFrame(this.lines, position);
+  }
+}
+
+export function codeFrame(
+  lines: readonly string[],
+  { line, column }: Position,
+  context = 1,
+): string {
+  const first = Math.max(1, line - context);
+  const last = Math.min(lines.length, line);
+  const width = String(last).length;
+  const out: string[] = [];
+  for (let n = first; n <= last; n++) {
+    const marker = n === line ? '>' : ' ';
+    out.push(`${marker} ${String(n).padStart(width)} | ${lines[n - 1] ?? ''}`);
+  }
+  out.push(`  ${' '.repeat(width)} | ${' '.repeat(Math.max(0, column - 1))}^`);
+  return out.join('\n');
+}
+
+/** "sections[0].items[2].check.kind" */
+export function formatYamlPath(path: YamlPath): string {
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else out += out === '' ? segment : `.${segment}`;
+  }
+  return out === '' ? '(top level)' : out;
+}
