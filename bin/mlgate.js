@@ -14,9 +14,7 @@ try {
   // Flush before exiting: a check that timed out may still hold handles open.
   process.stdout.write('', () => process.exit(code));
 } catch (error) {
-  process.stderr.write(
-    `mlgate: internal error: ${error instanceof Error ? error.stack : String(error)}\n`,
-  );
+  process.stderr.write(`mlgate: internal error: ${error instanceof Error ? error.stack : String(error)}\n`);
   process.stderr.write('This is a bug in mlgate; please report it with the command you ran.\n');
   process.exit(70);
 }

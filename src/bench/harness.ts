@@ -36,6 +36,7 @@ export function row(label: string, ...cells: string[]): void {
 
 export const fmt = {
   ms: (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`),
-  rate: (n: number, unit: string) => `${n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(1)} ${unit}`,
+  rate: (n: number, unit: string) =>
+    `${n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(1)} ${unit}`,
   ratio: (r: number) => `${r.toFixed(2)}x`,
 };

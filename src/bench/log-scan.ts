@@ -27,7 +27,11 @@ export const logScanBenchmark: Benchmark = {
     await writeLog(path);
     const megabytes = statSync(path).size / 1e6;
     const definition = (await loadBuiltinChecks()).get('log')!;
-    const params = definition.params.parse({ path, contains: 'Training complete', not_contains: ['nan', 'Traceback'] });
+    const params = definition.params.parse({
+      path,
+      contains: 'Training complete',
+      not_contains: ['nan', 'Traceback'],
+    });
     const base = { root: BENCH_DIR, itemId: 'bench', profile: null, artifacts: new Map() };
     let status = '';
     const mlgate = await medianMs(3, async () => {

@@ -33,9 +33,7 @@ describe('mlgate check on the bundled examples', () => {
     expect(result.stdout.includes('\u001b[')).toBe(false);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Verdict: PASS with 1 warning');
-    expect(result.stdout).toContain(
-      'tech-lead-approval (pending): awaiting sign-off by technical-lead',
-    );
+    expect(result.stdout).toContain('tech-lead-approval (pending): awaiting sign-off by technical-lead');
     // Progress goes to stderr, one plain line per item when not on a TTY.
     expect(result.stderr.trim().split('\n')).toHaveLength(11);
   });
@@ -97,9 +95,7 @@ describe('mlgate check on the bundled examples', () => {
       ['model-card', 'fail'],
     ]);
     const reasons = Object.fromEntries(report.verdict.blocking.map((r) => [r.itemId, r.message]));
-    expect(reasons['test-accuracy']).toBe(
-      'test.accuracy = 0.961111 < 0.97 (reported in metrics.json:93)',
-    );
+    expect(reasons['test-accuracy']).toBe('test.accuracy = 0.961111 < 0.97 (reported in metrics.json:93)');
     expect(reasons['model-card']).toBe('docs/MODEL_CARD.md: missing heading "Limitations"');
     expect(reasons['model-checksum']).toBe(
       '`cd model && sha256sum --check --strict SHA256SUMS` exited 1 (expected 0)',
@@ -117,15 +113,7 @@ describe('mlgate check on the bundled examples', () => {
   });
 
   test('profile prod makes the pending sign-off required: BLOCKED', async () => {
-    const result = await runCli([
-      'check',
-      EXAMPLE,
-      '--profile',
-      'prod',
-      '--format',
-      'json',
-      '--quiet',
-    ]);
+    const result = await runCli(['check', EXAMPLE, '--profile', 'prod', '--format', 'json', '--quiet']);
     expect(result.code).toBe(1);
     const report = RunReport.parse(JSON.parse(result.stdout));
     expect(report.verdict.blocking).toEqual([
@@ -139,13 +127,7 @@ describe('mlgate check on the bundled examples', () => {
   });
 
   test('--only runs a part and says the verdict covers only that part', async () => {
-    const result = await runCli([
-      'check',
-      BLOCKED,
-      '--only',
-      'model-file,training-complete',
-      '--quiet',
-    ]);
+    const result = await runCli(['check', BLOCKED, '--only', 'model-file,training-complete', '--quiet']);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(
       'partial run: --only model-file,training-complete; the verdict covers these items only',
@@ -165,9 +147,7 @@ describe('bad input: a clear message and exit code 2, never a stack trace', () =
     expect(result.stderr).toContain(
       'mlgate.yaml:6:43: error: unknown check kind "fiel". Did you mean "file"?',
     );
-    expect(result.stderr).toContain(
-      'mlgate.yaml:7:15: error: duplicate item id "a" (first used at line 6)',
-    );
+    expect(result.stderr).toContain('mlgate.yaml:7:15: error: duplicate item id "a" (first used at line 6)');
     expect(result.stderr).toContain('2 problems in');
     expect(result.stderr).not.toMatch(/\bat .*\.js:\d+/);
   });
@@ -230,9 +210,7 @@ describe('the other commands', () => {
     expect((await runCli(['--version'])).stdout.trim()).toBe(TOOL_VERSION);
     const help = await runCli(['check', '--help']);
     expect(help.code).toBe(0);
-    expect(help.stdout).toContain(
-      'Exit codes: 0 PASS, 1 BLOCKED, 2 spec or usage error, 130 interrupted',
-    );
+    expect(help.stdout).toContain('Exit codes: 0 PASS, 1 BLOCKED, 2 spec or usage error, 130 interrupted');
   });
 });
 

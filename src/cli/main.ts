@@ -21,8 +21,7 @@ const parseIds = (value: string, previous: string[] = []) => [
 
 const parsePositiveInt = (value: string) => {
   const number = Number(value);
-  if (!Number.isInteger(number) || number < 1)
-    throw new InvalidArgumentError('expected a whole number >= 1');
+  if (!Number.isInteger(number) || number < 1) throw new InvalidArgumentError('expected a whole number >= 1');
   return number;
 };
 
@@ -31,9 +30,7 @@ export function buildProgram(
   run: (work: (signal: AbortSignal) => Promise<number>) => Promise<void>,
 ): Command {
   const program = new Command('mlgate')
-    .description(
-      'Executable deployment checklists for ML models and their services: verify, sign off, gate.',
-    )
+    .description('Executable deployment checklists for ML models and their services: verify, sign off, gate.')
     .version(TOOL_VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({
@@ -46,10 +43,7 @@ export function buildProgram(
     .command('check')
     .description('Run every check in the spec and decide PASS or BLOCKED.')
     .argument('[dir]', 'project folder holding mlgate.yaml', '.')
-    .option(
-      '-c, --config <file>',
-      'spec file (default DIR/mlgate.yaml); its folder is the project root',
-    )
+    .option('-c, --config <file>', 'spec file (default DIR/mlgate.yaml); its folder is the project root')
     .option('-p, --profile <name>', 'profile to run (dev, staging, prod, ...)')
     .option(
       '--only <ids>',
@@ -57,25 +51,17 @@ export function buildProgram(
       parseIds,
     )
     .addOption(
-      new Option('-f, --format <format>', 'what stdout gets')
-        .choices(['text', 'json'])
-        .default('text'),
+      new Option('-f, --format <format>', 'what stdout gets').choices(['text', 'json']).default('text'),
     )
     .option('-o, --out <file>', 'also write the JSON report to this file')
-    .option(
-      '-j, --concurrency <n>',
-      'items run at once (default: spec defaults, else 4)',
-      parsePositiveInt,
-    )
+    .option('-j, --concurrency <n>', 'items run at once (default: spec defaults, else 4)', parsePositiveInt)
     .option('-v, --verbose', 'show evidence for passing items too')
     .option('-q, --quiet', 'no progress on stderr')
     .addHelpText(
       'after',
       '\nExit codes: 0 PASS, 1 BLOCKED, 2 spec or usage error, 130 interrupted (partial report, BLOCKED).',
     )
-    .action((dir: string, options) =>
-      run((signal) => checkCommand(dir, { ...options, signal }, io)),
-    );
+    .action((dir: string, options) => run((signal) => checkCommand(dir, { ...options, signal }, io)));
 
   program
     .command('validate')
@@ -88,9 +74,7 @@ export function buildProgram(
 
   program
     .command('schema')
-    .description(
-      'Print the JSON Schema of mlgate.yaml (for editor completion), or of the JSON report.',
-    )
+    .description('Print the JSON Schema of mlgate.yaml (for editor completion), or of the JSON report.')
     .option('--report', "the JSON report's schema instead")
     .action((options) => run(() => schemaCommand(options, io)));
 
@@ -99,14 +83,10 @@ export function buildProgram(
     .description('Every check kind with its params and an example.')
     .argument('[kind]', 'only this kind')
     .addOption(
-      new Option('-f, --format <format>', 'output format')
-        .choices(['text', 'md', 'json'])
-        .default('text'),
+      new Option('-f, --format <format>', 'output format').choices(['text', 'md', 'json']).default('text'),
     )
     .option('--update <file>', 'rewrite the catalog between the markers in this Markdown file')
-    .action((kind: string | undefined, options) =>
-      run(() => listChecksCommand({ ...options, kind }, io)),
-    );
+    .action((kind: string | undefined, options) => run(() => listChecksCommand({ ...options, kind }, io)));
 
   return program;
 }

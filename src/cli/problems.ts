@@ -43,9 +43,7 @@ export function reportKnownError(error: unknown, io: CliIO, style: Style): numbe
     return ExitCode.Usage;
   }
   if (error instanceof UsageError) {
-    io.stderr.write(
-      `${style.red('error')}: ${error.message}\n${error.hint ? `  ${error.hint}\n` : ''}`,
-    );
+    io.stderr.write(`${style.red('error')}: ${error.message}\n${error.hint ? `  ${error.hint}\n` : ''}`);
     return ExitCode.Usage;
   }
   throw error;

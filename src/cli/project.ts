@@ -21,9 +21,7 @@ export async function loadProject(
   io: CliIO,
 ): Promise<Project> {
   const registry = await loadBuiltinChecks();
-  const file = options.config
-    ? resolve(io.cwd, options.config)
-    : findSpecFile(resolve(io.cwd, dir ?? '.'));
+  const file = options.config ? resolve(io.cwd, options.config) : findSpecFile(resolve(io.cwd, dir ?? '.'));
   const loaded = loadSpec(file, registry);
   const specPath = relative(io.cwd, file) || file;
   return { registry, loaded, specPath };

@@ -10,8 +10,7 @@ export interface Style {
   magenta(text: string): string;
 }
 
-const wrap = (open: number, close: number) => (text: string) =>
-  `\u001b[${open}m${text}\u001b[${close}m`;
+const wrap = (open: number, close: number) => (text: string) => `\u001b[${open}m${text}\u001b[${close}m`;
 
 export function makeStyle(enabled: boolean): Style {
   if (!enabled) {
@@ -39,10 +38,7 @@ export function makeStyle(enabled: boolean): Style {
   };
 }
 
-export function colourWanted(
-  stream: NodeJS.WriteStream,
-  env: NodeJS.ProcessEnv = process.env,
-): boolean {
+export function colourWanted(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
   return Boolean(stream.isTTY) && env.TERM !== 'dumb';

@@ -10,10 +10,7 @@ export interface ArtifactRecord extends ArtifactInfo {
 }
 
 /** Digests of every declared artifact, recorded in each run and binding later sign-offs. */
-export async function digestArtifacts(
-  loaded: LoadedSpec,
-  signal?: AbortSignal,
-): Promise<ArtifactRecord[]> {
+export async function digestArtifacts(loaded: LoadedSpec, signal?: AbortSignal): Promise<ArtifactRecord[]> {
   return Promise.all(
     Object.entries(loaded.spec.artifacts).map(async ([name, declared]): Promise<ArtifactRecord> => {
       const path = artifactPath(declared);

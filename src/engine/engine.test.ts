@@ -23,9 +23,7 @@ const behave = defineCheck({
   params: z.strictObject({
     status: z.enum(['pass', 'fail', 'error', 'skip']).default('pass'),
     ms: z.number().default(0),
-    mode: z
-      .enum(['normal', 'probe', 'throw', 'hang', 'malformed', 'ignore-abort'])
-      .default('normal'),
+    mode: z.enum(['normal', 'probe', 'throw', 'hang', 'malformed', 'ignore-abort']).default('normal'),
   }),
   examples: [{ title: 'pass', params: {} }],
   async run(ctx, params) {
@@ -37,9 +35,7 @@ const behave = defineCheck({
     try {
       if (params.mode === 'throw') throw new Error('boom');
       if (params.mode === 'hang') {
-        await new Promise((resolve) =>
-          ctx.signal.addEventListener('abort', resolve, { once: true }),
-        );
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
         return { status: 'pass', summary: 'should never be seen' };
       }
       if (params.mode === 'ignore-abort') {
@@ -174,9 +170,7 @@ describe('scheduling', () => {
 
   test('no more than `concurrency` items run at once', async () => {
     maxRunning = 0;
-    const items = Array.from({ length: 8 }, (_, i) => item(`i${i}`, 'ms: 40, mode: probe')).join(
-      '',
-    );
+    const items = Array.from({ length: 8 }, (_, i) => item(`i${i}`, 'ms: 40, mode: probe')).join('');
     const report = await run(spec(items), { concurrency: 3 });
     expect(report.counts.pass).toBe(8);
     expect(maxRunning).toBe(3);
@@ -215,25 +209,20 @@ describe('the gate', () => {
   test('required must pass; recommended warns; optional informs', async () => {
     const base = item('req', 'status: pass');
     expect((await run(spec(base))).verdict).toMatchObject({ status: 'PASS', warnings: 0 });
-    const recommended = await run(
-      spec(base + item('rec', 'status: fail', 'severity: recommended')),
-    );
+    const recommended = await run(spec(base + item('rec', 'status: fail', 'severity: recommended')));
     expect(recommended.verdict).toMatchObject({ status: 'PASS', warnings: 1 });
     expect(recommended.verdict.warningReasons[0]).toMatchObject({ itemId: 'rec', status: 'fail' });
     const optional = await run(spec(base + item('opt', 'status: error', 'severity: optional')));
     expect(optional.verdict).toMatchObject({ status: 'PASS', warnings: 0 });
   });
 
-  test.each(['fail', 'error', 'skip'] as const)(
-    'a required item that ends %s blocks',
-    async (status) => {
-      const report = await run(spec(item('req', `status: ${status}`)));
-      expect(report.verdict.status).toBe('BLOCKED');
-      expect(report.verdict.blocking).toEqual([
-        { itemId: 'req', severity: 'required', status, message: `${status} as asked` },
-      ]);
-    },
-  );
+  test.each(['fail', 'error', 'skip'] as const)('a required item that ends %s blocks', async (status) => {
+    const report = await run(spec(item('req', `status: ${status}`)));
+    expect(report.verdict.status).toBe('BLOCKED');
+    expect(report.verdict.blocking).toEqual([
+      { itemId: 'req', severity: 'required', status, message: `${status} as asked` },
+    ]);
+  });
 
   test('a required sign-off that is pending blocks', async () => {
     const report = await run(
@@ -305,9 +294,7 @@ describe('profiles and selection', () => {
 
   test('a spec with profiles needs one chosen', async () => {
     await expect(run(profiled)).rejects.toThrow(UsageError);
-    await expect(run(profiled)).rejects.toThrow(
-      'this spec defines profiles (dev, prod) and none was chosen',
-    );
+    await expect(run(profiled)).rejects.toThrow('this spec defines profiles (dev, prod) and none was chosen');
     await expect(run(profiled, { profile: 'prdo' })).rejects.toThrow(
       'unknown profile "prdo". Did you mean "prod"?',
     );
@@ -334,16 +321,12 @@ describe('profiles and selection', () => {
 
   test('--only runs the selection plus what it needs, and says so', async () => {
     const yaml = spec(
-      item('a', 'status: pass') +
-        item('b', 'status: pass', 'needs: [a]') +
-        item('c', 'status: fail'),
+      item('a', 'status: pass') + item('b', 'status: pass', 'needs: [a]') + item('c', 'status: fail'),
     );
     const report = await run(yaml, { only: ['b'] });
     expect(report.items.map((i) => i.id)).toEqual(['a', 'b']);
     expect(report.selection).toEqual({ only: ['b'], addedForNeeds: ['a'] });
     expect(report.verdict.status).toBe('PASS');
-    await expect(run(yaml, { only: ['d', 'bb'] })).rejects.toThrow(
-      '--only: unknown item ids "d", "bb".',
-    );
+    await expect(run(yaml, { only: ['d', 'bb'] })).rejects.toThrow('--only: unknown item ids "d", "bb".');
   });
 });

@@ -15,9 +15,7 @@ const OutcomeShape = z.object({
   status: OutcomeStatus,
   summary: z.string(),
   source: z.enum(['measured', 'reported']).optional(),
-  measured: z
-    .record(z.string(), z.union([z.number(), z.string(), z.boolean(), z.null()]))
-    .optional(),
+  measured: z.record(z.string(), z.union([z.number(), z.string(), z.boolean(), z.null()])).optional(),
   threshold: z.record(z.string(), z.string()).optional(),
   evidence: z.array(Evidence).optional(),
 });
@@ -123,9 +121,7 @@ function dropUndefined(outcome: unknown): unknown {
 export function crashed(error: unknown): CheckOutcome {
   const message = error instanceof Error ? error.message : String(error);
   const stack =
-    error instanceof Error && error.stack
-      ? error.stack.split('\n').slice(0, 8).join('\n')
-      : undefined;
+    error instanceof Error && error.stack ? error.stack.split('\n').slice(0, 8).join('\n') : undefined;
   return {
     status: 'error',
     summary: `check crashed: ${message}`,

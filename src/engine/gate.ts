@@ -79,8 +79,7 @@ export function countItems(items: ItemResult[]): Counts {
 export function verdictLine(verdict: Verdict): string {
   if (verdict.status === 'BLOCKED') return 'BLOCKED';
   const extras: string[] = [];
-  if (verdict.warnings > 0)
-    extras.push(`${verdict.warnings} warning${verdict.warnings === 1 ? '' : 's'}`);
+  if (verdict.warnings > 0) extras.push(`${verdict.warnings} warning${verdict.warnings === 1 ? '' : 's'}`);
   if (verdict.waived > 0) extras.push(`${verdict.waived} waiver${verdict.waived === 1 ? '' : 's'}`);
   return extras.length > 0 ? `PASS with ${extras.join(' and ')}` : 'PASS';
 }

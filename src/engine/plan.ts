@@ -56,9 +56,7 @@ export function selectProfile(loaded: LoadedSpec, requested?: string): string | 
 
 export function severityFor(item: LoadedItem, profile: string | null): Severity {
   if (typeof item.severity === 'string') return item.severity;
-  return (
-    (profile !== null ? item.severity[profile] : undefined) ?? item.severity.default ?? 'required'
-  );
+  return (profile !== null ? item.severity[profile] : undefined) ?? item.severity.default ?? 'required';
 }
 
 export function makePlan(loaded: LoadedSpec, options: PlanOptions = {}): Plan {

@@ -18,8 +18,7 @@ export class CheckRegistry {
   constructor(definitions: Iterable<CheckDefinition>) {
     const byKind = new Map<string, CheckDefinition>();
     for (const definition of definitions) {
-      if (byKind.has(definition.kind))
-        throw new Error(`check kind "${definition.kind}" is defined twice`);
+      if (byKind.has(definition.kind)) throw new Error(`check kind "${definition.kind}" is defined twice`);
       byKind.set(definition.kind, definition);
     }
     this.byKind = new Map([...byKind].sort(([a], [b]) => a.localeCompare(b)));
@@ -69,15 +68,13 @@ function assertDefinition(
   file: string,
 ): asserts definition is CheckDefinition {
   const problem = (what: string) => new Error(`${file}: ${what}`);
-  if (!definition || typeof definition !== 'object')
-    throw problem('must default-export defineCheck({...})');
+  if (!definition || typeof definition !== 'object') throw problem('must default-export defineCheck({...})');
   if (definition.kind !== folder)
     throw problem(`kind "${definition.kind}" must equal its folder name "${folder}"`);
   if (typeof definition.run !== 'function') throw problem('run(ctx, params) is missing');
   if (!definition.params || typeof definition.params.safeParse !== 'function')
     throw problem('params must be a zod schema');
-  if (!definition.title || !definition.description)
-    throw problem('title and description are required');
+  if (!definition.title || !definition.description) throw problem('title and description are required');
   if (!Array.isArray(definition.examples) || definition.examples.length === 0)
     throw problem('at least one example is required');
 }

@@ -33,11 +33,7 @@ export interface RunOutcome {
 
 const PASSING = new Set(['pass', 'waived']);
 
-export async function runPlan(
-  loaded: LoadedSpec,
-  plan: Plan,
-  options: RunOptions,
-): Promise<RunOutcome> {
+export async function runPlan(loaded: LoadedSpec, plan: Plan, options: RunOptions): Promise<RunOutcome> {
   const now = options.now ?? (() => new Date());
   const artifacts = new Map(options.artifacts.map((artifact) => [artifact.name, artifact]));
   const results = new Map<string, ItemResult>();
@@ -107,7 +103,7 @@ export async function runPlan(
   };
 
   for (;;) {
-    for (let index = 0; index < waiting.length; ) {
+    for (let index = 0; index < waiting.length;) {
       const planned = waiting[index]!;
       const { item } = planned;
       if (!planned.applicable) {

@@ -43,7 +43,7 @@ export interface CheckContext {
   display(absolutePath: string): string;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: the registry holds checks of every params shape.
+// The registry holds checks of every params shape.
 export type AnyParamsSchema = z.ZodObject<any>;
 
 export interface CheckDefinition<S extends AnyParamsSchema = AnyParamsSchema> {
@@ -63,8 +63,6 @@ export interface CheckDefinition<S extends AnyParamsSchema = AnyParamsSchema> {
 }
 
 /** Identity function that gives a check definition its params type. */
-export function defineCheck<S extends AnyParamsSchema>(
-  definition: CheckDefinition<S>,
-): CheckDefinition<S> {
+export function defineCheck<S extends AnyParamsSchema>(definition: CheckDefinition<S>): CheckDefinition<S> {
   return definition;
 }

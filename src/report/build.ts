@@ -38,9 +38,7 @@ export function buildReport(input: BuildReportInput): RunReport {
     sections: loaded.sections.map((section) => ({
       id: section.id,
       path: section.path,
-      counts: countItems(
-        outcome.items.filter((item) => isWithin(sectionKeys.get(item.id), section.key)),
-      ),
+      counts: countItems(outcome.items.filter((item) => isWithin(sectionKeys.get(item.id), section.key))),
     })),
     artifacts: artifacts.map((artifact) => ({
       name: artifact.name,

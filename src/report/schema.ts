@@ -142,9 +142,7 @@ export const RunReport = z.object({
   startedAt: z.string(),
   finishedAt: z.string(),
   durationMs: z.number(),
-  complete: z
-    .boolean()
-    .describe('False when the run was interrupted; the verdict is then BLOCKED.'),
+  complete: z.boolean().describe('False when the run was interrupted; the verdict is then BLOCKED.'),
   verdict: z.object({
     status: z.enum(['PASS', 'BLOCKED']),
     warnings: z.number().int(),
@@ -153,9 +151,7 @@ export const RunReport = z.object({
     warningReasons: z.array(GateReason),
   }),
   counts: Counts,
-  sections: z.array(
-    z.object({ id: z.string().optional(), path: z.array(z.string()), counts: Counts }),
-  ),
+  sections: z.array(z.object({ id: z.string().optional(), path: z.array(z.string()), counts: Counts })),
   artifacts: z.array(
     z.object({
       name: z.string(),

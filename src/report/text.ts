@@ -82,9 +82,7 @@ function renderItem(item: ItemResult, options: TextOptions): string[] {
   const status = item.applicable ? statusLabel(item.status, style) : statusLabel('n/a', style);
   const severity = item.severity === 'required' ? '' : style.dim(` (${item.severity})`);
   const lines = [`  ${status} ${item.id}${severity}  ${style.dim(item.title)}`];
-  lines.push(
-    `          ${item.summary}${item.source === 'reported' ? style.dim(' [reported]') : ''}`,
-  );
+  lines.push(`          ${item.summary}${item.source === 'reported' ? style.dim(' [reported]') : ''}`);
   const showEvidence =
     options.verbose || (item.applicable && item.status !== 'pass' && item.status !== 'skip');
   if (showEvidence) {
@@ -137,9 +135,7 @@ export function renderEvidence(evidence: Evidence[], limit: number): string[] {
         lines.push(`${entry.title}: ${entry.text.split('\n').slice(0, 4).join('\n   ')}`);
         break;
       case 'table':
-        lines.push(
-          `${entry.title}: table of ${entry.rows.length} rows (see the JSON or HTML report)`,
-        );
+        lines.push(`${entry.title}: table of ${entry.rows.length} rows (see the JSON or HTML report)`);
         break;
       case 'data':
         break;
@@ -175,9 +171,7 @@ function renderTable(report: RunReport, style: Style): string[] {
   const lines = [style.bold(header)];
   rows.forEach((row, index) => {
     const name =
-      row.name.length > nameWidth
-        ? `${row.name.slice(0, nameWidth - 1)}…`
-        : row.name.padEnd(nameWidth);
+      row.name.length > nameWidth ? `${row.name.slice(0, nameWidth - 1)}…` : row.name.padEnd(nameWidth);
     const cells = COLUMNS.map(([key]) => {
       const value = row.counts[key];
       const cell = String(value).padStart(8);
@@ -204,9 +198,7 @@ function renderVerdict(report: RunReport, style: Style): string[] {
     lines.push(style.bold(style.green(`Verdict: ${headline}`)));
   } else {
     const count = verdict.blocking.length;
-    lines.push(
-      `${style.bold(style.red('Verdict: BLOCKED'))} — ${count} reason${count === 1 ? '' : 's'}:`,
-    );
+    lines.push(`${style.bold(style.red('Verdict: BLOCKED'))} — ${count} reason${count === 1 ? '' : 's'}:`);
     for (const reason of verdict.blocking) {
       const who = reason.itemId ? `${reason.itemId} (${reason.status})` : reason.status;
       lines.push(`  ${style.red('✗')} ${who}: ${reason.message}`);
@@ -217,7 +209,6 @@ function renderVerdict(report: RunReport, style: Style): string[] {
     for (const reason of verdict.warningReasons)
       lines.push(`  ${style.yellow('!')} ${reason.itemId} (${reason.status}): ${reason.message}`);
   }
-  if (!report.complete)
-    lines.push(style.red('The run was interrupted: this report is incomplete.'));
+  if (!report.complete) lines.push(style.red('The run was interrupted: this report is incomplete.'));
   return lines;
 }

@@ -179,9 +179,7 @@ describe('spec loading: every problem, with file:line:column and a fix', () => {
     items:
       - { id: acc, title: Two, manual: {} }
 `),
-    ).toEqual([
-      '9:15 duplicate item id "acc" (first used at line 6); ids must be unique across the spec',
-    ]);
+    ).toEqual(['9:15 duplicate item id "acc" (first used at line 6); ids must be unique across the spec']);
   });
 
   test('wrong types and missing keys', () => {
@@ -201,9 +199,7 @@ describe('spec loading: every problem, with file:line:column and a fix', () => {
       '8:18 expected a duration such as 30s, 2m, 500ms or 1h (a bare number is seconds)',
       '10:9 missing required key "title" (a string)',
     ]);
-    expect(problems(`${HEAD}sections: { title: A }\n`)).toEqual([
-      '3:11 expected a list, got a mapping',
-    ]);
+    expect(problems(`${HEAD}sections: { title: A }\n`)).toEqual(['3:11 expected a list, got a mapping']);
     expect(problems(`version: 2\nproject: { name: demo }\nsections: [{title: A}]\n`)).toEqual([
       '1:10 expected 1, got the number 2',
     ]);

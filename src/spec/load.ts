@@ -13,13 +13,7 @@ import { didYouMean } from '../util/suggest.js';
 import { parseDuration } from '../util/units.js';
 import { formatYamlPath, type Position, type YamlPath, YamlSource } from '../util/yaml-source.js';
 import { SpecError, type SpecProblem } from './errors.js';
-import {
-  type ManualSpec,
-  type Spec,
-  type SpecItem,
-  type SpecSection,
-  SpecShape,
-} from './schema.js';
+import { type ManualSpec, type Spec, type SpecItem, type SpecSection, SpecShape } from './schema.js';
 import { explainIssue } from './zod-issues.js';
 
 export const SPEC_FILE_NAMES = ['mlgate.yaml', 'mlgate.yml'];
@@ -152,9 +146,7 @@ export function parseSpec(text: string, absoluteFile: string, registry: CheckReg
   if (!parsed.success || problems.length > 0) throw new SpecError(sortProblems(problems), shown);
 
   const spec = parsed.data;
-  const artifactPaths = new Map(
-    Object.entries(spec.artifacts).map(([name, a]) => [name, artifactPath(a)]),
-  );
+  const artifactPaths = new Map(Object.entries(spec.artifacts).map(([name, a]) => [name, artifactPath(a)]));
   const profileNames = Object.keys(spec.profiles);
   const items: LoadedItem[] = [];
   const sections: LoadedSection[] = [];
@@ -260,11 +252,8 @@ export function parseSpec(text: string, absoluteFile: string, registry: CheckReg
               `item "${item.id}"`,
             );
           } else {
-            const params = interpolateArtifacts(
-              rawParams,
-              artifactPaths,
-              checkPath,
-              (path, message) => report(path, message, undefined, `item "${item.id}"`),
+            const params = interpolateArtifacts(rawParams, artifactPaths, checkPath, (path, message) =>
+              report(path, message, undefined, `item "${item.id}"`),
             );
             const result = (definition.params as z.ZodType).safeParse(params);
             if (result.success) {
@@ -275,12 +264,7 @@ export function parseSpec(text: string, absoluteFile: string, registry: CheckReg
                 for (const explained of explainIssue(issue, definition.params, params)) {
                   const fullPath = [...checkPath, ...explained.path];
                   const position = explained.atKey ? source.locateKey(fullPath) : undefined;
-                  report(
-                    fullPath,
-                    explained.message,
-                    position,
-                    `item "${item.id}", check kind "${kind}"`,
-                  );
+                  report(fullPath, explained.message, position, `item "${item.id}", check kind "${kind}"`);
                 }
               }
             }
@@ -305,8 +289,7 @@ export function parseSpec(text: string, absoluteFile: string, registry: CheckReg
     spec,
     items,
     sections,
-    defaultTimeoutMs:
-      spec.defaults.timeout === undefined ? undefined : parseDuration(spec.defaults.timeout),
+    defaultTimeoutMs: spec.defaults.timeout === undefined ? undefined : parseDuration(spec.defaults.timeout),
   };
 }
 
@@ -359,8 +342,7 @@ function checkNeeds(items: LoadedItem[], idPaths: Map<string, YamlPath>, report:
   for (const item of items) {
     const base = idPaths.get(item.id)!.slice(0, -1);
     item.needs.forEach((need, index) => {
-      if (need === item.id)
-        report([...base, 'needs', index], `item "${item.id}" cannot need itself`);
+      if (need === item.id) report([...base, 'needs', index], `item "${item.id}" cannot need itself`);
       else if (!byId.has(need))
         report(
           [...base, 'needs', index],
@@ -380,10 +362,7 @@ function checkNeeds(items: LoadedItem[], idPaths: Map<string, YamlPath>, report:
       if (!byId.has(need) || need === id) continue;
       if (state.get(need) === 'visiting') {
         const cycle = [...stack.slice(stack.indexOf(need)), need];
-        report(
-          [...idPaths.get(id)!.slice(0, -1), 'needs'],
-          `"needs" forms a cycle: ${cycle.join(' -> ')}`,
-        );
+        report([...idPaths.get(id)!.slice(0, -1), 'needs'], `"needs" forms a cycle: ${cycle.join(' -> ')}`);
       } else if (!state.has(need)) visit(need);
     }
     stack.pop();
@@ -414,9 +393,7 @@ function interpolateArtifacts(
     });
   }
   if (Array.isArray(value)) {
-    return value.map((entry, index) =>
-      interpolateArtifacts(entry, artifacts, [...path, index], report),
-    );
+    return value.map((entry, index) => interpolateArtifacts(entry, artifacts, [...path, index], report));
   }
   if (value && typeof value === 'object') {
     return Object.fromEntries(

@@ -10,14 +10,11 @@ export const SPEC_VERSION = 1;
 
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-export const Id = z
-  .string({ error: 'expected an id (letters, digits, ".", "_", "-")' })
-  .regex(ID_PATTERN, {
-    error: 'ids use letters, digits, ".", "_" and "-", and start with a letter or digit',
-  });
+export const Id = z.string({ error: 'expected an id (letters, digits, ".", "_", "-")' }).regex(ID_PATTERN, {
+  error: 'ids use letters, digits, ".", "_" and "-", and start with a letter or digit',
+});
 
-const DURATION_ERROR =
-  'expected a duration such as 30s, 2m, 500ms or 1h (a bare number is seconds)';
+const DURATION_ERROR = 'expected a duration such as 30s, 2m, 500ms or 1h (a bare number is seconds)';
 export const Duration = z
   .union(
     [
@@ -54,10 +51,7 @@ export const Manual = z
       .boolean()
       .default(false)
       .describe('An approval must link evidence (a URL or a file).'),
-    comment_required: z
-      .boolean()
-      .default(false)
-      .describe('An approval must carry a justification.'),
+    comment_required: z.boolean().default(false).describe('An approval must carry a justification.'),
     renew_every: Duration.optional().describe(
       'An approval lapses after this long even when nothing changed (recurring reviews).',
     ),
@@ -114,9 +108,7 @@ export function buildSpecSchema<C extends z.ZodType>(
     items: z.array(Item).default([]),
     // The annotation breaks the type-level cycle of a recursive schema.
     get sections(): z.ZodDefault<
-      z.ZodArray<
-        z.ZodType<SectionOutput<z.output<typeof Item>>, SectionInput<z.input<typeof Item>>>
-      >
+      z.ZodArray<z.ZodType<SectionOutput<z.output<typeof Item>>, SectionInput<z.input<typeof Item>>>>
     > {
       return z.array(Section).default([]).describe('Nested sections.');
     },
@@ -130,10 +122,7 @@ export function buildSpecSchema<C extends z.ZodType>(
       z.strictObject({
         path: z.string(),
         description: z.string().optional(),
-        required: z
-          .boolean()
-          .default(true)
-          .describe('A missing required artifact blocks the verdict.'),
+        required: z.boolean().default(true).describe('A missing required artifact blocks the verdict.'),
       }),
     ],
     { error: 'expected a path, or {path, description, required}' },
@@ -144,9 +133,7 @@ export function buildSpecSchema<C extends z.ZodType>(
       project: z.strictObject({
         name: z.string().min(1),
         description: z.string().optional(),
-        model: z
-          .strictObject({ name: z.string().min(1), version: z.string().optional() })
-          .optional(),
+        model: z.strictObject({ name: z.string().min(1), version: z.string().optional() }).optional(),
         owner: z.string().optional(),
         repository: z.string().optional(),
       }),
@@ -163,9 +150,7 @@ export function buildSpecSchema<C extends z.ZodType>(
       default_profile: Id.optional().describe('Used when --profile is not given.'),
       defaults: z
         .strictObject({
-          timeout: Duration.optional().describe(
-            'Per-item timeout unless the item or kind sets one.',
-          ),
+          timeout: Duration.optional().describe('Per-item timeout unless the item or kind sets one.'),
           concurrency: z.number().int().min(1).max(64).optional().describe('Items run at once.'),
         })
         .default({}),

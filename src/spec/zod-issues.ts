@@ -17,8 +17,7 @@ interface ZodDef {
   getter?: () => z.ZodType;
 }
 
-const defOf = (schema: z.ZodType): ZodDef =>
-  (schema as unknown as { _zod: { def: ZodDef } })._zod.def;
+const defOf = (schema: z.ZodType): ZodDef => (schema as unknown as { _zod: { def: ZodDef } })._zod.def;
 
 function unwrap(schema: z.ZodType): z.ZodType {
   let current = schema;
@@ -40,14 +39,11 @@ export function schemaAt(schema: z.ZodType, path: YamlPath): z.ZodType | undefin
     if (def.type === 'union' && def.options) {
       current = def.options
         .map(unwrap)
-        .find(
-          (option) => defOf(option).type === (typeof segment === 'number' ? 'array' : 'object'),
-        );
+        .find((option) => defOf(option).type === (typeof segment === 'number' ? 'array' : 'object'));
       if (!current) return undefined;
     }
     const inner = defOf(current);
-    if (inner.type === 'object' && inner.shape && typeof segment === 'string')
-      current = inner.shape[segment];
+    if (inner.type === 'object' && inner.shape && typeof segment === 'string') current = inner.shape[segment];
     else if (inner.type === 'array' && inner.element) current = inner.element;
     else if (inner.type === 'record' && inner.valueType) current = inner.valueType;
     else return undefined;
@@ -113,11 +109,7 @@ export interface IssueMessage {
 }
 
 /** One message per problem; an issue listing several unknown keys becomes one per key. */
-export function explainIssue(
-  issue: z.core.$ZodIssue,
-  schema: z.ZodType,
-  data: unknown,
-): IssueMessage[] {
+export function explainIssue(issue: z.core.$ZodIssue, schema: z.ZodType, data: unknown): IssueMessage[] {
   const path = issue.path as Array<string | number>;
   switch (issue.code) {
     case 'unrecognized_keys': {

@@ -8,12 +8,8 @@ import { fileURLToPath } from 'node:url';
 export default function setup(): void {
   if (process.env.MLGATE_SKIP_BUILD === '1') return;
   const root = fileURLToPath(new URL('../..', import.meta.url));
-  execFileSync(
-    process.execPath,
-    [`${root}node_modules/typescript/bin/tsc`, '-p', 'tsconfig.build.json'],
-    {
-      cwd: root,
-      stdio: 'inherit',
-    },
-  );
+  execFileSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', 'tsconfig.build.json'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
 }

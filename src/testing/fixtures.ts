@@ -90,9 +90,7 @@ export function describeFixtures(testFileUrl: string): void {
         if (expectation.summary) expect(outcome.summary).toMatch(new RegExp(expectation.summary));
         if (expectation.measured) expect(outcome.measured).toMatchObject(expectation.measured);
         for (const entry of expectation.evidence ?? []) {
-          expect(outcome.evidence).toEqual(
-            expect.arrayContaining([expect.objectContaining(entry)]),
-          );
+          expect(outcome.evidence).toEqual(expect.arrayContaining([expect.objectContaining(entry)]));
         }
       });
     }

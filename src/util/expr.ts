@@ -188,10 +188,7 @@ export function parseExpr(source: string): Expr {
       if (peek().kind === 'op' && peek().text === '(') {
         const fn = FUNCTIONS[token.text];
         if (!fn)
-          fail(
-            `unknown function "${token.text}" (known: ${Object.keys(FUNCTIONS).join(', ')})`,
-            token,
-          );
+          fail(`unknown function "${token.text}" (known: ${Object.keys(FUNCTIONS).join(', ')})`, token);
         next();
         const args = [parseOr()];
         while (peek().kind === 'op' && peek().text === ',') {
@@ -201,10 +198,7 @@ export function parseExpr(source: string): Expr {
         expectOp(')');
         const [least, most] = fn!.arity;
         if (args.length < least || args.length > most) {
-          fail(
-            `${token.text}() takes ${least === most ? least : `${least} to ${most}`} argument(s)`,
-            token,
-          );
+          fail(`${token.text}() takes ${least === most ? least : `${least} to ${most}`} argument(s)`, token);
         }
         return { type: 'call', name: token.text, args };
       }
@@ -373,9 +367,7 @@ export function exprText(expr: Expr, brief = false): string {
       return expr.op === '-' ? `-${text(expr.operand)}` : `not ${text(expr.operand)}`;
     case 'binary': {
       const wrap = (e: Expr) =>
-        e.type === 'binary' &&
-        (expr.op === '*' || expr.op === '/') &&
-        (e.op === '+' || e.op === '-')
+        e.type === 'binary' && (expr.op === '*' || expr.op === '/') && (e.op === '+' || e.op === '-')
           ? `(${text(e)})`
           : text(e);
       return `${wrap(expr.left)} ${expr.op} ${wrap(expr.right)}`;

@@ -49,8 +49,7 @@ export function parseThreshold(text: string, units: UnitTable = {}): Threshold {
   if (within) {
     const tolerance = parseQuantity(within[1]!, units);
     const target = parseQuantity(within[2]!, units);
-    if (tolerance.value < 0)
-      throw new ThresholdSyntaxError('the tolerance of "within" must be >= 0');
+    if (tolerance.value < 0) throw new ThresholdSyntaxError('the tolerance of "within" must be >= 0');
     return {
       kind: 'within',
       tolerance: tolerance.value,

@@ -8,8 +8,7 @@ export const DURATION_PATTERN = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$/;
 
 /** Milliseconds for a duration, or undefined when it is not one. */
 export function parseDuration(value: string | number): number | undefined {
-  if (typeof value === 'number')
-    return Number.isFinite(value) && value >= 0 ? value * 1000 : undefined;
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value * 1000 : undefined;
   const match = DURATION_PATTERN.exec(value);
   if (!match) return undefined;
   return Number(match[1]) * DURATION_UNITS[match[2]!]!;

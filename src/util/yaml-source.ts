@@ -57,9 +57,7 @@ export class YamlSource {
     let node: unknown = this.document.contents;
     for (const segment of path) {
       if (isMap(node)) {
-        const pair = node.items.find(
-          (p) => isScalar(p.key) && String(p.key.value) === String(segment),
-        );
+        const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
         node = pair?.value ?? undefined;
         if (node === undefined || node === null) return undefined;
       } else if (isSeq(node) && typeof segment === 'number') {
@@ -114,11 +112,7 @@ export class YamlSource {
   }
 }
 
-export function codeFrame(
-  lines: readonly string[],
-  { line, column }: Position,
-  context = 1,
-): string {
+export function codeFrame(lines: readonly string[], { line, column }: Position, context = 1): string {
   const first = Math.max(1, line - context);
   const last = Math.min(lines.length, line);
   const width = String(last).length;

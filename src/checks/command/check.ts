@@ -39,11 +39,7 @@ export default defineCheck({
   params: z
     .strictObject({
       run: z.string().min(1).optional().describe('A shell script.'),
-      argv: z
-        .array(z.string())
-        .min(1)
-        .optional()
-        .describe('A program and its arguments, no shell.'),
+      argv: z.array(z.string()).min(1).optional().describe('A program and its arguments, no shell.'),
       shell: z.enum(['bash', 'sh']).default('bash').describe('Shell for `run`.'),
       cwd: z.string().optional().describe('Working folder, relative to the spec.'),
       env: z.record(z.string(), z.string()).default({}).describe('Extra environment variables.'),
@@ -55,13 +51,7 @@ export default defineCheck({
       stdout_not_matches: Patterns.optional().describe('Regex(es) stdout must not match.'),
       stderr_matches: Patterns.optional().describe('Regex(es) stderr must match.'),
       stderr_not_matches: Patterns.optional().describe('Regex(es) stderr must not match.'),
-      tail_lines: z
-        .number()
-        .int()
-        .min(1)
-        .max(500)
-        .default(30)
-        .describe('Output lines kept as evidence.'),
+      tail_lines: z.number().int().min(1).max(500).default(30).describe('Output lines kept as evidence.'),
     })
     .superRefine((params, ctx) => {
       if ((params.run === undefined) === (params.argv === undefined)) {

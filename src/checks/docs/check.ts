@@ -78,9 +78,7 @@ export default defineCheck({
       return {
         status: 'error',
         summary:
-          code === 'ENOENT'
-            ? `${shown} not found`
-            : `cannot read ${shown}: ${(error as Error).message}`,
+          code === 'ENOENT' ? `${shown} not found` : `cannot read ${shown}: ${(error as Error).message}`,
       };
     }
     const found = collectHeadings(fromMarkdown(text));
@@ -91,9 +89,7 @@ export default defineCheck({
     for (const wanted of params.headings) {
       const spec = typeof wanted === 'string' ? { text: wanted } : wanted;
       const key = headingKey(spec.text);
-      const match = found.find(
-        (h) => h.key === key && (spec.level === undefined || h.depth === spec.level),
-      );
+      const match = found.find((h) => h.key === key && (spec.level === undefined || h.depth === spec.level));
       const label = `${spec.level ? `${'#'.repeat(spec.level)} ` : ''}${spec.text}`;
       if (!match) {
         missing.push(label);
@@ -117,8 +113,7 @@ export default defineCheck({
       }
       const mustHaveContent = spec.non_empty ?? params.non_empty;
       const isEmpty =
-        mustHaveContent &&
-        match.content.replace(placeholderPattern, '').replace(/[\s\p{P}]+/gu, '') === '';
+        mustHaveContent && match.content.replace(placeholderPattern, '').replace(/[\s\p{P}]+/gu, '') === '';
       if (isEmpty) empty.push(label);
       evidence.push({
         type: 'location',
@@ -134,9 +129,7 @@ export default defineCheck({
     evidence.sort((a, b) => Number(isFound(a)) - Number(isFound(b)));
     const failures = [
       ...(missing.length
-        ? [
-            `missing heading${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}`,
-          ]
+        ? [`missing heading${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}`]
         : []),
       ...(empty.length
         ? [`empty section${empty.length > 1 ? 's' : ''} ${empty.map((m) => `"${m}"`).join(', ')}`]

@@ -27,10 +27,7 @@ export default defineCheck({
   params: z.strictObject({
     path: z.string().min(1).describe('File or folder, relative to the spec.'),
     exists: z.boolean().default(true).describe('false: the file must NOT exist.'),
-    non_empty: z
-      .boolean()
-      .default(true)
-      .describe('A file must have at least one byte; a folder one entry.'),
+    non_empty: z.boolean().default(true).describe('A file must have at least one byte; a folder one entry.'),
     min_size: Size.optional().describe('Smallest allowed size, e.g. "1 kB".'),
     max_size: Size.optional().describe('Largest allowed size, e.g. "500 MB".'),
     sha256: z
@@ -103,9 +100,7 @@ export default defineCheck({
           ? `${shown} ${problems.join('; ')}`
           : `${shown} exists (folder, ${entries.length} entries)`,
         measured: { exists: true, entries: entries.length },
-        evidence: [
-          { type: 'location', path: shown, note: `folder with ${entries.length} entries` },
-        ],
+        evidence: [{ type: 'location', path: shown, note: `folder with ${entries.length} entries` }],
       };
     }
 

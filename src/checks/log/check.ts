@@ -127,9 +127,7 @@ export default defineCheck({
       return {
         status: 'error',
         summary:
-          code === 'ENOENT'
-            ? `${shown} not found`
-            : `cannot read ${shown}: ${(error as Error).message}`,
+          code === 'ENOENT' ? `${shown} not found` : `cannot read ${shown}: ${(error as Error).message}`,
       };
     }
 
@@ -198,10 +196,7 @@ async function forEachLine(
     let start = 0;
     for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
       number++;
-      onLine(
-        text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end),
-        number,
-      );
+      onLine(text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end), number);
       start = end + 1;
     }
     rest = text.slice(start);

@@ -37,9 +37,7 @@ const Row = z
       error: 'expected last, first, a row index (negative counts from the end), or {column: value}',
     },
   )
-  .describe(
-    'CSV/JSONL: which row. "last" (default), "first", an index, or {column: value} for a named row.',
-  );
+  .describe('CSV/JSONL: which row. "last" (default), "first", an index, or {column: value} for a named row.');
 
 const FileRef = z.union([
   z.string().min(1),
@@ -69,9 +67,7 @@ const Params = z
     expect: z
       .string()
       .optional()
-      .describe(
-        'Threshold for `key`: ">= 0.97", "< 0.5", "within 0.005 of 0.9722". "%" means /100.',
-      ),
+      .describe('Threshold for `key`: ">= 0.97", "< 0.5", "within 0.005 of 0.9722". "%" means /100.'),
     assert: z
       .string()
       .optional()
@@ -99,8 +95,7 @@ const Params = z
           });
         }
       } catch (error) {
-        const message =
-          error instanceof ExprSyntaxError ? `${error.reason}:\n${error.frame}` : String(error);
+        const message = error instanceof ExprSyntaxError ? `${error.reason}:\n${error.frame}` : String(error);
         ctx.addIssue({
           code: 'custom',
           path: ['assert'],
@@ -238,9 +233,7 @@ export default defineCheck({
           const [name, ...rest] = segments;
           const source = sources.get(String(name));
           if (!source) {
-            throw new LookupError(
-              `"${text}" must start with a file name: ${[...sources.keys()].join(', ')}`,
-            );
+            throw new LookupError(`"${text}" must start with a file name: ${[...sources.keys()].join(', ')}`);
           }
           return { ...source.read(rest, text), shown: source.shown };
         };
@@ -265,10 +258,7 @@ export default defineCheck({
         type: 'text',
         title: 'evaluation',
         text: traces
-          .map(
-            (t) =>
-              `${t.text}: ${formatNumber(t.left)} ${t.op} ${formatNumber(t.right)} → ${t.holds}`,
-          )
+          .map((t) => `${t.text}: ${formatNumber(t.left)} ${t.op} ${formatNumber(t.right)} → ${t.holds}`)
           .join('\n'),
       });
       return {
@@ -296,12 +286,8 @@ function decidingValue(trace: ComparisonTrace, values: Map<string, number>): str
 
 function negate(op: string): string {
   return (
-    (
-      { '>=': '<', '>': '<=', '<=': '>', '<': '>=', '==': '!=', '!=': '==' } as Record<
-        string,
-        string
-      >
-    )[op] ?? op
+    ({ '>=': '<', '>': '<=', '<=': '>', '<': '>=', '==': '!=', '!=': '==' } as Record<string, string>)[op] ??
+    op
   );
 }
 

@@ -65,9 +65,7 @@ export class MetricSource {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       throw new LookupError(
-        code === 'ENOENT'
-          ? `${shown} not found`
-          : `cannot read ${shown}: ${(error as Error).message}`,
+        code === 'ENOENT' ? `${shown} not found` : `cannot read ${shown}: ${(error as Error).message}`,
       );
     }
     const lines = text.split(/\r?\n/);
@@ -90,13 +88,7 @@ export class MetricSource {
           throw new LookupError(
             `${shown}:${problem.line}:${problem.column}: YAML syntax: ${problem.message}`,
           );
-        return new MetricSource(
-          shown,
-          located.toJS(),
-          lines,
-          (segments) => lineAt(located, segments),
-          shown,
-        );
+        return new MetricSource(shown, located.toJS(), lines, (segments) => lineAt(located, segments), shown);
       }
       case 'csv': {
         const delimiter = extname(absolute).toLowerCase() === '.tsv' ? '\t' : ',';
@@ -110,9 +102,7 @@ export class MetricSource {
         if (!header) throw new LookupError(`${shown} is empty`);
         const objects = rows.map((record) => ({
           line: record.line,
-          value: Object.fromEntries(
-            header.fields.map((name, i) => [name.trim(), record.fields[i]]),
-          ),
+          value: Object.fromEntries(header.fields.map((name, i) => [name.trim(), record.fields[i]])),
         }));
         const chosen = pickRow(
           objects,
@@ -135,9 +125,7 @@ export class MetricSource {
           try {
             records.push({ line: index + 1, value: JSON.parse(content) });
           } catch (error) {
-            throw new LookupError(
-              `${shown}:${index + 1}: not valid JSON: ${(error as Error).message}`,
-            );
+            throw new LookupError(`${shown}:${index + 1}: not valid JSON: ${(error as Error).message}`);
           }
         });
         const chosen = pickRow(records, row, shown);
@@ -160,11 +148,7 @@ export class MetricSource {
       const where = walked.length === 0 ? this.scope : `"${walked.join('.')}" in ${this.scope}`;
       if (Array.isArray(current)) {
         const index =
-          typeof segment === 'number'
-            ? segment
-            : /^\d+$/.test(segment)
-              ? Number(segment)
-              : Number.NaN;
+          typeof segment === 'number' ? segment : /^\d+$/.test(segment) ? Number(segment) : Number.NaN;
         if (!Number.isInteger(index) || index >= current.length) {
           throw new LookupError(
             `"${text}" not found: ${where} is a list of ${current.length}; "${segment}" is not an index in it`,
@@ -174,8 +158,7 @@ export class MetricSource {
       } else if (current !== null && typeof current === 'object') {
         const keys = Object.keys(current);
         if (!Object.hasOwn(current, String(segment))) {
-          const shownKeys =
-            keys.length > 12 ? `${keys.slice(0, 12).join(', ')}, …` : keys.join(', ');
+          const shownKeys = keys.length > 12 ? `${keys.slice(0, 12).join(', ')}, …` : keys.join(', ');
           throw new LookupError(
             `"${text}" not found: ${where} has no key "${segment}".${didYouMean(String(segment), keys)}${keys.length ? ` Keys there: ${shownKeys}.` : ''}`,
           );
@@ -193,10 +176,7 @@ export class MetricSource {
         throw new LookupError(`"${text}" in ${this.scope} is ${current}, not a finite number`);
       return { value: current, line, excerpt };
     }
-    if (
-      typeof current === 'string' &&
-      /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(current)
-    ) {
+    if (typeof current === 'string' && /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(current)) {
       return { value: Number(current), line, excerpt };
     }
     const found =
@@ -232,8 +212,7 @@ function pickRow<T extends { line: number; value: unknown }>(
   if (typeof selector === 'number') {
     const index = selector < 0 ? rows.length + selector : selector;
     const row = rows[index];
-    if (!row)
-      throw new LookupError(`${shown} has ${rows.length} rows; row ${selector} does not exist`);
+    if (!row) throw new LookupError(`${shown} has ${rows.length} rows; row ${selector} does not exist`);
     return row;
   }
   const wanted = Object.entries(selector);
