@@ -2,8 +2,10 @@
 import { gateBenchmark } from './gate.js';
 import type { Benchmark } from './harness.js';
 import { logScanBenchmark } from './log-scan.js';
+import { metricsBenchmark } from './metrics.js';
+import { onnxBenchmark } from './onnx.js';
 
-const BENCHMARKS: Benchmark[] = [gateBenchmark, logScanBenchmark];
+const BENCHMARKS: Benchmark[] = [gateBenchmark, logScanBenchmark, metricsBenchmark, onnxBenchmark];
 
 const filter = process.argv[2]?.toLowerCase();
 for (const benchmark of BENCHMARKS) {

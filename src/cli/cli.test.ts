@@ -35,7 +35,7 @@ describe('mlgate check on the bundled examples', () => {
     expect(result.stdout).toContain('Verdict: PASS with 1 warning');
     expect(result.stdout).toContain('tech-lead-approval (pending): awaiting sign-off by technical-lead');
     // Progress goes to stderr, one plain line per item when not on a TTY.
-    expect(result.stderr.trim().split('\n')).toHaveLength(11);
+    expect(result.stderr.trim().split('\n')).toHaveLength(17);
   });
 
   test('the JSON report follows its schema and carries digests and evidence', async () => {
@@ -50,7 +50,7 @@ describe('mlgate check on the bundled examples', () => {
       profile: 'dev',
       complete: true,
       verdict: { status: 'PASS', warnings: 1, blocking: [] },
-      counts: { total: 11, pass: 10, pending: 1, fail: 0, error: 0 },
+      counts: { total: 17, pass: 16, pending: 1, fail: 0, error: 0 },
     });
     expect(report.spec.sha256).toBe(sha256(`${EXAMPLE}/mlgate.yaml`));
     const model = report.artifacts.find((a) => a.name === 'model');
@@ -62,40 +62,49 @@ describe('mlgate check on the bundled examples', () => {
     const accuracy = report.items.find((i) => i.id === 'test-accuracy')!;
     expect(accuracy).toMatchObject({
       sectionPath: ['Test set evaluation'],
-      kind: 'metric',
+      kind: 'predictions',
       severity: 'required',
       status: 'pass',
-      source: 'reported',
-      measured: { 'test.accuracy': 0.9722222222222222 },
-      threshold: { 'test.accuracy': '>= 0.97' },
+      source: 'measured',
+      measured: { accuracy: 0.9722222222222222, rows: 360 },
+      threshold: { accuracy: '>= 0.97' },
     });
-    expect(accuracy.evidence[0]).toMatchObject({
-      type: 'location',
-      path: 'metrics.json',
-      line: 93,
-    });
+    expect(accuracy.evidence[0]).toMatchObject({ type: 'table', title: 'thresholds' });
+    const valLoss = report.items.find((i) => i.id === 'final-val-loss')!;
+    expect(valLoss).toMatchObject({ kind: 'metric', source: 'reported', measured: { val_loss: 0.145877 } });
+    expect(valLoss.evidence[0]).toMatchObject({ type: 'location', path: 'logs/history.csv', line: 61 });
     expect(report.sections.map((s) => [s.path.join('/'), s.counts.total])).toEqual([
       ['Model artifacts', 3],
       ['Training completion', 2],
-      ['Test set evaluation', 3],
+      ['Test set evaluation', 6],
+      ['Exported model (ONNX)', 3],
       ['Documentation', 2],
       ['Sign-off', 1],
     ]);
   });
 
-  test('the blocked example: exit 1, and exactly its three reasons', async () => {
+  test('the blocked example: exit 1, and exactly its four reasons', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'mlgate-out-')), 'reports', 'gate.json');
     const result = await runCli(['check', BLOCKED, '--out', out, '--quiet']);
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain('Verdict: BLOCKED — 3 reasons:');
+    expect(result.stdout).toContain('Verdict: BLOCKED — 4 reasons:');
     const report = RunReport.parse(JSON.parse(readFileSync(out, 'utf8')));
     expect(report.verdict.blocking.map((r) => [r.itemId, r.status])).toEqual([
       ['model-checksum', 'fail'],
       ['test-accuracy', 'fail'],
+      ['onnx-parity', 'fail'],
       ['model-card', 'fail'],
     ]);
     const reasons = Object.fromEntries(report.verdict.blocking.map((r) => [r.itemId, r.message]));
-    expect(reasons['test-accuracy']).toBe('test.accuracy = 0.961111 < 0.97 (reported in metrics.json:93)');
+    expect(reasons['test-accuracy']).toBe(
+      '360 rows of data/predictions_test.csv, measured: accuracy = 0.961111 fails >= 0.97; f1_macro = 0.960888 fails >= 0.97',
+    );
+    expect(reasons['onnx-parity']).toContain(
+      '4 of 360 rows change their predicted class (argmax agreement 98.89%, needs 100.00%)',
+    );
+    expect(reasons['onnx-parity']).toContain(
+      'accuracy 96.11% vs 97.22% from data/torch_logits_test.npy: 1.111 pp apart > 0.5 pp',
+    );
     expect(reasons['model-card']).toBe('docs/MODEL_CARD.md: missing heading "Limitations"');
     expect(reasons['model-checksum']).toBe(
       '`cd model && sha256sum --check --strict SHA256SUMS` exited 1 (expected 0)',
@@ -107,7 +116,8 @@ describe('mlgate check on the bundled examples', () => {
       stdoutTail: 'model.onnx: FAILED',
     });
     expect(report.verdict.warningReasons.map((r) => r.itemId)).toEqual([
-      'weakest-class-f1',
+      'accuracy-not-luck',
+      'every-class-f1',
       'tech-lead-approval',
     ]);
   });
@@ -182,9 +192,9 @@ describe('the other commands', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(
       [
-        '✓ examples/digits-classifier/mlgate.yaml is valid: 5 sections, 11 items',
-        '  automated 10 (command 1, docs 2, file 2, log 1, metric 4), manual 1',
-        '  artifacts: model, checksums, metrics, training_log, model_card',
+        '✓ examples/digits-classifier/mlgate.yaml is valid: 6 sections, 17 items',
+        '  automated 16 (command 1, docs 2, file 2, log 1, metric 1, onnx-model 3, predictions 6), manual 1',
+        '  artifacts: model, checksums, metrics, training_log, model_card, test_predictions',
         '  profiles: dev, prod (default dev)',
         '',
       ].join('\n'),
@@ -206,7 +216,15 @@ describe('the other commands', () => {
   test('list-checks documents every kind; --version; --help', async () => {
     const list = await runCli(['list-checks', '--format', 'json']);
     const kinds = JSON.parse(list.stdout) as Array<{ kind: string; params: unknown[] }>;
-    expect(kinds.map((k) => k.kind)).toEqual(['command', 'docs', 'file', 'log', 'metric']);
+    expect(kinds.map((k) => k.kind)).toEqual([
+      'command',
+      'docs',
+      'file',
+      'log',
+      'metric',
+      'onnx-model',
+      'predictions',
+    ]);
     expect((await runCli(['--version'])).stdout.trim()).toBe(TOOL_VERSION);
     const help = await runCli(['check', '--help']);
     expect(help.code).toBe(0);

@@ -6,6 +6,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { TOOL_VERSION } from '../version.js';
 import { checkCommand } from './commands/check.js';
 import { listChecksCommand } from './commands/list-checks.js';
+import { metricsCommand } from './commands/metrics.js';
 import { schemaCommand } from './commands/schema.js';
 import { validateCommand } from './commands/validate.js';
 import { ExitCode } from './exit-codes.js';
@@ -77,6 +78,27 @@ export function buildProgram(
     .description('Print the JSON Schema of mlgate.yaml (for editor completion), or of the JSON report.')
     .option('--report', "the JSON report's schema instead")
     .action((options) => run(() => schemaCommand(options, io)));
+
+  program
+    .command('metrics')
+    .description('Compute every metric of a predictions table (CSV, TSV, JSONL, Parquet).')
+    .argument('<file>', 'the predictions table')
+    .addOption(
+      new Option('--task <task>', 'what the predictions are').choices(['classification', 'regression']),
+    )
+    .option('--label <column>', 'true label / target column (default: label, y_true, target, ...)')
+    .option('--pred <column>', 'prediction column (default: pred, prediction, y_pred, ...)')
+    .option('--probs <glob>', 'probability columns (default prob_*)')
+    .addOption(
+      new Option('--file-format <format>', 'when the extension does not tell').choices([
+        'csv',
+        'tsv',
+        'jsonl',
+        'parquet',
+      ]),
+    )
+    .addOption(new Option('-f, --format <format>', 'output').choices(['text', 'json']).default('text'))
+    .action((file: string, options) => run(() => metricsCommand(file, options, io)));
 
   program
     .command('list-checks')

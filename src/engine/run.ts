@@ -39,6 +39,9 @@ export async function runPlan(loaded: LoadedSpec, plan: Plan, options: RunOption
   const results = new Map<string, ItemResult>();
   const waiting = [...plan.items];
   const running = new Map<string, Promise<void>>();
+  let exclusiveRunning = false;
+  const isExclusive = (planned: PlannedItem) =>
+    Boolean(planned.item.check?.definition.exclusive?.(planned.item.check.params as never));
   let interrupted = options.signal?.aborted ?? false;
   const onAbort = () => {
     interrupted = true;
@@ -99,7 +102,12 @@ export async function runPlan(loaded: LoadedSpec, plan: Plan, options: RunOption
       finish(planned, outcome, startedAt, performance.now() - began);
     })();
     running.set(item.id, task);
-    void task.finally(() => running.delete(item.id));
+    const exclusive = isExclusive(planned);
+    if (exclusive) exclusiveRunning = true;
+    void task.finally(() => {
+      running.delete(item.id);
+      if (exclusive) exclusiveRunning = false;
+    });
   };
 
   for (;;) {
@@ -131,7 +139,9 @@ export async function runPlan(loaded: LoadedSpec, plan: Plan, options: RunOption
         waiting.splice(index, 1);
         continue;
       }
-      if (running.size >= options.concurrency) break;
+      if (running.size >= options.concurrency || exclusiveRunning) break;
+      // An exclusive item waits for the others to finish, and nothing starts past it meanwhile.
+      if (isExclusive(planned) && running.size > 0) break;
       waiting.splice(index, 1);
       start(planned);
     }

@@ -59,6 +59,11 @@ export interface CheckDefinition<S extends AnyParamsSchema = AnyParamsSchema> {
   examples: Array<{ title: string; params: z.input<S> }>;
   /** Default per-item timeout when the spec sets none (e.g. "60s"). */
   defaultTimeout?: string;
+  /**
+   * Run alone, with no other item in parallel: for checks that measure time or memory,
+   * whose figures other work on the same cores would distort.
+   */
+  exclusive?: (params: z.output<S>) => boolean;
   run(ctx: CheckContext, params: z.output<S>): Promise<CheckOutcome>;
 }
 

@@ -4,6 +4,7 @@
  */
 import type { Style } from '../cli/style.js';
 import { verdictLine } from '../engine/gate.js';
+import { formatNumber } from '../util/threshold.js';
 import { formatDuration } from '../util/units.js';
 import type { Counts, Evidence, ItemResult, ItemStatus, RunReport } from './schema.js';
 
@@ -98,7 +99,10 @@ function renderItem(item: ItemResult, options: TextOptions): string[] {
 
 export function renderEvidence(evidence: Evidence[], limit: number): string[] {
   const lines: string[] = [];
+  let shown = 0;
   for (const entry of evidence) {
+    if (entry.type === 'data') continue;
+    if (shown++ >= limit) break;
     switch (entry.type) {
       case 'location': {
         const where = `${entry.path}${entry.line ? `:${entry.line}` : ''}`;
@@ -135,16 +139,40 @@ export function renderEvidence(evidence: Evidence[], limit: number): string[] {
         lines.push(`${entry.title}: ${entry.text.split('\n').slice(0, 4).join('\n   ')}`);
         break;
       case 'table':
-        lines.push(`${entry.title}: table of ${entry.rows.length} rows (see the JSON or HTML report)`);
-        break;
-      case 'data':
+        lines.push(...textTable(entry.title, entry.columns, entry.rows));
         break;
     }
-    if (lines.length >= limit) break;
   }
   if (lines.length === 0) return [];
   const flat = lines.join('\n').split('\n');
-  return flat.length > limit * 2 ? [...flat.slice(0, limit * 2), '…'] : flat;
+  return flat.length > limit * 5 ? [...flat.slice(0, limit * 5), '… (more in the JSON report)'] : flat;
+}
+
+const MAX_TABLE_ROWS = 12;
+
+/** A small table as aligned text; larger ones are left to the JSON and HTML reports. */
+function textTable(
+  title: string,
+  columns: string[],
+  rows: Array<Array<string | number | boolean | null>>,
+): string[] {
+  if (rows.length > MAX_TABLE_ROWS || columns.length > 12)
+    return [`${title}: ${rows.length} rows (in the JSON and HTML reports)`];
+  const cell = (value: string | number | boolean | null) =>
+    value === null
+      ? '—'
+      : typeof value === 'number'
+        ? Number.isInteger(value)
+          ? String(value)
+          : formatNumber(value)
+        : String(value);
+  const texts = rows.map((row) => row.map(cell));
+  const widths = columns.map((column, i) =>
+    Math.min(40, Math.max(column.length, ...texts.map((row) => (row[i] ?? '').length))),
+  );
+  const line = (values: string[]) =>
+    `  ${values.map((v, i) => v.slice(0, 40).padEnd(widths[i]!)).join('  ')}`.trimEnd();
+  return [`${title}:`, line(columns), ...texts.map(line)];
 }
 
 const COLUMNS: Array<[keyof Counts, string]> = [

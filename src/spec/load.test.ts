@@ -95,8 +95,7 @@ sections:
 describe('spec loading: every problem, with file:line:column and a fix', () => {
   test('malformed YAML', () => {
     expect(problems(`${HEAD}sections: [\n  - title: x\n`)).toEqual([
-      '4:3 YAML syntax: Block collections are not allowed within flow collections',
-      '5:1 YAML syntax: Flow sequence in block collection must be sufficiently indented and end with a ]',
+      '4:3 YAML syntax: Block collections are not allowed within flow collections (1 more parse error follows from it; fix this one first)',
     ]);
   });
 
@@ -122,7 +121,7 @@ describe('spec loading: every problem, with file:line:column and a fix', () => {
         check: { kind: metrc, file: m.json, key: a, expect: "> 1" }
 `),
     ).toEqual([
-      '8:24 unknown check kind "metrc". Did you mean "metric"? Known kinds: command, docs, file, log, metric (see `mlgate list-checks`).',
+      '8:24 unknown check kind "metrc". Did you mean "metric"? Known kinds: command, docs, file, log, metric, onnx-model, predictions (see `mlgate list-checks`).',
     ]);
   });
 
@@ -289,7 +288,7 @@ sections:
     }
     expect(printed).toBe(
       [
-        'mlgate.yaml:8:24: error: unknown check kind "metrc". Did you mean "metric"? Known kinds: command, docs, file, log, metric (see `mlgate list-checks`).',
+        'mlgate.yaml:8:24: error: unknown check kind "metrc". Did you mean "metric"? Known kinds: command, docs, file, log, metric, onnx-model, predictions (see `mlgate list-checks`).',
         '  at sections[0].items[0].check.kind, in item "acc"',
         '    7 |         title: Accuracy',
         '  > 8 |         check: { kind: metrc, file: m.json }',

@@ -107,16 +107,23 @@ export function parseSpec(text: string, absoluteFile: string, registry: CheckReg
     problems.push({ file: shown, path, message, position: at, frame: source.frame(at), context });
   };
 
-  for (const problem of source.syntaxProblems) {
+  // After one syntax error the parser reports every later token as unexpected; only the
+  // first error is the one to fix.
+  const [syntax, ...cascade] = source.syntaxProblems;
+  if (syntax) {
+    const more =
+      cascade.length > 0
+        ? ` (${cascade.length} more parse error${cascade.length === 1 ? '' : 's'} ${cascade.length === 1 ? 'follows' : 'follow'} from it; fix this one first)`
+        : '';
     problems.push({
       file: shown,
       path: [],
-      message: `YAML syntax: ${problem.message}`,
-      position: problem,
-      frame: source.frame(problem),
+      message: `YAML syntax: ${syntax.message}${more}`,
+      position: syntax,
+      frame: source.frame(syntax),
     });
+    throw new SpecError(problems, shown);
   }
-  if (problems.length > 0) throw new SpecError(problems, shown);
 
   const data = source.toJS();
   if (data === undefined || data === null) {

@@ -23,7 +23,7 @@ import {
   MetricSource,
   parseKey,
   type RowSelector,
-} from './sources.js';
+} from '../../data/value-source.js';
 
 const Row = z
   .union(

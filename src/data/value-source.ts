@@ -4,10 +4,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { parseCsv } from '../../util/csv.js';
-import type { PathSegment } from '../../util/expr.js';
-import { didYouMean } from '../../util/suggest.js';
-import { YamlSource } from '../../util/yaml-source.js';
+import { parseCsv } from '../util/csv.js';
+import type { PathSegment } from '../util/expr.js';
+import { didYouMean } from '../util/suggest.js';
+import { YamlSource } from '../util/yaml-source.js';
 
 export const FORMATS = ['json', 'yaml', 'csv', 'jsonl'] as const;
 export type Format = (typeof FORMATS)[number];

@@ -1,0 +1,361 @@
+import { z } from 'zod';
+import { TABLE_FORMATS, tableFormatOf } from '../../data/table.js';
+import { defineCheck } from '../../engine/types.js';
+import type { CheckContext } from '../../engine/types.js';
+import type { Evidence } from '../../report/schema.js';
+import { formatNumber, meets, parseThreshold } from '../../util/threshold.js';
+import { evaluateArrays } from '../../metrics/arrays.js';
+import { readReported } from '../_shared/reported.js';
+import {
+  checkJudgeParams,
+  checkMetricNames,
+  judge,
+  JudgeParams,
+  outcomeOf,
+  Thresholds,
+} from '../../metrics/judge.js';
+import {
+  evaluatePredictions,
+  type PredictionsEvaluation,
+  PredictionsError,
+} from '../../metrics/predictions.js';
+
+const Columns = {
+  format: z
+    .enum(TABLE_FORMATS)
+    .optional()
+    .describe('csv, tsv, jsonl or parquet, when the extension does not tell.'),
+  label: z.string().optional().describe('True label / target column (default: label, y_true, target, ...).'),
+  pred: z
+    .string()
+    .optional()
+    .describe('Predicted label / value column (default: pred, prediction, y_pred, ...).'),
+  probs: z
+    .union([z.string(), z.array(z.string()).min(1)])
+    .optional()
+    .describe(
+      'Probability columns: a glob ("prob_*") or names in class order; one column = positive-class probability.',
+    ),
+};
+
+const Params = z
+  .strictObject({
+    file: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('The predictions table (CSV, TSV, JSONL, Parquet), streamed.'),
+    ...Columns,
+    arrays: z
+      .strictObject({
+        labels: z.string().min(1).describe('.npy of true labels (or regression targets).'),
+        preds: z.string().min(1).optional().describe('.npy of predicted labels (or values).'),
+        probs: z.string().min(1).optional().describe('.npy of probabilities, N×K.'),
+      })
+      .optional()
+      .describe('Instead of `file`: NumPy arrays.'),
+    task: z
+      .enum(['classification', 'regression'])
+      .default('classification')
+      .describe('What the predictions are.'),
+    prob_sum_tolerance: z
+      .number()
+      .positive()
+      .default(0.001)
+      .describe("Largest |sum of a row's probabilities − 1|."),
+    ...JudgeParams,
+    compare: z
+      .strictObject({
+        file: z
+          .string()
+          .min(1)
+          .describe('Another prediction set, e.g. validation, read with the same columns.'),
+        ...Columns,
+        gaps: Thresholds.describe('Metric → threshold on |this − other|, e.g. {accuracy: "< 0.05"}.'),
+      })
+      .optional()
+      .describe('The gap between this set and another (the val-test gap).'),
+    slices: z
+      .strictObject({
+        columns: z
+          .union([z.string(), z.array(z.string()).min(1)])
+          .describe('Column(s) whose values define slices.'),
+        min_size: z
+          .number()
+          .int()
+          .min(1)
+          .default(30)
+          .describe('Smaller slices are reported as too small, not judged.'),
+        thresholds: Thresholds,
+      })
+      .optional()
+      .describe('Metrics per data slice, each held to thresholds.'),
+  })
+  .superRefine((params, ctx) => {
+    if ((params.file === undefined) === (params.arrays === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'give either "file" (a predictions table) or "arrays" (.npy files)',
+      });
+    }
+    if (params.file && !params.format && !tableFormatOf(params.file)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['format'],
+        message: `cannot tell the format of "${params.file}": set format (${TABLE_FORMATS.join(', ')})`,
+      });
+    }
+    if (params.arrays && (params.slices || params.compare)) {
+      ctx.addIssue({ code: 'custom', message: 'slices and compare need a predictions table ("file")' });
+    }
+    checkJudgeParams(params, ctx, params.task);
+    checkMetricNames(params.compare?.gaps, ['compare', 'gaps'], ctx, params.task);
+    checkMetricNames(params.slices?.thresholds, ['slices', 'thresholds'], ctx, params.task);
+    if (
+      !params.thresholds &&
+      !params.min_per_class &&
+      !params.reported &&
+      !params.compare &&
+      !params.slices
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'nothing to judge: give thresholds, min_per_class, reported, compare or slices',
+      });
+    }
+  });
+
+type PredictionParams = z.output<typeof Params>;
+
+export default defineCheck({
+  kind: 'predictions',
+  title: "Metrics recomputed from a model's predictions meet their thresholds",
+  description: [
+    'Recomputes metrics from the predictions themselves — a table (CSV, TSV, JSONL, Parquet; streamed,',
+    "memory flat) or NumPy arrays — with scikit-learn's definitions: accuracy, balanced accuracy,",
+    "precision/recall/F1 (macro, weighted, micro, per class), MCC, Cohen's kappa, log loss, ROC AUC,",
+    'average precision, Brier, top-k accuracy, ECE; for regression MAE, MSE, RMSE, R², MAPE, median',
+    'and max error, explained variance. Thresholds use the common language; `min_per_class` holds',
+    'every class to a floor; `confidence` judges a threshold on the bootstrap bound (seeded), so a',
+    'small test set cannot pass a high bar by luck; `reported` checks what a training run claimed',
+    '("metrics.json claims 78.43%, measured 78.40%: within 0.5 pp"); `compare` bounds the gap to',
+    'another prediction set; `slices` judges each data slice. Rows that cannot be judged (NaN or',
+    'non-summing probabilities, unknown labels, wrong column counts) make the check an `error` that',
+    'lists them by line. Evidence: the metrics, per-class table, confusion matrix, calibration bins.',
+  ].join(' '),
+  defaultTimeout: '10m',
+  params: Params,
+  examples: [
+    {
+      title: 'Test accuracy and per-class F1 from the predictions file',
+      params: {
+        file: 'eval/predictions_test.csv',
+        thresholds: { accuracy: '>= 0.95', ece: '< 0.05' },
+        min_per_class: { f1: 0.7 },
+      },
+    },
+    {
+      title: 'Accuracy must clear 90% at 95% confidence, and metrics.json must be honest',
+      params: {
+        file: 'eval/predictions_test.csv',
+        thresholds: { accuracy: '>= 0.9' },
+        confidence: 0.95,
+        reported: { file: 'metrics.json', values: { accuracy: 'test.accuracy' }, tolerance: 0.005 },
+      },
+    },
+    {
+      title: 'Validation-test gap and quality on every slice',
+      params: {
+        file: 'eval/predictions_test.csv',
+        compare: { file: 'eval/predictions_val.csv', gaps: { accuracy: '< 0.05' } },
+        slices: { columns: 'region', min_size: 50, thresholds: { recall_macro: '>= 0.8' } },
+      },
+    },
+    {
+      title: 'Regression from NumPy arrays',
+      params: {
+        arrays: { labels: 'y_test.npy', preds: 'y_pred.npy' },
+        task: 'regression',
+        thresholds: { rmse: '< 60' },
+      },
+    },
+  ],
+  async run(ctx, params) {
+    let evaluation: PredictionsEvaluation;
+    let shown: string;
+    try {
+      ({ evaluation, shown } = await evaluate(ctx, params, params));
+    } catch (error) {
+      if (error instanceof PredictionsError) return predictionsError(error);
+      throw error;
+    }
+    const judgement = await judge(params, {
+      result: evaluation.result,
+      regressionRows: evaluation.regressionRows,
+      readReported: (file, key) => readReported(ctx, file, key),
+    });
+    const extra: Evidence[] = [];
+
+    if (params.compare) {
+      try {
+        const other = await evaluate(
+          ctx,
+          { ...params, ...params.compare, file: params.compare.file },
+          params,
+        );
+        const rows: Array<Array<string | number | null>> = [];
+        for (const [name, text] of Object.entries(params.compare.gaps)) {
+          const mine = evaluation.result.metrics[name];
+          const theirs = other.evaluation.result.metrics[name];
+          if (mine === undefined || theirs === undefined || Number.isNaN(mine) || Number.isNaN(theirs)) {
+            judgement.errors.push(`${name} was not computed for both sets`);
+            continue;
+          }
+          const gap = Math.abs(mine - theirs);
+          const ok = meets(gap, parseThreshold(text));
+          (ok ? judgement.passes : judgement.failures).push(
+            `${name} gap |${formatNumber(mine)} − ${formatNumber(theirs)} (${other.shown})| = ${formatNumber(gap)} ${ok ? 'meets' : 'fails'} ${text}`,
+          );
+          judgement.measured[`${name} gap`] = gap;
+          judgement.threshold[`${name} gap`] = text;
+          rows.push([name, mine, theirs, gap, text, ok ? 'pass' : 'fail']);
+        }
+        extra.push({
+          type: 'table',
+          title: `gap to ${other.shown}`,
+          columns: ['metric', shown, other.shown, '|gap|', 'threshold', 'verdict'],
+          rows,
+        });
+      } catch (error) {
+        if (error instanceof PredictionsError)
+          judgement.errors.push(`${params.compare.file}: ${error.message}`);
+        else throw error;
+      }
+    }
+
+    if (params.slices) {
+      const rows: Array<Array<string | number | null>> = [];
+      const names = Object.keys(params.slices.thresholds);
+      let judged = 0;
+      for (const slice of evaluation.slices) {
+        if (slice.result.n < params.slices.min_size) {
+          rows.push([
+            slice.key,
+            slice.result.n,
+            ...names.map((name) => slice.result.metrics[name] ?? null),
+            `too small (< ${params.slices.min_size} rows): not judged`,
+          ]);
+          continue;
+        }
+        judged++;
+        const failing: string[] = [];
+        for (const name of names) {
+          const value = slice.result.metrics[name];
+          const text = params.slices.thresholds[name]!;
+          if (value === undefined || Number.isNaN(value) || !meets(value, parseThreshold(text))) {
+            failing.push(`${name} = ${value === undefined ? 'n/a' : formatNumber(value)} fails ${text}`);
+          }
+        }
+        if (failing.length > 0)
+          judgement.failures.push(`slice "${slice.key}" (${slice.result.n} rows): ${failing.join(', ')}`);
+        rows.push([
+          slice.key,
+          slice.result.n,
+          ...names.map((name) => slice.result.metrics[name] ?? null),
+          failing.length ? 'fail' : 'pass',
+        ]);
+      }
+      if (judged === 0)
+        judgement.errors.push(
+          `no slice has at least ${params.slices.min_size} rows: nothing could be judged`,
+        );
+      else if (!judgement.failures.some((f) => f.startsWith('slice ')))
+        judgement.passes.push(`all ${judged} slices large enough to judge meet their thresholds`);
+      judgement.measured.slices = evaluation.slices.length;
+      judgement.measured['slices judged'] = judged;
+      extra.push({
+        type: 'table',
+        title: `slices by ${evaluation.columns.slices.join(' / ')}`,
+        columns: ['slice', 'rows', ...names, 'verdict'],
+        rows,
+      });
+    }
+    return outcomeOf(judgement, `${evaluation.result.n} rows of ${shown}, measured`, extra);
+  },
+});
+
+async function evaluate(
+  ctx: CheckContext,
+  params: PredictionParams & { file?: string },
+  base: PredictionParams,
+): Promise<{ evaluation: PredictionsEvaluation; shown: string }> {
+  const keepRows =
+    base.task === 'regression' && (base.confidence !== undefined || base.bootstrap !== undefined);
+  if (params.arrays) {
+    const entry = (path: string) => ({ path: ctx.resolve(path), shown: ctx.display(ctx.resolve(path)) });
+    const { labels, preds, probs } = params.arrays;
+    const evaluation = await evaluateArrays(
+      {
+        labels: entry(labels),
+        preds: preds ? entry(preds) : undefined,
+        probs: probs ? entry(probs) : undefined,
+      },
+      base.task,
+      { probSumTolerance: base.prob_sum_tolerance, keepRegressionRows: keepRows },
+    );
+    return { evaluation, shown: ctx.display(ctx.resolve(labels)) };
+  }
+  const path = ctx.resolve(params.file!);
+  const shown = ctx.display(path);
+  const format = params.format ?? tableFormatOf(path)!;
+  try {
+    const evaluation = await evaluatePredictions(
+      path,
+      format,
+      {
+        task: base.task,
+        label: params.label,
+        pred: params.pred,
+        probs: params.probs,
+        slices:
+          base.slices && params === base
+            ? Array.isArray(base.slices.columns)
+              ? base.slices.columns
+              : [base.slices.columns]
+            : undefined,
+        probSumTolerance: base.prob_sum_tolerance,
+        keepRegressionRows: keepRows,
+      },
+      ctx.signal,
+    );
+    return { evaluation, shown };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new PredictionsError(`${shown} not found`);
+    if (error instanceof PredictionsError) {
+      throw new PredictionsError(`${shown}: ${error.message}`, error.badRows, error.badRowCount);
+    }
+    throw error;
+  }
+}
+
+function predictionsError(error: PredictionsError): {
+  status: 'error';
+  summary: string;
+  evidence: Evidence[];
+} {
+  return {
+    status: 'error',
+    summary: error.message,
+    evidence: error.badRows.length
+      ? [
+          {
+            type: 'table',
+            title: `rows that cannot be judged (${error.badRowCount}${error.badRowCount > error.badRows.length ? `, first ${error.badRows.length} shown` : ''})`,
+            columns: ['where', 'problem'],
+            rows: error.badRows.map((row) => [row.where, row.problem]),
+          },
+        ]
+      : [],
+  };
+}

@@ -1,0 +1,14 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A temporary folder with these files in it. */
+export function tempFiles(files: Record<string, string | Uint8Array>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mlgate-test-'));
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
+  return dir;
+}
+
+export function csv(header: string[], rows: Array<Array<string | number>>): string {
+  return `${[header, ...rows].map((row) => row.join(',')).join('\n')}\n`;
+}
