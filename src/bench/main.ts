@@ -4,8 +4,15 @@ import type { Benchmark } from './harness.js';
 import { logScanBenchmark } from './log-scan.js';
 import { metricsBenchmark } from './metrics.js';
 import { onnxBenchmark } from './onnx.js';
+import { secretsBenchmark } from './secrets.js';
 
-const BENCHMARKS: Benchmark[] = [gateBenchmark, logScanBenchmark, metricsBenchmark, onnxBenchmark];
+const BENCHMARKS: Benchmark[] = [
+  gateBenchmark,
+  logScanBenchmark,
+  metricsBenchmark,
+  onnxBenchmark,
+  secretsBenchmark,
+];
 
 const filter = process.argv[2]?.toLowerCase();
 for (const benchmark of BENCHMARKS) {

@@ -218,12 +218,20 @@ describe('the other commands', () => {
     const kinds = JSON.parse(list.stdout) as Array<{ kind: string; params: unknown[] }>;
     expect(kinds.map((k) => k.kind)).toEqual([
       'command',
+      'compose',
+      'coverage',
+      'dependencies',
+      'dockerfile',
       'docs',
+      'env-file',
       'file',
+      'kubernetes',
       'log',
       'metric',
       'onnx-model',
       'predictions',
+      'secrets',
+      'test-results',
     ]);
     expect((await runCli(['--version'])).stdout.trim()).toBe(TOOL_VERSION);
     const help = await runCli(['check', '--help']);

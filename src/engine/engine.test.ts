@@ -216,7 +216,19 @@ describe('the gate', () => {
     expect(optional.verdict).toMatchObject({ status: 'PASS', warnings: 0 });
   });
 
-  test.each(['fail', 'error', 'skip'] as const)('a required item that ends %s blocks', async (status) => {
+  test('a check that finds nothing to judge (skip) is an error on a required item, a skip on others', async () => {
+    const report = await run(
+      spec(item('req', 'status: skip') + item('opt', 'status: skip', 'severity: optional')),
+    );
+    expect(byId(report).req).toMatchObject({
+      status: 'error',
+      summary: 'skip as asked (a required item cannot be skipped)',
+    });
+    expect(byId(report).opt).toMatchObject({ status: 'skip' });
+    expect(report.verdict.status).toBe('BLOCKED');
+  });
+
+  test.each(['fail', 'error'] as const)('a required item that ends %s blocks', async (status) => {
     const report = await run(spec(item('req', `status: ${status}`)));
     expect(report.verdict.status).toBe('BLOCKED');
     expect(report.verdict.blocking).toEqual([

@@ -94,6 +94,14 @@ export async function runPlan(loaded: LoadedSpec, plan: Plan, options: RunOption
           timeoutMs,
           options.signal,
         );
+        // Nothing to judge is never a pass, and a required item cannot be skipped by its check.
+        if (outcome.status === 'skip' && planned.severity === 'required') {
+          outcome = {
+            ...outcome,
+            status: 'error',
+            summary: `${outcome.summary} (a required item cannot be skipped)`,
+          };
+        }
       } else if (options.resolveManual) {
         outcome = await options.resolveManual(planned);
       } else {

@@ -2,7 +2,17 @@
  * A parsed YAML (or JSON) file that remembers where every value came from, so errors and
  * evidence can name file:line:column and show the line.
  */
-import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import {
+  type Document,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseAllDocuments,
+  parseDocument,
+} from 'yaml';
 
 export type YamlPath = ReadonlyArray<string | number>;
 
@@ -16,21 +26,34 @@ export interface YamlSyntaxProblem extends Position {
 }
 
 export class YamlSource {
-  readonly lineCounter = new LineCounter();
-  readonly document;
+  readonly lineCounter: LineCounter;
+  readonly document: Document.Parsed;
   readonly lines: string[];
 
   constructor(
     readonly file: string,
     readonly text: string,
+    parsed?: { document: Document.Parsed; lineCounter: LineCounter; lines: string[] },
   ) {
-    this.document = parseDocument(text, {
-      lineCounter: this.lineCounter,
-      prettyErrors: false,
-      uniqueKeys: true,
-      keepSourceTokens: false,
-    });
-    this.lines = text.split(/\r?\n/);
+    this.lineCounter = parsed?.lineCounter ?? new LineCounter();
+    this.document =
+      parsed?.document ??
+      parseDocument(text, {
+        lineCounter: this.lineCounter,
+        prettyErrors: false,
+        uniqueKeys: true,
+        keepSourceTokens: false,
+      });
+    this.lines = parsed?.lines ?? text.split(/\r?\n/);
+  }
+
+  /** Every document of a multi-document file ("---" separated), sharing positions. */
+  static all(file: string, text: string): YamlSource[] {
+    const lineCounter = new LineCounter();
+    const lines = text.split(/\r?\n/);
+    return parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true }).map(
+      (document) => new YamlSource(file, text, { document: document as Document.Parsed, lineCounter, lines }),
+    );
   }
 
   get syntaxProblems(): YamlSyntaxProblem[] {

@@ -1,0 +1,287 @@
+/**
+ * Rule findings for the configuration checks (dockerfile, compose, kubernetes, secrets, ...):
+ * each finding has a rule id, a message, file:line and a fix. Findings can be ignored for one
+ * place with an inline comment carrying a reason, or in the spec; ignored findings stay in the
+ * report as ignored, and an ignore that matches nothing is reported as unused.
+ */
+import { z } from 'zod';
+import type { CheckOutcome } from '../engine/types.js';
+import type { Evidence } from '../report/schema.js';
+
+export type Level = 'error' | 'warning';
+
+export interface RuleInfo {
+  /** "dockerfile/non-root-user" */
+  id: string;
+  /** What the rule wants, as a claim: "The image runs as a non-root user". */
+  title: string;
+  level: Level;
+  /** How to fix a finding. */
+  fix: string;
+  /** The rules of established linters this one corresponds to (see the mapping tests). */
+  refs?: string[];
+}
+
+export interface Finding {
+  rule: string;
+  message: string;
+  path: string;
+  line?: number;
+  column?: number;
+  excerpt?: string;
+  /** Overrides the rule's fix for this finding. */
+  fix?: string;
+}
+
+/** An ignore written in a file: `# mlgate-ignore dockerfile/apt-pin: only in the build stage`. */
+export interface InlineIgnore {
+  rules: string[];
+  reason: string;
+  path: string;
+  /** The line of the comment. */
+  line: number;
+  /** Lines it covers: its own (a trailing comment) and the next line of content. */
+  covers: number[];
+}
+
+export const IgnoreParam = z
+  .array(
+    z.strictObject({
+      rule: z.string().min(1).describe('Rule id ("dockerfile/apt-pin"), or a prefix with * ("secrets/*").'),
+      path: z.string().optional().describe('Only in files matching this glob.'),
+      line: z.number().int().positive().optional().describe('Only at this line.'),
+      reason: z.string().min(3).describe('Why it is acceptable: shown in the report.'),
+    }),
+  )
+  .default([])
+  .describe('Findings to accept, each with a reason; ignored findings stay visible.');
+
+export const LevelsParam = z
+  .record(z.string(), z.enum(['error', 'warning', 'off']))
+  .default({})
+  .describe('Per-rule level: error (fails the check), warning (reported), off.');
+
+export type SpecIgnore = z.output<typeof IgnoreParam>[number];
+
+const INLINE =
+  /mlgate-ignore\s+([A-Za-z0-9_*./-]+(?:\s*,\s*[A-Za-z0-9_*./-]+)*)\s*(?::\s*(.*?))?\s*(?:-->|\*\/)?\s*$/;
+
+/** Finds `mlgate-ignore RULE[, RULE]: reason` comments (after #, //, <!-- or /*). */
+export function parseInlineIgnores(
+  path: string,
+  lines: readonly string[],
+  prefix: string,
+): { ignores: InlineIgnore[]; problems: Finding[] } {
+  const ignores: InlineIgnore[] = [];
+  const problems: Finding[] = [];
+  lines.forEach((text, index) => {
+    const at = text.indexOf('mlgate-ignore');
+    if (at === -1) return;
+    const before = text.slice(0, at).trimEnd();
+    if (!/(#|\/\/|<!--|\/\*)\s*$/.test(before)) return;
+    const match = INLINE.exec(text.slice(at));
+    if (!match) return;
+    const line = index + 1;
+    const reason = (match[2] ?? '').trim();
+    if (reason.length < 3) {
+      problems.push({
+        rule: 'ignore/missing-reason',
+        message: `an ignore needs a reason: "mlgate-ignore ${match[1]}: why this is acceptable"`,
+        path,
+        line,
+        excerpt: text.trim(),
+      });
+      return;
+    }
+    const rules = match[1]!
+      .split(',')
+      .map((rule) => rule.trim())
+      .map((rule) => (rule.includes('/') || rule.includes('*') ? rule : `${prefix}/${rule}`));
+    // A comment alone on its line covers the next line that is not a comment.
+    const alone = before.replace(/(#|\/\/|<!--|\/\*)\s*$/, '').trim() === '';
+    const covers = [line];
+    if (alone) {
+      for (let next = index + 1; next < lines.length; next++) {
+        const content = lines[next]!.trim();
+        if (content === '' || /^(#|\/\/)/.test(content)) continue;
+        covers.push(next + 1);
+        break;
+      }
+    }
+    ignores.push({ rules, reason, path, line, covers });
+  });
+  return { ignores, problems };
+}
+
+function ruleMatches(pattern: string, rule: string): boolean {
+  return pattern.endsWith('*') ? rule.startsWith(pattern.slice(0, -1)) : pattern === rule;
+}
+
+function globToRegex(glob: string): RegExp {
+  let out = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*') {
+      if (glob[i + 1] === '*') {
+        out += '.*';
+        i++;
+        if (glob[i + 1] === '/') i++;
+      } else out += '[^/]*';
+    } else if (c === '?') out += '[^/]';
+    else out += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${out}$`);
+}
+
+export function pathMatches(glob: string, path: string): boolean {
+  return (
+    globToRegex(glob).test(path) || (!glob.includes('/') && globToRegex(glob).test(path.split('/').pop()!))
+  );
+}
+
+export interface RuleSet {
+  prefix: string;
+  rules: RuleInfo[];
+}
+
+export interface RuleResultOptions {
+  ruleset: RuleSet;
+  findings: Finding[];
+  inline: InlineIgnore[];
+  spec: SpecIgnore[];
+  levels: Record<string, 'error' | 'warning' | 'off'>;
+  /** Files that were judged ("Dockerfile", "k8s/deployment.yaml"). */
+  judged: string[];
+  /** Set when there was nothing to judge: the reason (the check is then skip). */
+  nothing?: string;
+  /** Extra evidence (tables). */
+  evidence?: Evidence[];
+  measured?: Record<string, number | string>;
+}
+
+/** Applies levels and ignores, and turns findings into the check's outcome. */
+export function ruleOutcome(options: RuleResultOptions): CheckOutcome {
+  const { ruleset, levels } = options;
+  if (options.nothing) return { status: 'skip', summary: `nothing to judge: ${options.nothing}` };
+  const byId = new Map(ruleset.rules.map((rule) => [rule.id, rule]));
+  const usedInline = new Set<InlineIgnore>();
+  const usedSpec = new Set<SpecIgnore>();
+  const evidence: Evidence[] = [];
+  const counts = { error: 0, warning: 0, ignored: 0 };
+  const failing: Finding[] = [];
+  for (const finding of options.findings) {
+    const rule = byId.get(finding.rule);
+    const level = levels[finding.rule] ?? rule?.level ?? 'warning';
+    if (level === 'off') continue;
+    const inline = options.inline.find(
+      (ignore) =>
+        ignore.path === finding.path &&
+        finding.line !== undefined &&
+        ignore.covers.includes(finding.line) &&
+        ignore.rules.some((r) => ruleMatches(r, finding.rule)),
+    );
+    const spec = inline
+      ? undefined
+      : options.spec.find(
+          (ignore) =>
+            ruleMatches(ignore.rule, finding.rule) &&
+            (ignore.path === undefined || pathMatches(ignore.path, finding.path)) &&
+            (ignore.line === undefined || ignore.line === finding.line),
+        );
+    if (inline) usedInline.add(inline);
+    if (spec) usedSpec.add(spec);
+    const ignored = inline
+      ? { reason: inline.reason, source: 'inline' as const }
+      : spec
+        ? { reason: spec.reason, source: 'spec' as const }
+        : undefined;
+    if (ignored) counts.ignored++;
+    else {
+      counts[level]++;
+      if (level === 'error') failing.push(finding);
+    }
+    evidence.push({
+      type: 'finding',
+      rule: finding.rule,
+      level,
+      message: finding.message,
+      location: {
+        path: finding.path,
+        ...(finding.line ? { line: finding.line } : {}),
+        ...(finding.column ? { column: finding.column } : {}),
+      },
+      ...(finding.excerpt ? { excerpt: finding.excerpt } : {}),
+      fix: finding.fix ?? rule?.fix,
+      ...(ignored ? { ignored } : {}),
+    });
+  }
+  const unused: string[] = [];
+  for (const ignore of options.inline) {
+    if (usedInline.has(ignore)) continue;
+    unused.push(`${ignore.path}:${ignore.line}`);
+    evidence.push({
+      type: 'finding',
+      rule: 'ignore/unused',
+      level: 'warning',
+      message: `unused ignore of ${ignore.rules.join(', ')}: nothing it covers is reported any more; remove it`,
+      location: { path: ignore.path, line: ignore.line },
+    });
+  }
+  for (const ignore of options.spec) {
+    if (usedSpec.has(ignore)) continue;
+    unused.push(`spec ignore of ${ignore.rule}${ignore.path ? ` in ${ignore.path}` : ''}`);
+    evidence.push({
+      type: 'finding',
+      rule: 'ignore/unused',
+      level: 'warning',
+      message: `unused spec ignore of ${ignore.rule}${ignore.path ? ` in ${ignore.path}` : ''} ("${ignore.reason}"): nothing matches it; remove it`,
+    });
+  }
+  // Failures first, then warnings, ignored last.
+  const rank = (e: Evidence) => (e.type !== 'finding' ? 3 : e.ignored ? 2 : e.level === 'error' ? 0 : 1);
+  evidence.sort((a, b) => rank(a) - rank(b));
+  const files = options.judged.length === 1 ? options.judged[0]! : `${options.judged.length} files`;
+  const extras = [
+    counts.warning ? `${counts.warning} warning${counts.warning > 1 ? 's' : ''}` : '',
+    counts.ignored ? `${counts.ignored} ignored` : '',
+    unused.length ? `${unused.length} unused ignore${unused.length > 1 ? 's' : ''}` : '',
+  ].filter(Boolean);
+  const tail = extras.length ? ` (${extras.join(', ')})` : '';
+  let summary: string;
+  if (failing.length === 0) {
+    summary = `${files}: ${ruleset.rules.filter((r) => (levels[r.id] ?? r.level) !== 'off').length} rules hold${tail}`;
+  } else {
+    const first = failing.slice(0, 3).map((f) => `${f.path}${f.line ? `:${f.line}` : ''} ${f.message}`);
+    summary = `${files}: ${failing.length} finding${failing.length > 1 ? 's' : ''} — ${first.join('; ')}${failing.length > 3 ? '; …' : ''}${tail}`;
+  }
+  return {
+    status: failing.length > 0 ? 'fail' : 'pass',
+    summary,
+    measured: {
+      errors: counts.error,
+      warnings: counts.warning,
+      ignored: counts.ignored,
+      unused_ignores: unused.length,
+      files: options.judged.length,
+      ...options.measured,
+    },
+    threshold: { errors: '== 0' },
+    evidence: [...evidence, ...(options.evidence ?? [])],
+  };
+}
+
+/** Secret-like names: JWT_SECRET, api_key, DB_PASSWORD, AWS_SECRET_ACCESS_KEY, ... */
+export const SECRET_NAME =
+  /(pass(word|wd)?|secret|token|api[_-]?key|private[_-]?key|access[_-]?key|credential|auth[_-]?key|client[_-]?secret|signing[_-]?key|encryption[_-]?key|dsn)$/i;
+
+/** A value that is a reference to a secret, not a secret: ${VAR}, $VAR, <placeholder>, empty. */
+export function isReference(value: string): boolean {
+  const v = value.trim();
+  return v === '' || /^\$\{?[A-Za-z_][A-Za-z0-9_]*(:?[-?][^}]*)?\}?$/.test(v) || /^\{\{.*\}\}$/.test(v);
+}
+
+/** "abcd…(24 chars)": enough to recognise a secret, never enough to use it. */
+export function mask(value: string): string {
+  if (value.length <= 8) return `${'*'.repeat(value.length)} (${value.length} chars)`;
+  return `${value.slice(0, 4)}…(${value.length} chars)`;
+}
