@@ -1,6 +1,7 @@
 /** `npm run bench [NAME-FILTER]`: every benchmark, figures and same-run ratios. */
 import { gateBenchmark } from './gate.js';
 import type { Benchmark } from './harness.js';
+import { loadBenchmark } from './load.js';
 import { logScanBenchmark } from './log-scan.js';
 import { metricsBenchmark } from './metrics.js';
 import { onnxBenchmark } from './onnx.js';
@@ -8,6 +9,7 @@ import { secretsBenchmark } from './secrets.js';
 
 const BENCHMARKS: Benchmark[] = [
   gateBenchmark,
+  loadBenchmark,
   logScanBenchmark,
   metricsBenchmark,
   onnxBenchmark,

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { RunReport } from '../report/schema.js';
 import { REPO_ROOT, runCli } from '../testing/cli.js';
+import { TOY_MODEL } from '../testing/fixtures.js';
 import { TOOL_VERSION } from '../version.js';
 
 const EXAMPLE = 'examples/digits-classifier';
@@ -25,24 +26,35 @@ function tempProject(files: Record<string, string>): string {
   return dir;
 }
 
+// Each example runs once (it starts its service and load-tests it); the tests share the run.
+let passingRun: Promise<{ text: Awaited<ReturnType<typeof runCli>>; report: RunReport }> | undefined;
+function runPassingExample() {
+  passingRun ??= (async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'mlgate-out-')), 'report.json');
+    const text = await runCli(['check', EXAMPLE, '--out', out]);
+    return { text, report: RunReport.parse(JSON.parse(readFileSync(out, 'utf8'))) };
+  })();
+  return passingRun;
+}
+
 describe('mlgate check on the bundled examples', () => {
   test('the passing example: exit 0, PASS with the pending sign-off as a warning', async () => {
-    const result = await runCli(['check', EXAMPLE]);
+    const { text: result } = await runPassingExample();
     // Not a TTY: no colour codes, on either stream.
     expect(result.stderr.includes('\u001b[')).toBe(false);
     expect(result.stdout.includes('\u001b[')).toBe(false);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Verdict: PASS with 1 warning');
     expect(result.stdout).toContain('tech-lead-approval (pending): awaiting sign-off by technical-lead');
+    expect(result.stdout).toMatch(
+      /^service http:\/\/127\.0\.0\.1:\d+ \(ready in \d+ ms; stopped \(exit 0\)\)$/m,
+    );
     // Progress goes to stderr, one plain line per item when not on a TTY.
-    expect(result.stderr.trim().split('\n')).toHaveLength(17);
+    expect(result.stderr.trim().split('\n')).toHaveLength(35);
   });
 
   test('the JSON report follows its schema and carries digests and evidence', async () => {
-    const result = await runCli(['check', EXAMPLE, '--format', 'json', '--quiet']);
-    expect(result.code).toBe(0);
-    expect(result.stderr).toBe('');
-    const report = RunReport.parse(JSON.parse(result.stdout));
+    const { report } = await runPassingExample();
     expect(report).toMatchObject({
       schemaVersion: 1,
       tool: { name: 'mlgate', version: TOOL_VERSION },
@@ -50,7 +62,12 @@ describe('mlgate check on the bundled examples', () => {
       profile: 'dev',
       complete: true,
       verdict: { status: 'PASS', warnings: 1, blocking: [] },
-      counts: { total: 17, pass: 16, pending: 1, fail: 0, error: 0 },
+      counts: { total: 35, pass: 34, pending: 1, fail: 0, error: 0 },
+      service: {
+        managed: true,
+        command: 'node service/src/main.mjs',
+        exit: { code: 0, signal: null, expected: true },
+      },
     });
     expect(report.spec.sha256).toBe(sha256(`${EXAMPLE}/mlgate.yaml`));
     const model = report.artifacts.find((a) => a.name === 'model');
@@ -73,26 +90,62 @@ describe('mlgate check on the bundled examples', () => {
     const valLoss = report.items.find((i) => i.id === 'final-val-loss')!;
     expect(valLoss).toMatchObject({ kind: 'metric', source: 'reported', measured: { val_loss: 0.145877 } });
     expect(valLoss.evidence[0]).toMatchObject({ type: 'location', path: 'logs/history.csv', line: 61 });
+    // The service items: an exchange as evidence, the token never in the report.
+    const predict = report.items.find((i) => i.id === 'service-predict')!;
+    expect(predict.evidence[0]).toMatchObject({
+      type: 'http',
+      request: {
+        method: 'POST',
+        headers: { authorization: 'Bearer ***' },
+        body: '(file data/sample-request.json, 647 B)',
+      },
+      response: { status: 200 },
+    });
+    expect(JSON.stringify(report)).not.toMatch(/Bearer (?!\*\*\*)/);
+    const load = report.items.find((i) => i.id === 'service-latency')!;
+    expect(load.measured).toMatchObject({ requests: 2000, errors: 0 });
+    expect(load.evidence.map((e) => e.type === 'data' && e.name).filter(Boolean)).toEqual([
+      'load-timeseries',
+      'latency-percentiles',
+    ]);
     expect(report.sections.map((s) => [s.path.join('/'), s.counts.total])).toEqual([
       ['Model artifacts', 3],
       ['Training completion', 2],
       ['Test set evaluation', 6],
       ['Exported model (ONNX)', 3],
+      ['Model service', 9],
+      ['Service code', 4],
+      ['Container and deployment', 5],
       ['Documentation', 2],
       ['Sign-off', 1],
     ]);
   });
 
-  test('the blocked example: exit 1, and exactly its four reasons', async () => {
+  test('the blocked example: exit 1, and every reason visible', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'mlgate-out-')), 'reports', 'gate.json');
     const result = await runCli(['check', BLOCKED, '--out', out, '--quiet']);
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain('Verdict: BLOCKED — 4 reasons:');
+    expect(result.stdout).toContain('Verdict: BLOCKED — 19 reasons:');
     const report = RunReport.parse(JSON.parse(readFileSync(out, 'utf8')));
     expect(report.verdict.blocking.map((r) => [r.itemId, r.status])).toEqual([
       ['model-checksum', 'fail'],
       ['test-accuracy', 'fail'],
       ['onnx-parity', 'fail'],
+      ['service-info', 'fail'],
+      ['service-predict', 'fail'],
+      ['service-sagemaker', 'fail'],
+      ['service-contract', 'fail'],
+      ['service-latency', 'fail'],
+      ['service-log-clean', 'fail'],
+      ['service-shutdown', 'fail'],
+      ['service-tests', 'fail'],
+      ['service-tests-passed', 'skip'],
+      ['service-coverage', 'skip'],
+      ['service-dependencies', 'fail'],
+      ['dockerfile', 'fail'],
+      ['compose', 'fail'],
+      ['kubernetes', 'fail'],
+      ['no-secrets', 'fail'],
       ['model-card', 'fail'],
     ]);
     const reasons = Object.fromEntries(report.verdict.blocking.map((r) => [r.itemId, r.message]));
@@ -109,6 +162,33 @@ describe('mlgate check on the bundled examples', () => {
     expect(reasons['model-checksum']).toBe(
       '`cd model && sha256sum --check --strict SHA256SUMS` exited 1 (expected 0)',
     );
+    // The service fails for different reasons, each named.
+    expect(reasons['service-info']).toBe('GET /info: status 404, expected 200');
+    expect(reasons['service-predict']).toContain(
+      'does not match the JSON Schema: at /: Instance does not have required property "probabilities"',
+    );
+    expect(reasons['service-contract']).toContain(
+      'malformed-json: malformed JSON: answered 500: a server error, where 400/422 was expected',
+    );
+    expect(reasons['service-shutdown']).toBe(
+      'on SIGTERM: it did not handle SIGTERM: the signal ended it (SIGTERM) without a clean exit; the request in flight was dropped (the service closed the connection without an answer)',
+    );
+    expect(reasons['service-log-clean']).toMatch(/^the service's output: \d+ error lines \(line \d+: ERROR /);
+    expect(reasons['service-latency']).toMatch(/p\(95\)/);
+    expect(reasons['dockerfile']).toContain('Dockerfile:2 base image "node:latest" uses :latest');
+    expect(reasons['no-secrets']).toContain('service/config/settings.json:3 GitHub token: ghp_…(40 chars)');
+    const contract = report.items.find((i) => i.id === 'service-contract')!;
+    const findings = contract.evidence
+      .filter((e) => e.type === 'finding')
+      .map((e) => e.type === 'finding' && e.rule);
+    expect(findings).toEqual(
+      expect.arrayContaining([
+        'http-contract/no-credentials',
+        'http-contract/cors-credentials',
+        'http-contract/no-stack-traces',
+        'http-contract/metrics-format',
+      ]),
+    );
     const checksum = report.items.find((i) => i.id === 'model-checksum')!;
     expect(checksum.evidence[0]).toMatchObject({
       type: 'output',
@@ -118,12 +198,26 @@ describe('mlgate check on the bundled examples', () => {
     expect(report.verdict.warningReasons.map((r) => r.itemId)).toEqual([
       'accuracy-not-luck',
       'every-class-f1',
+      'service-steady-rate',
       'tech-lead-approval',
     ]);
+    // No secret in the report, and the service is gone.
+    expect(readFileSync(out, 'utf8')).not.toContain('ghp_R7mX');
+    expect(report.service?.exit).toMatchObject({ signal: 'SIGTERM', expected: true });
   });
 
   test('profile prod makes the pending sign-off required: BLOCKED', async () => {
-    const result = await runCli(['check', EXAMPLE, '--profile', 'prod', '--format', 'json', '--quiet']);
+    const result = await runCli([
+      'check',
+      EXAMPLE,
+      '--profile',
+      'prod',
+      '--only',
+      'tech-lead-approval',
+      '--format',
+      'json',
+      '--quiet',
+    ]);
     expect(result.code).toBe(1);
     const report = RunReport.parse(JSON.parse(result.stdout));
     expect(report.verdict.blocking).toEqual([
@@ -162,6 +256,18 @@ describe('bad input: a clear message and exit code 2, never a stack trace', () =
     expect(result.stderr).not.toMatch(/\bat .*\.js:\d+/);
   });
 
+  test("the service's environment names a variable that is not set", async () => {
+    const dir = tempProject({
+      'mlgate.yaml':
+        'version: 1\nproject: { name: x }\nservice: { start: { command: node server.js, env: { TOKEN: "${env.MLGATE_TEST_UNSET}" } } }\nsections:\n  - title: A\n    items:\n      - { id: h, title: H, check: { kind: http, path: /health } }\n',
+    });
+    const result = await runCli(['check', dir], { env: { MLGATE_TEST_UNSET: undefined } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      'error: service.start.env.TOKEN uses ${env.MLGATE_TEST_UNSET}, which is not set\n  set MLGATE_TEST_UNSET in the environment mlgate runs in\n',
+    );
+  });
+
   test('no spec in the folder', async () => {
     const dir = tempProject({});
     const result = await runCli(['check', dir]);
@@ -192,8 +298,8 @@ describe('the other commands', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(
       [
-        '✓ examples/digits-classifier/mlgate.yaml is valid: 6 sections, 17 items',
-        '  automated 16 (command 1, docs 2, file 2, log 1, metric 1, onnx-model 3, predictions 6), manual 1',
+        '✓ examples/digits-classifier/mlgate.yaml is valid: 9 sections, 35 items',
+        '  automated 34 (command 2, compose 1, coverage 1, dependencies 1, dockerfile 1, docs 2, env-file 1, file 2, http 4, http-contract 1, kubernetes 1, load 2, log 1, metric 1, onnx-model 3, predictions 6, secrets 1, service-log 1, service-shutdown 1, test-results 1), manual 1',
         '  artifacts: model, checksums, metrics, training_log, model_card, test_predictions',
         '  profiles: dev, prod (default dev)',
         '',
@@ -225,12 +331,17 @@ describe('the other commands', () => {
       'docs',
       'env-file',
       'file',
+      'http',
+      'http-contract',
       'kubernetes',
+      'load',
       'log',
       'metric',
       'onnx-model',
       'predictions',
       'secrets',
+      'service-log',
+      'service-shutdown',
       'test-results',
     ]);
     expect((await runCli(['--version'])).stdout.trim()).toBe(TOOL_VERSION);
@@ -241,6 +352,52 @@ describe('the other commands', () => {
 });
 
 describe('Ctrl-C', () => {
+  /** Runs the spec in `dir`, sends Ctrl-C once the item "quick" has finished, reads the report. */
+  async function interruptAfterQuick(dir: string, delayMs: number) {
+    const out = join(dir, 'report.json');
+    const result = await runCli(['check', dir, '--out', out], {
+      onSpawn: (child) => {
+        child.stderr?.on('data', (chunk: Buffer) => {
+          if (chunk.toString().includes('quick')) setTimeout(() => child.kill('SIGINT'), delayMs);
+        });
+      },
+    });
+    return { result, report: RunReport.parse(JSON.parse(readFileSync(out, 'utf8'))) };
+  }
+
+  const processesWith = (marker: string) =>
+    execFileSync('ps', ['-eo', 'args'])
+      .toString()
+      .split('\n')
+      .filter((line) => line.includes(marker));
+  test('during a load test: the service is stopped and no process is left', async () => {
+    const marker = `mlgate-service-${process.pid}-${Date.now()}`;
+    const dir = tempProject({
+      'mlgate.yaml': [
+        'version: 1',
+        'project: { name: interrupt-service }',
+        'service:',
+        `  start: { command: 'node "${TOY_MODEL}" ${marker}' }`,
+        'sections:',
+        '  - title: A',
+        '    items:',
+        '      - { id: quick, title: Quick, check: { kind: http, path: /health } }',
+        '      - id: load',
+        '        title: Load',
+        '        check: { kind: load, path: /health, concurrency: 4, requests: 10000000, duration: 30s, warmup: 0s, thresholds: ["rps > 1"] }',
+        '',
+      ].join('\n'),
+    });
+    const { result, report } = await interruptAfterQuick(dir, 500);
+    expect(result.code).toBe(130);
+    expect(report.items.map((i) => [i.id, i.status])).toEqual([
+      ['quick', 'pass'],
+      ['load', 'error'],
+    ]);
+    expect(report.service?.exit).toMatchObject({ expected: true });
+    expect(processesWith(marker)).toEqual([]);
+  }, 30_000);
+
   test('stops the checks, kills what they started, writes a partial BLOCKED report', async () => {
     const marker = `mlgate-sigint-${process.pid}-${Date.now()}`;
     const dir = tempProject({
@@ -256,18 +413,10 @@ describe('Ctrl-C', () => {
         '',
       ].join('\n'),
     });
-    const out = join(dir, 'report.json');
-    const result = await runCli(['check', dir, '--out', out], {
-      onSpawn: (child) => {
-        // Interrupt once the slow command is running.
-        child.stderr?.on('data', (chunk: Buffer) => {
-          if (chunk.toString().includes('quick')) setTimeout(() => child.kill('SIGINT'), 300);
-        });
-      },
-    });
+    // Interrupt once the slow command is running.
+    const { result, report } = await interruptAfterQuick(dir, 300);
     expect(result.code).toBe(130);
     expect(result.stderr).toContain('Interrupted: stopping checks and writing a partial report');
-    const report = RunReport.parse(JSON.parse(readFileSync(out, 'utf8')));
     expect(report.complete).toBe(false);
     expect(report.verdict.status).toBe('BLOCKED');
     expect(report.items.map((i) => [i.id, i.status])).toEqual([
@@ -275,10 +424,6 @@ describe('Ctrl-C', () => {
       ['slow', 'error'],
       ['after', 'skip'],
     ]);
-    const leftovers = execFileSync('ps', ['-eo', 'args'])
-      .toString()
-      .split('\n')
-      .filter((line) => line.includes(marker));
-    expect(leftovers).toEqual([]);
+    expect(processesWith(marker)).toEqual([]);
   });
 });

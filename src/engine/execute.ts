@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { Evidence, OutcomeStatus } from '../report/schema.js';
 import { compact } from '../util/objects.js';
 import { formatDuration } from '../util/units.js';
-import type { ArtifactInfo, CheckContext, CheckDefinition, CheckOutcome } from './types.js';
+import type { ArtifactInfo, CheckContext, CheckDefinition, CheckOutcome, ServiceHandle } from './types.js';
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
@@ -37,6 +37,7 @@ export interface ContextBase {
   itemId: string;
   profile: string | null;
   artifacts: ReadonlyMap<string, ArtifactInfo>;
+  service?: ServiceHandle;
 }
 
 export function makeContext(base: ContextBase, signal: AbortSignal): CheckContext {

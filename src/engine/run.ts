@@ -9,7 +9,7 @@ import { parseDuration } from '../util/units.js';
 import type { ArtifactRecord } from './artifacts.js';
 import { DEFAULT_TIMEOUT_MS, executeCheck } from './execute.js';
 import type { Plan, PlannedItem } from './plan.js';
-import type { ItemOutcome } from './types.js';
+import type { ItemOutcome, ServiceHandle } from './types.js';
 
 export interface RunEvents {
   onItemStart?(planned: PlannedItem): void;
@@ -20,9 +20,16 @@ export interface RunOptions extends RunEvents {
   concurrency: number;
   signal?: AbortSignal;
   artifacts: ArtifactRecord[];
+  /** The service, started on first need. */
+  service?: ServiceController;
   /** Decides manual items (the sign-off store); without one they are pending. */
   resolveManual?(planned: PlannedItem): Promise<ItemOutcome>;
   now?(): Date;
+}
+
+/** What the runner needs of the service (ManagedService, wrapped with its spec settings). */
+export interface ServiceController extends ServiceHandle {
+  ensureStarted(signal?: AbortSignal): Promise<void>;
 }
 
 export interface RunOutcome {
@@ -42,6 +49,11 @@ export async function runPlan(loaded: LoadedSpec, plan: Plan, options: RunOption
   let exclusiveRunning = false;
   const isExclusive = (planned: PlannedItem) =>
     Boolean(planned.item.check?.definition.exclusive?.(planned.item.check.params as never));
+  const needsService = (planned: PlannedItem) =>
+    Boolean(planned.item.check?.definition.service?.(planned.item.check.params as never));
+  const phaseOf = (planned: PlannedItem) => planned.item.check?.definition.phase ?? 0;
+  // Items run phase by phase: a later phase starts once every earlier item has finished.
+  let phase = 0;
   let interrupted = options.signal?.aborted ?? false;
   const onAbort = () => {
     interrupted = true;
@@ -80,8 +92,27 @@ export async function runPlan(loaded: LoadedSpec, plan: Plan, options: RunOption
     const startedAt = now();
     const began = performance.now();
     const task = (async () => {
-      let outcome: ItemOutcome;
-      if (item.check) {
+      let outcome: ItemOutcome | undefined;
+      if (item.check && needsService(planned)) {
+        try {
+          if (!options.service)
+            throw new Error('this check needs the service, and the spec has no service section');
+          await options.service.ensureStarted(options.signal);
+          options.service.assertAlive();
+        } catch (error) {
+          const log = options.service?.log().slice(-20) ?? [];
+          outcome = {
+            status: 'error',
+            summary: (error as Error).message,
+            evidence: log.length
+              ? [{ type: 'text', title: "the service's last output", text: log.join('\n') }]
+              : [],
+          };
+        }
+      }
+      if (outcome) {
+        // The service is not there: nothing to run.
+      } else if (item.check) {
         const timeoutMs =
           item.timeoutMs ??
           loaded.defaultTimeoutMs ??
@@ -90,7 +121,13 @@ export async function runPlan(loaded: LoadedSpec, plan: Plan, options: RunOption
         outcome = await executeCheck(
           item.check.definition,
           item.check.params,
-          { root: loaded.root, itemId: item.id, profile: plan.profile, artifacts },
+          {
+            root: loaded.root,
+            itemId: item.id,
+            profile: plan.profile,
+            artifacts,
+            service: needsService(planned) ? options.service : undefined,
+          },
           timeoutMs,
           options.signal,
         );
@@ -107,7 +144,7 @@ export async function runPlan(loaded: LoadedSpec, plan: Plan, options: RunOption
       } else {
         outcome = pendingSignOff(planned);
       }
-      finish(planned, outcome, startedAt, performance.now() - began);
+      finish(planned, outcome!, startedAt, performance.now() - began);
     })();
     running.set(item.id, task);
     const exclusive = isExclusive(planned);
@@ -147,6 +184,10 @@ export async function runPlan(loaded: LoadedSpec, plan: Plan, options: RunOption
         waiting.splice(index, 1);
         continue;
       }
+      if (phaseOf(planned) > phase) {
+        index++;
+        continue;
+      }
       if (running.size >= options.concurrency || exclusiveRunning) break;
       // An exclusive item waits for the others to finish, and nothing starts past it meanwhile.
       if (isExclusive(planned) && running.size > 0) break;
@@ -155,6 +196,12 @@ export async function runPlan(loaded: LoadedSpec, plan: Plan, options: RunOption
     }
     if (running.size === 0) {
       if (waiting.length === 0) break;
+      // Everything runnable in this phase is done: move to the next phase that has items.
+      const next = Math.min(...waiting.map(phaseOf));
+      if (next > phase) {
+        phase = next;
+        continue;
+      }
       // Only reachable if needs point outside the plan, which planning rules out.
       for (const planned of waiting.splice(0)) {
         finish(planned, { status: 'error', summary: 'not run: its needs could not be scheduled' });

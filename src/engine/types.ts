@@ -28,6 +28,32 @@ export interface ArtifactInfo {
   size: number | null;
 }
 
+/** The model's HTTP service, for checks that talk to it. */
+export interface ServiceHandle {
+  /** Base URL, without a trailing slash. */
+  readonly url: string;
+  /** Started by mlgate (it can be stopped and its log read). */
+  readonly managed: boolean;
+  /** Loopback, or allowed to be remote. */
+  readonly allowRemote: boolean;
+  /** Environment the managed service was started with (beyond mlgate's own). */
+  readonly env: Readonly<Record<string, string>>;
+  alive: boolean;
+  /** Throws with the reason when the service is gone. */
+  assertAlive(): void;
+  /** Lines the service wrote so far. */
+  log(): string[];
+  /** The same with line numbers, and how many lines from the middle were not kept. */
+  logLines(): { lines: Array<{ n: number; stream: 'stdout' | 'stderr'; text: string }>; dropped: number };
+  /** SIGTERM, then SIGKILL after graceMs; how it ended. */
+  stop(
+    graceMs?: number,
+  ): Promise<
+    | { exitedAfterMs: number; code: number | null; signal: string | null; killed: boolean; orphans: boolean }
+    | undefined
+  >;
+}
+
 /** Everything a check may use. Checks never print, exit or read global state. */
 export interface CheckContext {
   /** Absolute project root: relative paths in params are relative to it. */
@@ -37,6 +63,8 @@ export interface CheckContext {
   /** Aborted on timeout or Ctrl-C: stop work, kill children, return. */
   readonly signal: AbortSignal;
   readonly artifacts: ReadonlyMap<string, ArtifactInfo>;
+  /** The service, for kinds that declare they need it. */
+  readonly service?: ServiceHandle;
   /** Absolute path for a path written in the spec. */
   resolve(path: string): string;
   /** The path as evidence shows it: relative to the root, forward slashes. */
@@ -64,6 +92,18 @@ export interface CheckDefinition<S extends AnyParamsSchema = AnyParamsSchema> {
    * whose figures other work on the same cores would distort.
    */
   exclusive?: (params: z.output<S>) => boolean;
+  /**
+   * The longest this check can take with these params (a load test's duration and warm-up):
+   * a spec whose timeout for the item is shorter is rejected, not left to time out.
+   */
+  minTimeoutMs?: (params: z.output<S>) => number;
+  /** Talks to the service: mlgate starts it (once) before the first such item runs. */
+  service?: (params: z.output<S>) => boolean;
+  /**
+   * When it runs: 0 with everything else (default); 1 after every phase-0 item (reading the
+   * service's log); 2 last of all (stopping the service).
+   */
+  phase?: 0 | 1 | 2;
   run(ctx: CheckContext, params: z.output<S>): Promise<CheckOutcome>;
 }
 

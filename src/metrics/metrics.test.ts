@@ -340,7 +340,7 @@ describe('evidence stays readable with many classes', () => {
     const { resultEvidence } = await import('./judge.js');
     const rows = Array.from({ length: 600 }, (_, i) => [i % 60, i % 7 === 0 ? (i + 1) % 60 : i % 60]);
     const { result } = await evaluate(csv(['label', 'pred'], rows));
-    const titles = resultEvidence(result).map((e) => ('title' in e ? e.title : ''));
+    const titles = resultEvidence(result).map((e) => ('title' in e ? (e.title ?? '') : ''));
     expect(titles).toContain('per class: the 50 lowest F1 of 60 classes');
     expect(titles.some((t) => t.startsWith('most frequent confusions'))).toBe(true);
     expect(titles.some((t) => t.startsWith('confusion matrix'))).toBe(false);

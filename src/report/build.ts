@@ -15,6 +15,7 @@ export interface BuildReportInput {
   finishedAt: Date;
   /** How the spec path is shown (relative to where mlgate was run). */
   specPath: string;
+  service?: RunReport['service'];
 }
 
 export function buildReport(input: BuildReportInput): RunReport {
@@ -49,6 +50,7 @@ export function buildReport(input: BuildReportInput): RunReport {
       ...(artifact.error ? { error: artifact.error } : {}),
     })),
     items: outcome.items,
+    ...(input.service ? { service: input.service } : {}),
   };
 }
 

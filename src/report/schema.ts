@@ -74,6 +74,29 @@ export const Evidence = z.discriminatedUnion('type', [
       rows: z.array(z.array(Scalar)),
     })
     .describe('Tabular evidence: a metrics table, a confusion matrix.'),
+  z
+    .object({
+      type: z.literal('http'),
+      title: z.string().optional(),
+      request: z.object({
+        method: z.string(),
+        url: z.string(),
+        headers: z.record(z.string(), z.string()).describe('As written in the spec: secrets masked.'),
+        body: z.string().optional().describe('An excerpt, or what it was (a file, a form).'),
+      }),
+      response: z
+        .object({
+          status: z.number().int(),
+          headers: z.record(z.string(), z.string()),
+          body: z.string().describe('An excerpt, secrets masked.'),
+          bytes: z.number().int().nonnegative(),
+          truncated: z.boolean(),
+        })
+        .optional(),
+      error: z.string().optional().describe('Why there is no response: refused, reset, timed out.'),
+      durationMs: z.number().nonnegative(),
+    })
+    .describe('An HTTP exchange with the service.'),
   z.object({ type: z.literal('text'), title: z.string(), text: z.string() }),
   z
     .object({ type: z.literal('data'), title: z.string(), name: z.string(), data: z.unknown() })
@@ -163,6 +186,27 @@ export const RunReport = z.object({
     }),
   ),
   items: z.array(ItemResult),
+  service: z
+    .object({
+      url: z.string(),
+      managed: z.boolean().describe('Started (and stopped) by mlgate.'),
+      command: z.string().optional(),
+      pid: z.number().int().optional(),
+      startedAt: z.string().optional(),
+      readyMs: z.number().optional(),
+      exit: z
+        .object({
+          code: z.number().nullable(),
+          signal: z.string().nullable(),
+          afterMs: z.number(),
+          expected: z.boolean(),
+        })
+        .optional(),
+      logTail: z.array(z.string()),
+      error: z.string().optional(),
+    })
+    .optional()
+    .describe('The model service the HTTP checks talked to.'),
 });
 
 export type OutcomeStatus = z.infer<typeof OutcomeStatus>;

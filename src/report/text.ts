@@ -57,6 +57,13 @@ export function renderText(report: RunReport, options: TextOptions): string {
       ),
     );
   }
+  if (report.service) {
+    const service = report.service;
+    const how = service.managed
+      ? `${service.readyMs !== undefined ? `ready in ${formatDuration(service.readyMs)}` : service.error ? `did not start: ${service.error}` : 'not started'}${service.exit ? `; ${service.exit.expected ? 'stopped' : 'DIED'} (${service.exit.signal ?? `exit ${service.exit.code}`})` : ''}`
+      : 'already running';
+    out.push(style.dim(`service ${service.url} (${how})`));
+  }
   for (const artifact of report.artifacts.filter((a) => a.error)) {
     out.push(style.red(`artifact ${artifact.name} (${artifact.path}): ${artifact.error}`));
   }
@@ -133,6 +140,17 @@ export function renderEvidence(evidence: Evidence[], limit: number): string[] {
           .split('\n')
           .slice(-5);
         for (const line of outputTail) if (line) lines.push(`  ${line}`);
+        break;
+      }
+      case 'http': {
+        const outcome = entry.response
+          ? `${entry.response.status} in ${formatDuration(entry.durationMs)}`
+          : `no response: ${entry.error}`;
+        lines.push(
+          `${entry.title ? `${entry.title}: ` : ''}${entry.request.method} ${entry.request.url} → ${outcome}`,
+        );
+        const body = entry.response?.body.split('\n')[0]?.slice(0, 160);
+        if (body) lines.push(`  ${body}`);
         break;
       }
       case 'text':

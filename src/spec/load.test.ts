@@ -121,7 +121,7 @@ describe('spec loading: every problem, with file:line:column and a fix', () => {
         check: { kind: metrc, file: m.json, key: a, expect: "> 1" }
 `),
     ).toEqual([
-      '8:24 unknown check kind "metrc". Did you mean "metric"? Known kinds: command, compose, coverage, dependencies, dockerfile, docs, env-file, file, kubernetes, log, metric, onnx-model, predictions, secrets, test-results (see `mlgate list-checks`).',
+      '8:24 unknown check kind "metrc". Did you mean "metric"? Known kinds: command, compose, coverage, dependencies, dockerfile, docs, env-file, file, http, http-contract, kubernetes, load, log, metric, onnx-model, predictions, secrets, service-log, service-shutdown, test-results (see `mlgate list-checks`).',
     ]);
   });
 
@@ -272,6 +272,37 @@ sections:
     ]);
   });
 
+  test('the service section: an HTTP check without one, an ambiguous one, a load test longer than its timeout', () => {
+    expect(
+      problems(`${HEAD}sections:
+  - title: S
+    items:
+      - { id: h, title: H, check: { kind: http, path: /health } }
+      - { id: u, title: U, check: { kind: http, url: "http://127.0.0.1:9/health" } }
+`),
+    ).toEqual([
+      '6:43 check kind "http" talks to the model\'s service, and the spec has no "service:" section: add service: {url: ...} or service: {start: {command: ...}}',
+    ]);
+    expect(
+      problems(
+        `${HEAD}service: { url: "http://127.0.0.1:8080", start: { command: x } }\nsections: [{ title: S, items: [{ id: f, title: F, check: { kind: file, path: x } }] }]\n`,
+      ),
+    ).toEqual(['3:10 give either url (running) or start (mlgate starts it)']);
+    expect(
+      problems(`${HEAD}service: { url: "http://127.0.0.1:8080" }
+defaults: { timeout: 30s }
+sections:
+  - title: S
+    items:
+      - id: l
+        title: L
+        check: { kind: load, path: /, duration: 60s, thresholds: ["rps > 1"] }
+`),
+    ).toEqual([
+      '10:16 defaults.timeout (30.0 s) is shorter than this check can take (1 m 17 s); set timeout: 77s on the item, or shorten it',
+    ]);
+  });
+
   test('the printed message: where, what, context and the line with a caret', () => {
     const yaml = `${HEAD}sections:
   - title: Eval
@@ -288,7 +319,7 @@ sections:
     }
     expect(printed).toBe(
       [
-        'mlgate.yaml:8:24: error: unknown check kind "metrc". Did you mean "metric"? Known kinds: command, compose, coverage, dependencies, dockerfile, docs, env-file, file, kubernetes, log, metric, onnx-model, predictions, secrets, test-results (see `mlgate list-checks`).',
+        'mlgate.yaml:8:24: error: unknown check kind "metrc". Did you mean "metric"? Known kinds: command, compose, coverage, dependencies, dockerfile, docs, env-file, file, http, http-contract, kubernetes, load, log, metric, onnx-model, predictions, secrets, service-log, service-shutdown, test-results (see `mlgate list-checks`).',
         '  at sections[0].items[0].check.kind, in item "acc"',
         '    7 |         title: Accuracy',
         '  > 8 |         check: { kind: metrc, file: m.json }',

@@ -10,7 +10,7 @@ import type { CheckDefinition } from '../engine/types.js';
 import type { Severity } from '../report/schema.js';
 import { canonicalJson, sha256OfText } from '../util/digest.js';
 import { didYouMean } from '../util/suggest.js';
-import { parseDuration } from '../util/units.js';
+import { formatDuration, parseDuration } from '../util/units.js';
 import { formatYamlPath, type Position, type YamlPath, YamlSource } from '../util/yaml-source.js';
 import { SpecError, type SpecProblem } from './errors.js';
 import { type ManualSpec, type Spec, type SpecItem, type SpecSection, SpecShape } from './schema.js';
@@ -286,6 +286,43 @@ export function parseSpec(text: string, absoluteFile: string, registry: CheckReg
   walk(spec.sections, ['sections'], [], [], [], '');
 
   if (spec.default_profile !== undefined) checkProfiles(spec.default_profile, ['default_profile']);
+  if (!spec.service) {
+    for (const item of items) {
+      if (item.check?.definition.service?.(item.check.params as never)) {
+        const path = firstSeen.get(item.id)!.slice(0, -1);
+        report(
+          [...path, 'check', 'kind'],
+          `check kind "${item.kind}" talks to the model's service, and the spec has no "service:" section: add service: {url: ...} or service: {start: {command: ...}}`,
+          undefined,
+          `item "${item.id}"`,
+        );
+      }
+    }
+  }
+  // A check that runs for a set time (a load test) needs a timeout longer than that time.
+  const defaultTimeoutMs =
+    spec.defaults.timeout === undefined ? undefined : parseDuration(spec.defaults.timeout);
+  for (const item of items) {
+    const needed = item.check?.definition.minTimeoutMs?.(item.check.params as never);
+    if (needed === undefined) continue;
+    const kindDefault = parseDuration(item.check!.definition.defaultTimeout ?? '');
+    const effective = item.timeoutMs ?? defaultTimeoutMs ?? kindDefault ?? 60_000;
+    if (effective < needed) {
+      const path = firstSeen.get(item.id)!.slice(0, -1);
+      const from =
+        item.timeoutMs !== undefined
+          ? 'its timeout'
+          : defaultTimeoutMs !== undefined
+            ? 'defaults.timeout'
+            : 'the default timeout';
+      report(
+        item.timeoutMs !== undefined ? [...path, 'timeout'] : [...path, 'check'],
+        `${from} (${formatDuration(effective)}) is shorter than this check can take (${formatDuration(needed)}); set timeout: ${Math.ceil(needed / 1000)}s on the item, or shorten it`,
+        undefined,
+        `item "${item.id}"`,
+      );
+    }
+  }
   checkNeeds(items, firstSeen, report);
   if (problems.length > 0) throw new SpecError(sortProblems(problems), shown);
 

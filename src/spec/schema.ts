@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { Severity } from '../report/schema.js';
-import { DURATION_PATTERN } from '../util/units.js';
+import { DURATION_PATTERN, SIZE_PATTERN } from '../util/units.js';
 
 export const SPEC_VERSION = 1;
 
@@ -24,6 +24,17 @@ export const Duration = z
     { error: DURATION_ERROR },
   )
   .describe('A duration: "30s", "2m", "500ms", "1h", or a number of seconds.');
+
+const SIZE_ERROR = 'expected a size such as 500 MB, 2GiB or 1024 (bytes)';
+export const Size = z
+  .union(
+    [
+      z.number({ error: SIZE_ERROR }).nonnegative({ error: SIZE_ERROR }),
+      z.string({ error: SIZE_ERROR }).regex(SIZE_PATTERN, { error: SIZE_ERROR }),
+    ],
+    { error: SIZE_ERROR },
+  )
+  .describe('A size: "500 MB", "2GiB", "64kB", or a number of bytes.');
 
 const SeverityByProfile = z
   .union([Severity, z.record(z.string(), Severity)], {
@@ -95,6 +106,60 @@ interface SectionInput<I> {
   sections?: SectionInput<I>[];
 }
 
+export const ServiceSpec = z
+  .strictObject({
+    url: z
+      .string()
+      .url({ error: 'expected a URL such as http://127.0.0.1:8080' })
+      .optional()
+      .describe('A service that is already running.'),
+    start: z
+      .strictObject({
+        command: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('Shell command that starts the service (run with exec, in its own process group).'),
+        argv: z.array(z.string()).min(1).optional().describe('Or a program and its arguments.'),
+        cwd: z.string().default('.').describe('Working folder, relative to the spec.'),
+        env: z
+          .record(z.string(), z.string())
+          .default({})
+          .describe(
+            "Extra environment variables. A value may use ${env.NAME} (from mlgate's environment) or ${random} (a fresh random secret for this run, e.g. a test API token); checks read them as ${env.NAME}.",
+          ),
+        port: z
+          .union([z.number().int().min(1).max(65535), z.literal('auto')])
+          .default('auto')
+          .describe('Port, or "auto" for a free one.'),
+        port_env: z.string().default('PORT').describe('Environment variable the port is passed in.'),
+        host: z.string().default('127.0.0.1').describe('Host the service listens on.'),
+        ready: z
+          .strictObject({
+            path: z.string().default('/health'),
+            status: z.number().int().default(200),
+            timeout: Duration.default('30s'),
+          })
+          .default({ path: '/health', status: 200, timeout: '30s' })
+          .describe('Ready once GET path answers status.'),
+        grace: Duration.default('10s').describe('After SIGTERM, how long before SIGKILL.'),
+      })
+      .optional()
+      .describe('A service mlgate starts, waits for, watches and stops.'),
+    allow_remote: z
+      .boolean()
+      .default(false)
+      .describe('Allow a service that is not on this machine (loopback) for load and fault checks.'),
+  })
+  .superRefine((service, ctx) => {
+    if ((service.url === undefined) === (service.start === undefined))
+      ctx.addIssue({ code: 'custom', message: 'give either url (running) or start (mlgate starts it)' });
+    if (service.start && (service.start.command === undefined) === (service.start.argv === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['start'], message: 'give either command or argv' });
+    }
+  })
+  .describe('The HTTP service the http, http-contract and load checks talk to.');
+
 export function buildSpecSchema<C extends z.ZodType>(
   check: C,
   definitions?: z.core.$ZodRegistry<{ id: string }>,
@@ -148,6 +213,7 @@ export function buildSpecSchema<C extends z.ZodType>(
         .default({})
         .describe('Environments (dev, staging, prod); items use `when:` to apply to some.'),
       default_profile: Id.optional().describe('Used when --profile is not given.'),
+      service: ServiceSpec.optional(),
       defaults: z
         .strictObject({
           timeout: Duration.optional().describe('Per-item timeout unless the item or kind sets one.'),

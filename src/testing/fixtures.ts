@@ -5,7 +5,8 @@
  *   checks/<kind>/fixtures/ng.<case>/    must fail, with evidence
  *   checks/<kind>/fixtures/err.<case>/   must be an error (could not tell), with a summary
  *
- * Each holds `check.yaml` (the params, without `kind`), the files the check reads, and
+ * Each holds `check.yaml` (the params, without `kind`), the files the check reads, for
+ * kinds that talk to a service a `service.yaml` (the spec's `service:` section), and
  * optionally `expect.yaml`: {status, summary: regex, measured: {...}, evidence: [partial
  * entries], timeout: "5s"}. `checks/<kind>/fixtures/invalid-params.yaml` lists params the
  * schema must reject: [{params: {...}, error: "substring of the message"}].
@@ -18,6 +19,8 @@ import { parse } from 'yaml';
 import { executeCheck } from '../engine/execute.js';
 import { loadBuiltinChecks } from '../engine/registry.js';
 import type { CheckDefinition, CheckOutcome } from '../engine/types.js';
+import { serviceFromSpec } from '../service/controller.js';
+import { ServiceSpec } from '../spec/schema.js';
 import { parseDuration } from '../util/units.js';
 
 interface Expectation {
@@ -50,12 +53,36 @@ export async function runFixture(
 ): Promise<CheckOutcome> {
   const raw = parse(readFileSync(join(folder, 'check.yaml'), 'utf8')) ?? {};
   const params = definition.params.parse(raw);
-  return executeCheck(
-    definition,
-    params,
-    { root: folder, itemId: basename(folder), profile: null, artifacts: new Map() },
-    timeoutMs,
-  );
+  const service = fixtureService(folder);
+  try {
+    if (service) {
+      await service.ensureStarted();
+      service.assertAlive();
+    }
+    return await executeCheck(
+      definition,
+      params,
+      { root: folder, itemId: basename(folder), profile: null, artifacts: new Map(), service },
+      timeoutMs,
+    );
+  } finally {
+    await service?.stop();
+  }
+}
+
+/** The toy model service every service fixture can start: `command: node "$TOY_MODEL"`. */
+export const TOY_MODEL = fileURLToPath(new URL('./servers/toy-model.mjs', import.meta.url));
+
+/**
+ * A fixture's `service.yaml` is the spec's `service:` section: the service the check talks
+ * to, started before it and stopped after.
+ */
+function fixtureService(folder: string) {
+  const file = join(folder, 'service.yaml');
+  if (!existsSync(file)) return undefined;
+  const spec = ServiceSpec.parse(parse(readFileSync(file, 'utf8')));
+  if (spec.start) spec.start.env = { TOY_MODEL, ...spec.start.env };
+  return serviceFromSpec(spec, folder);
 }
 
 /** Declares the fixture tests of the check kind whose test file calls it. */

@@ -75,6 +75,39 @@ const READS: Array<{ extensions: RegExp; patterns: RegExp[] }> = [
   },
 ];
 
+/**
+ * Reads through an alias: `const env = process.env; env.PORT`, `const { PORT } = process.env`,
+ * `environ = os.environ; environ["PORT"]`. Returns extra patterns for this file (group 1 is the
+ * name; destructured names are found directly at the destructuring).
+ */
+function aliasPatterns(text: string, name: string): RegExp[] {
+  const patterns: RegExp[] = [];
+  const escape = (alias: string) => alias.replace(/\$/g, '\\$');
+  if (/\.(js|mjs|cjs|ts|mts|cts|jsx|tsx)$/.test(name)) {
+    for (const match of text.matchAll(
+      /\b(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::[^=]+)?=\s*process\.env\b(?!\s*[.[])/g,
+    )) {
+      const alias = escape(match[1]!);
+      patterns.push(new RegExp(`(?<![\\w$.])${alias}\\.([A-Za-z_][A-Za-z0-9_]*)`, 'g'));
+      patterns.push(
+        new RegExp(`(?<![\\w$.])${alias}\\s*\\[\\s*["'\`]([A-Za-z_][A-Za-z0-9_]*)["'\`]\\s*\\]`, 'g'),
+      );
+    }
+    if (/\b(?:const|let|var)\s*\{[^}]*\}\s*=\s*process\.env\b/.test(text)) {
+      // Each destructured name: `{ PORT, HOST: host = '0.0.0.0' } = process.env`.
+      patterns.push(
+        /(?<=\b(?:const|let|var)\s*\{(?:[^}]*,)?\s*)([A-Za-z_][A-Za-z0-9_]*)(?=\s*[,}:=])(?=[^}]*\}\s*=\s*process\.env\b)/g,
+      );
+    }
+  } else if (/\.(py|pyi)$/.test(name)) {
+    for (const match of text.matchAll(/^\s*([A-Za-z_]\w*)\s*=\s*os\.environ\s*$/gm)) {
+      const alias = match[1]!;
+      patterns.push(new RegExp(`\\b${alias}(?:\\.get)?\\s*[[(]\\s*["']([A-Za-z_][A-Za-z0-9_]*)["']`, 'g'));
+    }
+  }
+  return patterns;
+}
+
 /** Set by every shell or CI system; not the project's configuration. */
 const AMBIENT = new Set([
   'HOME',
@@ -169,8 +202,8 @@ export default defineCheck({
       if (kinds.length === 0) continue;
       const text = readFileSync(`${root}/${file}`, 'utf8');
       let lineStarts: number[] | undefined;
-      for (const kind of kinds) {
-        for (const pattern of kind.patterns) {
+      for (const patterns of [...kinds.map((kind) => kind.patterns), aliasPatterns(text, name)]) {
+        for (const pattern of patterns) {
           pattern.lastIndex = 0;
           for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
             const variable = match[1]!;

@@ -2,17 +2,9 @@ import { readdir, stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { defineCheck } from '../../engine/types.js';
 import type { Evidence } from '../../report/schema.js';
+import { Size } from '../../spec/schema.js';
 import { sha256OfFile } from '../../util/digest.js';
-import { formatSize, parseSize, SIZE_PATTERN } from '../../util/units.js';
-
-const SIZE_ERROR = 'expected a size such as 500 MB, 2GiB or 1024 (bytes)';
-const Size = z.union(
-  [
-    z.number({ error: SIZE_ERROR }).nonnegative({ error: SIZE_ERROR }),
-    z.string({ error: SIZE_ERROR }).regex(SIZE_PATTERN, { error: SIZE_ERROR }),
-  ],
-  { error: SIZE_ERROR },
-);
+import { formatSize, parseSize } from '../../util/units.js';
 
 export default defineCheck({
   kind: 'file',

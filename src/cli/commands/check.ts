@@ -7,6 +7,7 @@ import { runPlan } from '../../engine/run.js';
 import { buildReport } from '../../report/build.js';
 import type { RunReport } from '../../report/schema.js';
 import { renderText } from '../../report/text.js';
+import { serviceFromSpec } from '../../service/controller.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CliIO } from '../io.js';
 import { reportKnownError } from '../problems.js';
@@ -46,14 +47,22 @@ export async function checkCommand(
     const progress = options.quiet
       ? undefined
       : makeProgress(io.stderr, plan.items.length, stderrStyle, live);
-    const outcome = await runPlan(loaded, plan, {
-      concurrency: options.concurrency ?? loaded.spec.defaults.concurrency ?? 4,
-      signal: options.signal,
-      artifacts,
-      onItemStart: progress?.onItemStart,
-      onItemEnd: progress?.onItemEnd,
-    });
-    progress?.stop();
+    // The service (if any) starts on first need and is always stopped, even when a check throws.
+    const service = loaded.spec.service ? serviceFromSpec(loaded.spec.service, loaded.root) : undefined;
+    let outcome;
+    try {
+      outcome = await runPlan(loaded, plan, {
+        concurrency: options.concurrency ?? loaded.spec.defaults.concurrency ?? 4,
+        signal: options.signal,
+        artifacts,
+        service,
+        onItemStart: progress?.onItemStart,
+        onItemEnd: progress?.onItemEnd,
+      });
+    } finally {
+      progress?.stop();
+      await service?.stop();
+    }
     const report = buildReport({
       loaded,
       plan,
@@ -62,6 +71,7 @@ export async function checkCommand(
       startedAt,
       finishedAt: new Date(),
       specPath,
+      service: service?.state(),
     });
     if (options.out) writeReportFile(resolve(io.cwd, options.out), report);
     io.stdout.write(
