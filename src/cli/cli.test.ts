@@ -50,7 +50,7 @@ describe('mlgate check on the bundled examples', () => {
       /^service http:\/\/127\.0\.0\.1:\d+ \(ready in \d+ ms; stopped \(exit 0\)\)$/m,
     );
     // Progress goes to stderr, one plain line per item when not on a TTY.
-    expect(result.stderr.trim().split('\n')).toHaveLength(35);
+    expect(result.stderr.trim().split('\n')).toHaveLength(36);
   });
 
   test('the JSON report follows its schema and carries digests and evidence', async () => {
@@ -62,7 +62,7 @@ describe('mlgate check on the bundled examples', () => {
       profile: 'dev',
       complete: true,
       verdict: { status: 'PASS', warnings: 1, blocking: [] },
-      counts: { total: 35, pass: 34, pending: 1, fail: 0, error: 0 },
+      counts: { total: 36, pass: 35, pending: 1, fail: 0, error: 0 },
       service: {
         managed: true,
         command: 'node service/src/main.mjs',
@@ -111,7 +111,7 @@ describe('mlgate check on the bundled examples', () => {
     expect(report.sections.map((s) => [s.path.join('/'), s.counts.total])).toEqual([
       ['Model artifacts', 3],
       ['Training completion', 2],
-      ['Test set evaluation', 6],
+      ['Test set evaluation', 7],
       ['Exported model (ONNX)', 3],
       ['Model service', 9],
       ['Service code', 4],
@@ -123,7 +123,10 @@ describe('mlgate check on the bundled examples', () => {
 
   test('the blocked example: exit 1, and every reason visible', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'mlgate-out-')), 'reports', 'gate.json');
-    const result = await runCli(['check', BLOCKED, '--out', out, '--quiet']);
+    // Its own store: the passing example (same project name) has no say in its baselines.
+    const result = await runCli(['check', BLOCKED, '--out', out, '--quiet'], {
+      env: { MLGATE_STORE: mkdtempSync(join(tmpdir(), 'mlgate-store-')) },
+    });
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('Verdict: BLOCKED — 19 reasons:');
     const report = RunReport.parse(JSON.parse(readFileSync(out, 'utf8')));
@@ -298,8 +301,8 @@ describe('the other commands', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(
       [
-        '✓ examples/digits-classifier/mlgate.yaml is valid: 9 sections, 35 items',
-        '  automated 34 (command 2, compose 1, coverage 1, dependencies 1, dockerfile 1, docs 2, env-file 1, file 2, http 4, http-contract 1, kubernetes 1, load 2, log 1, metric 1, onnx-model 3, predictions 6, secrets 1, service-log 1, service-shutdown 1, test-results 1), manual 1',
+        '✓ examples/digits-classifier/mlgate.yaml is valid: 9 sections, 36 items',
+        '  automated 35 (baseline 1, command 2, compose 1, coverage 1, dependencies 1, dockerfile 1, docs 2, env-file 1, file 2, http 4, http-contract 1, kubernetes 1, load 2, log 1, metric 1, onnx-model 3, predictions 6, secrets 1, service-log 1, service-shutdown 1, test-results 1), manual 1',
         '  artifacts: model, checksums, metrics, training_log, model_card, test_predictions',
         '  profiles: dev, prod (default dev)',
         '',
@@ -323,6 +326,7 @@ describe('the other commands', () => {
     const list = await runCli(['list-checks', '--format', 'json']);
     const kinds = JSON.parse(list.stdout) as Array<{ kind: string; params: unknown[] }>;
     expect(kinds.map((k) => k.kind)).toEqual([
+      'baseline',
       'command',
       'compose',
       'coverage',

@@ -5,9 +5,15 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { TOOL_VERSION } from '../version.js';
 import { checkCommand } from './commands/check.js';
+import { diffCommand } from './commands/diff.js';
+import { historyCommand } from './commands/history.js';
 import { listChecksCommand } from './commands/list-checks.js';
 import { metricsCommand } from './commands/metrics.js';
 import { schemaCommand } from './commands/schema.js';
+import { showCommand } from './commands/show.js';
+import { signoffCommand } from './commands/signoff.js';
+import { statusCommand } from './commands/status.js';
+import { tagCommand } from './commands/tag.js';
 import { validateCommand } from './commands/validate.js';
 import { ExitCode } from './exit-codes.js';
 import { type CliIO, processIO } from './io.js';
@@ -58,11 +64,137 @@ export function buildProgram(
     .option('-j, --concurrency <n>', 'items run at once (default: spec defaults, else 4)', parsePositiveInt)
     .option('-v, --verbose', 'show evidence for passing items too')
     .option('-q, --quiet', 'no progress on stderr')
+    .option(
+      '--store <dir>',
+      'the store of sign-offs and runs (default: .mlgate/ beside the spec, or $MLGATE_STORE)',
+    )
+    .option('--no-store', 'neither read sign-offs nor record the run (sign-offs stay pending)')
     .addHelpText(
       'after',
       '\nExit codes: 0 PASS, 1 BLOCKED, 2 spec or usage error, 130 interrupted (partial report, BLOCKED).',
     )
-    .action((dir: string, options) => run((signal) => checkCommand(dir, { ...options, signal }, io)));
+    .action((dir: string, options) =>
+      run((signal) =>
+        checkCommand(
+          dir,
+          { ...options, noStore: options.store === false, store: options.store || undefined, signal },
+          io,
+        ),
+      ),
+    );
+
+  const storeFlags = (command: Command) =>
+    command
+      .option('-c, --config <file>', 'spec file (default DIR/mlgate.yaml)')
+      .option('--store <dir>', 'the store (default: .mlgate/ beside the spec, or $MLGATE_STORE)');
+
+  storeFlags(
+    program
+      .command('approve')
+      .description(
+        "Record an approval of a manual item, bound to the artifacts' digests and the item as they are now.",
+      )
+      .argument('<item>', 'item id')
+      .argument('[dir]', 'project folder holding mlgate.yaml', '.')
+      .option('--by <name>', 'who approves (default $MLGATE_USER, else git user.name <user.email>)')
+      .option('--role <role>', "the role approving (one of the item's roles)")
+      .option('--comment <text>', 'justification')
+      .option('--evidence <url-or-file>', 'a link, or a file (its digest is recorded)'),
+  ).action((item: string, dir: string, options) =>
+    run(() => signoffCommand('approve', item, dir, options, io)),
+  );
+
+  storeFlags(
+    program
+      .command('revoke')
+      .description('Withdraw approvals of a manual item (every role, or one).')
+      .argument('<item>', 'item id')
+      .argument('[dir]', 'project folder holding mlgate.yaml', '.')
+      .option('--by <name>', 'who revokes')
+      .option('--role <role>', "only this role's approvals")
+      .option('--reason <text>', 'why'),
+  ).action((item: string, dir: string, options) =>
+    run(() => signoffCommand('revoke', item, dir, options, io)),
+  );
+
+  storeFlags(
+    program
+      .command('waive')
+      .description(
+        'Accept an item not passing, until a date: it is then "waived", counted and shown, never hidden.',
+      )
+      .argument('<item>', 'item id')
+      .argument('[dir]', 'project folder holding mlgate.yaml', '.')
+      .option('--by <name>', 'who accepts it')
+      .option('--reason <text>', 'why it is acceptable (required)')
+      .option('--expires <date>', 'when it ends: 2026-12-31, or 30d from now (required)'),
+  ).action((item: string, dir: string, options) =>
+    run(() => signoffCommand('waive', item, dir, options, io)),
+  );
+
+  storeFlags(
+    program
+      .command('unwaive')
+      .description('Withdraw the waiver on an item.')
+      .argument('<item>', 'item id')
+      .argument('[dir]', 'project folder holding mlgate.yaml', '.')
+      .option('--by <name>', 'who withdraws it')
+      .option('--reason <text>', 'why'),
+  ).action((item: string, dir: string, options) =>
+    run(() => signoffCommand('unwaive', item, dir, options, io)),
+  );
+
+  storeFlags(
+    program
+      .command('status')
+      .description('Which sign-offs are still needed and who must act; which waivers are in force.')
+      .argument('[dir]', 'project folder holding mlgate.yaml', '.')
+      .option('-p, --profile <name>', 'profile (decides which items apply and their severity)')
+      .addOption(new Option('-f, --format <format>', 'output').choices(['text', 'json']).default('text')),
+  ).action((dir: string, options) => run(() => statusCommand(dir, options, io)));
+
+  storeFlags(
+    program
+      .command('history')
+      .description('Recorded runs, newest first: verdict, profile, counts, digests, tags.')
+      .argument('[dir]', 'project folder holding mlgate.yaml', '.')
+      .option('-n, --limit <n>', 'how many', parsePositiveInt)
+      .addOption(new Option('-f, --format <format>', 'output').choices(['text', 'json']).default('text')),
+  ).action((dir: string, options) => run(() => historyCommand(dir, options, io)));
+
+  storeFlags(
+    program
+      .command('show')
+      .description("A recorded run's report: RUN is a number, latest, last-pass or a tag.")
+      .argument('<run>', 'run')
+      .argument('[dir]', 'project folder holding mlgate.yaml', '.')
+      .option('-v, --verbose', 'evidence of passing items too')
+      .addOption(new Option('-f, --format <format>', 'output').choices(['text', 'json']).default('text')),
+  ).action((ref: string, dir: string, options) => run(() => showCommand(ref, dir, options, io)));
+
+  storeFlags(
+    program
+      .command('diff')
+      .description('What changed between two recorded runs: verdict, artifacts, statuses, measured values.')
+      .argument('<from>', 'run')
+      .argument('<to>', 'run')
+      .argument('[dir]', 'project folder holding mlgate.yaml', '.')
+      .addOption(new Option('-f, --format <format>', 'output').choices(['text', 'json']).default('text')),
+  ).action((from: string, to: string, dir: string, options) =>
+    run(() => diffCommand(from, to, dir, options, io)),
+  );
+
+  storeFlags(
+    program
+      .command('tag')
+      .description('Name a recorded run (e.g. production), for baselines and people.')
+      .argument('<run>', 'run')
+      .argument('<name>', 'tag')
+      .argument('[dir]', 'project folder holding mlgate.yaml', '.')
+      .option('--by <name>', 'who tags it'),
+  ).action((ref: string, name: string, dir: string, options) =>
+    run(() => tagCommand(ref, name, dir, options, io)),
+  );
 
   program
     .command('validate')

@@ -4,10 +4,17 @@
  */
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
-import { Evidence, OutcomeStatus } from '../report/schema.js';
+import { Evidence, type ItemResult, OutcomeStatus } from '../report/schema.js';
 import { compact } from '../util/objects.js';
 import { formatDuration } from '../util/units.js';
-import type { ArtifactInfo, CheckContext, CheckDefinition, CheckOutcome, ServiceHandle } from './types.js';
+import type {
+  ArtifactInfo,
+  CheckContext,
+  CheckDefinition,
+  CheckOutcome,
+  RunHistory,
+  ServiceHandle,
+} from './types.js';
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
@@ -38,6 +45,8 @@ export interface ContextBase {
   profile: string | null;
   artifacts: ReadonlyMap<string, ArtifactInfo>;
   service?: ServiceHandle;
+  result?(itemId: string): ItemResult | undefined;
+  history?: RunHistory;
 }
 
 export function makeContext(base: ContextBase, signal: AbortSignal): CheckContext {

@@ -78,7 +78,7 @@ export function makePlan(loaded: LoadedSpec, options: PlanOptions = {}): Plan {
     const add = (id: string) => {
       if (wanted.has(id)) return;
       wanted.add(id);
-      for (const need of byId.get(id)?.needs ?? []) add(need);
+      for (const need of [...(byId.get(id)?.needs ?? []), ...(byId.get(id)?.after ?? [])]) add(need);
     };
     options.only.forEach(add);
     selected = loaded.items.filter((item) => wanted.has(item.id));

@@ -9,7 +9,7 @@ import { parseDuration } from '../util/units.js';
 import type { ArtifactRecord } from './artifacts.js';
 import { DEFAULT_TIMEOUT_MS, executeCheck } from './execute.js';
 import type { Plan, PlannedItem } from './plan.js';
-import type { ItemOutcome, ServiceHandle } from './types.js';
+import type { ItemOutcome, RunHistory, ServiceHandle } from './types.js';
 
 export interface RunEvents {
   onItemStart?(planned: PlannedItem): void;
@@ -24,6 +24,10 @@ export interface RunOptions extends RunEvents {
   service?: ServiceController;
   /** Decides manual items (the sign-off store); without one they are pending. */
   resolveManual?(planned: PlannedItem): Promise<ItemOutcome>;
+  /** Earlier runs, for checks that compare with them. */
+  history?: RunHistory;
+  /** Applies a waiver recorded for the item, if one holds (the sign-off store). */
+  applyWaiver?(planned: PlannedItem, outcome: ItemOutcome): ItemOutcome;
   now?(): Date;
 }
 
@@ -79,6 +83,8 @@ export async function runPlan(loaded: LoadedSpec, plan: Plan, options: RunOption
       remediation: item.remediation,
       needs: item.needs,
       definitionDigest: item.definitionDigest,
+      ...(outcome.approvals ? { approvals: outcome.approvals } : {}),
+      ...(outcome.waiver ? { waiver: outcome.waiver } : {}),
       startedAt: startedAt?.toISOString(),
       durationMs,
     };
@@ -127,6 +133,10 @@ export async function runPlan(loaded: LoadedSpec, plan: Plan, options: RunOption
             profile: plan.profile,
             artifacts,
             service: needsService(planned) ? options.service : undefined,
+            // Only what the item declared it reads: its needs and the items it runs after.
+            result: (id) =>
+              item.needs.includes(id) || item.after.includes(id) ? results.get(id) : undefined,
+            history: options.history,
           },
           timeoutMs,
           options.signal,
@@ -144,6 +154,7 @@ export async function runPlan(loaded: LoadedSpec, plan: Plan, options: RunOption
       } else {
         outcome = pendingSignOff(planned);
       }
+      if (options.applyWaiver) outcome = options.applyWaiver(planned, outcome!);
       finish(planned, outcome!, startedAt, performance.now() - began);
     })();
     running.set(item.id, task);
@@ -173,7 +184,10 @@ export async function runPlan(loaded: LoadedSpec, plan: Plan, options: RunOption
         continue;
       }
       const needs = item.needs.map((id) => ({ id, result: results.get(id) }));
-      if (needs.some((need) => need.result === undefined)) {
+      const waitingFor = item.after.some(
+        (id) => !results.has(id) && plan.items.some((other) => other.item.id === id),
+      );
+      if (needs.some((need) => need.result === undefined) || waitingFor) {
         index++;
         continue;
       }

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Evidence, ItemStatus, OutcomeStatus } from '../report/schema.js';
+import type { Approval, Evidence, ItemResult, ItemStatus, OutcomeStatus, Waiver } from '../report/schema.js';
 
 /** What a check's run() returns. The runner adds timing, ids and section paths. */
 export interface CheckOutcome {
@@ -17,6 +17,8 @@ export interface CheckOutcome {
 /** An item's outcome: a check's, or a sign-off's (which can also be pending or waived). */
 export interface ItemOutcome extends Omit<CheckOutcome, 'status'> {
   status: ItemStatus;
+  approvals?: Approval[];
+  waiver?: Waiver;
 }
 
 export interface ArtifactInfo {
@@ -54,6 +56,20 @@ export interface ServiceHandle {
   >;
 }
 
+/** Earlier runs of the project, as a check may read them (baselines). */
+export interface RunHistory {
+  /** A run: the last PASS (of this profile), a tagged one, or a number. */
+  find(
+    selector: { lastPass: true } | { tag: string } | { run: number },
+    profile: string | null,
+  ): Promise<{ id: number; startedAt: string } | undefined>;
+  /** An item's status and measured values in a run; undefined when the run does not have it. */
+  item(
+    runId: number,
+    itemId: string,
+  ): Promise<{ status: string; measured: Record<string, unknown> } | undefined>;
+}
+
 /** Everything a check may use. Checks never print, exit or read global state. */
 export interface CheckContext {
   /** Absolute project root: relative paths in params are relative to it. */
@@ -65,6 +81,10 @@ export interface CheckContext {
   readonly artifacts: ReadonlyMap<string, ArtifactInfo>;
   /** The service, for kinds that declare they need it. */
   readonly service?: ServiceHandle;
+  /** The result, in this run, of an item this one needs or runs after. */
+  result?(itemId: string): ItemResult | undefined;
+  /** Earlier runs (the project's store); absent with --no-store. */
+  readonly history?: RunHistory;
   /** Absolute path for a path written in the spec. */
   resolve(path: string): string;
   /** The path as evidence shows it: relative to the root, forward slashes. */
@@ -97,6 +117,8 @@ export interface CheckDefinition<S extends AnyParamsSchema = AnyParamsSchema> {
    * a spec whose timeout for the item is shorter is rejected, not left to time out.
    */
   minTimeoutMs?: (params: z.output<S>) => number;
+  /** Items this check reads the results of: it runs after them, whatever their outcome. */
+  after?: (params: z.output<S>) => string[];
   /** Talks to the service: mlgate starts it (once) before the first such item runs. */
   service?: (params: z.output<S>) => boolean;
   /**

@@ -103,6 +103,43 @@ export const Evidence = z.discriminatedUnion('type', [
     .describe('Structured data for pictures in reports (histograms, reliability diagrams).'),
 ]);
 
+const BoundDigests = {
+  definitionDigest: z.string().describe("The item's definition when it was given."),
+  artifacts: z
+    .record(z.string(), z.object({ path: z.string(), sha256: z.string().nullable() }))
+    .describe('Every artifact, by name, when it was given.'),
+};
+
+export const Approval = z
+  .object({
+    role: z.string(),
+    by: z.string(),
+    at: z.string(),
+    comment: z.string().optional(),
+    evidence: z.object({ ref: z.string(), sha256: z.string().optional() }).optional(),
+    state: z
+      .enum(['current', 'stale', 'lapsed'])
+      .describe('stale: something it was bound to changed; lapsed: renew_every passed.'),
+    reason: z.string().optional().describe('Why it is stale or lapsed.'),
+    ...BoundDigests,
+  })
+  .describe('A recorded approval of a manual item, and whether it still holds.');
+
+export const Waiver = z
+  .object({
+    by: z.string(),
+    at: z.string(),
+    reason: z.string(),
+    expires: z.string(),
+    state: z.enum(['applied', 'unused', 'expired', 'stale']),
+    stateReason: z.string().optional(),
+    /** What the item was before the waiver applied. */
+    waivedStatus: z.string().optional(),
+    waivedSummary: z.string().optional(),
+    ...BoundDigests,
+  })
+  .describe('A waiver on the item: applied (the item is waived), unused (it passed), expired or stale.');
+
 export const ItemResult = z.object({
   id: z.string(),
   sectionPath: z.array(z.string()).describe('Titles of the enclosing sections, outermost first.'),
@@ -125,6 +162,11 @@ export const ItemResult = z.object({
   remediation: z.string().optional(),
   needs: z.array(z.string()).default([]),
   definitionDigest: z.string().describe('sha256 of the item as written in the spec.'),
+  approvals: z
+    .array(Approval)
+    .optional()
+    .describe('Manual items: every approval not revoked, with its state.'),
+  waiver: Waiver.optional(),
   startedAt: z.string().optional(),
   durationMs: z.number().nonnegative(),
 });
@@ -149,6 +191,7 @@ export const GateReason = z.object({
 
 export const RunReport = z.object({
   schemaVersion: z.literal(REPORT_SCHEMA_VERSION),
+  runId: z.number().int().optional().describe("The run's number in the project's store (mlgate show RUN)."),
   tool: z.object({ name: z.literal('mlgate'), version: z.string() }),
   project: z.object({
     name: z.string(),
@@ -214,6 +257,8 @@ export type ItemStatus = z.infer<typeof ItemStatus>;
 export type Severity = z.infer<typeof Severity>;
 export type Location = z.infer<typeof Location>;
 export type Evidence = z.infer<typeof Evidence>;
+export type Approval = z.infer<typeof Approval>;
+export type Waiver = z.infer<typeof Waiver>;
 export type ItemResult = z.infer<typeof ItemResult>;
 export type Counts = z.infer<typeof Counts>;
 export type GateReason = z.infer<typeof GateReason>;

@@ -44,7 +44,7 @@ export function renderText(report: RunReport, options: TextOptions): string {
   );
   out.push(
     style.dim(
-      `spec ${report.spec.path} (sha256 ${report.spec.sha256.slice(0, 12)}) · ${report.items.length} items · ${formatDuration(report.durationMs)}`,
+      `spec ${report.spec.path} (sha256 ${report.spec.sha256.slice(0, 12)}) · ${report.items.length} items · ${formatDuration(report.durationMs)}${report.runId !== undefined ? ` · run #${report.runId}` : ''}`,
     ),
   );
   if (report.selection) {
@@ -57,7 +57,11 @@ export function renderText(report: RunReport, options: TextOptions): string {
       ),
     );
   }
-  if (report.service) {
+  // A managed service that no item needed was never started: nothing to say.
+  if (
+    report.service &&
+    !(report.service.managed && report.service.pid === undefined && !report.service.error)
+  ) {
     const service = report.service;
     const how = service.managed
       ? `${service.readyMs !== undefined ? `ready in ${formatDuration(service.readyMs)}` : service.error ? `did not start: ${service.error}` : 'not started'}${service.exit ? `; ${service.exit.expected ? 'stopped' : 'DIED'} (${service.exit.signal ?? `exit ${service.exit.code}`})` : ''}`

@@ -30,6 +30,8 @@ export interface LoadedItem {
   remediation?: string;
   timeoutMs?: number;
   needs: string[];
+  /** Items this one runs after, whatever their outcome (a baseline reads their measured values). */
+  after: string[];
   /** `when:` of each enclosing section and of the item; all must include the profile. */
   when: string[][];
   sectionPath: string[];
@@ -239,6 +241,7 @@ export function parseSpec(text: string, absoluteFile: string, registry: CheckReg
           remediation: item.remediation,
           timeoutMs: item.timeout === undefined ? undefined : parseDuration(item.timeout),
           needs: item.needs,
+          after: [],
           when: item.when === undefined ? sectionWhens : [...sectionWhens, toList(item.when)],
           sectionPath: titles,
           sectionIds: ids,
@@ -266,6 +269,7 @@ export function parseSpec(text: string, absoluteFile: string, registry: CheckReg
             if (result.success) {
               loaded.kind = kind;
               loaded.check = { definition, params: result.data };
+              loaded.after = definition.after?.(result.data as never) ?? [];
             } else {
               for (const issue of result.error.issues) {
                 for (const explained of explainIssue(issue, definition.params, params)) {
@@ -385,6 +389,17 @@ function checkNeeds(items: LoadedItem[], idPaths: Map<string, YamlPath>, report:
   const byId = new Map(items.map((item) => [item.id, item]));
   for (const item of items) {
     const base = idPaths.get(item.id)!.slice(0, -1);
+    for (const other of item.after) {
+      if (other === item.id) report([...base, 'check'], `item "${item.id}" cannot compare against itself`);
+      else if (!byId.has(other)) {
+        report(
+          [...base, 'check'],
+          `refers to unknown item "${other}".${didYouMean(other, ids)}`,
+          undefined,
+          `item "${item.id}"`,
+        );
+      }
+    }
     item.needs.forEach((need, index) => {
       if (need === item.id) report([...base, 'needs', index], `item "${item.id}" cannot need itself`);
       else if (!byId.has(need))
@@ -402,7 +417,8 @@ function checkNeeds(items: LoadedItem[], idPaths: Map<string, YamlPath>, report:
   const visit = (id: string): void => {
     state.set(id, 'visiting');
     stack.push(id);
-    for (const need of byId.get(id)?.needs ?? []) {
+    const item = byId.get(id);
+    for (const need of [...(item?.needs ?? []), ...(item?.after ?? [])]) {
       if (!byId.has(need) || need === id) continue;
       if (state.get(need) === 'visiting') {
         const cycle = [...stack.slice(stack.indexOf(need)), need];

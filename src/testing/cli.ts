@@ -1,9 +1,13 @@
 /** Runs the built mlgate as users do: `node bin/mlgate.js ...`, a real process. */
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = `${REPO_ROOT}bin/mlgate.js`;
+const TEST_STORE = mkdtempSync(join(tmpdir(), 'mlgate-store-'));
 
 export interface CliResult {
   code: number | null;
@@ -21,7 +25,14 @@ export interface CliOptions {
 
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...options.env };
+    // Each test file gets its own store unless a test chooses one: the examples' own
+    // .mlgate/ (a developer's local sign-offs) never changes what a test sees.
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      NO_COLOR: '1',
+      MLGATE_STORE: TEST_STORE,
+      ...options.env,
+    };
     delete env.FORCE_COLOR;
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: options.cwd ?? REPO_ROOT,

@@ -6,12 +6,14 @@
  *   checks/<kind>/fixtures/err.<case>/   must be an error (could not tell), with a summary
  *
  * Each holds `check.yaml` (the params, without `kind`), the files the check reads, for
- * kinds that talk to a service a `service.yaml` (the spec's `service:` section), and
+ * kinds that talk to a service a `service.yaml` (the spec's `service:` section), for kinds
+ * that read other results and earlier runs a `history.yaml` (see fixtureHistory), and
  * optionally `expect.yaml`: {status, summary: regex, measured: {...}, evidence: [partial
  * entries], timeout: "5s"}. `checks/<kind>/fixtures/invalid-params.yaml` lists params the
  * schema must reject: [{params: {...}, error: "substring of the message"}].
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
@@ -19,8 +21,11 @@ import { parse } from 'yaml';
 import { executeCheck } from '../engine/execute.js';
 import { loadBuiltinChecks } from '../engine/registry.js';
 import type { CheckDefinition, CheckOutcome } from '../engine/types.js';
+import type { ItemResult, ItemStatus } from '../report/schema.js';
 import { serviceFromSpec } from '../service/controller.js';
 import { ServiceSpec } from '../spec/schema.js';
+import { openStore } from '../store/db.js';
+import { storeHistory, tagRun } from '../store/runs.js';
 import { parseDuration } from '../util/units.js';
 
 interface Expectation {
@@ -54,6 +59,7 @@ export async function runFixture(
   const raw = parse(readFileSync(join(folder, 'check.yaml'), 'utf8')) ?? {};
   const params = definition.params.parse(raw);
   const service = fixtureService(folder);
+  const history = await fixtureHistory(folder);
   try {
     if (service) {
       await service.ensureStarted();
@@ -62,12 +68,99 @@ export async function runFixture(
     return await executeCheck(
       definition,
       params,
-      { root: folder, itemId: basename(folder), profile: null, artifacts: new Map(), service },
+      {
+        root: folder,
+        itemId: basename(folder),
+        profile: history?.profile ?? null,
+        artifacts: new Map(),
+        service,
+        result: history?.result,
+        history: history?.history,
+      },
       timeoutMs,
     );
   } finally {
     await service?.stop();
+    await history?.close();
   }
+}
+
+interface HistoryFixture {
+  profile?: string | null;
+  /** Results of other items in this run. */
+  current?: Record<
+    string,
+    { status: ItemStatus; summary?: string; measured?: Record<string, number | string | null> }
+  >;
+  /** Earlier runs, written to a real store in a temporary folder. */
+  runs?: Array<{
+    startedAt: string;
+    verdict: 'PASS' | 'BLOCKED';
+    profile?: string | null;
+    complete?: boolean;
+    partial?: boolean;
+    tags?: string[];
+    items: Record<string, { status: string; measured: Record<string, unknown> }>;
+  }>;
+}
+
+/** A fixture's `history.yaml`: this run's other results and a store of earlier runs. */
+async function fixtureHistory(folder: string) {
+  const file = join(folder, 'history.yaml');
+  if (!existsSync(file)) return undefined;
+  const fixture = (parse(readFileSync(file, 'utf8')) ?? {}) as HistoryFixture;
+  const store = (await openStore(mkdtempSync(join(tmpdir(), 'mlgate-history-')), { create: true }))!;
+  for (const run of fixture.runs ?? []) {
+    const { id } = await store.db
+      .insertInto('runs')
+      .values({
+        started_at: run.startedAt,
+        finished_at: run.startedAt,
+        project: 'fixture',
+        profile: run.profile ?? null,
+        verdict: run.verdict,
+        complete: run.complete === false ? 0 : 1,
+        selection: run.partial ? '{"only":[],"addedForNeeds":[]}' : null,
+        spec_sha256: '',
+        tool_version: '',
+        counts: '{}',
+        artifacts: '{}',
+        report: '{}',
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    for (const [itemId, item] of Object.entries(run.items)) {
+      await store.db
+        .insertInto('run_items')
+        .values({
+          run_id: id,
+          item_id: itemId,
+          kind: 'fixture',
+          severity: 'required',
+          status: item.status,
+          measured: JSON.stringify(item.measured),
+        })
+        .execute();
+    }
+    for (const tag of run.tags ?? []) await tagRun(store, id, tag, 'fixture', new Date(run.startedAt));
+  }
+  const results = new Map(
+    Object.entries(fixture.current ?? {}).map(([id, result]) => [
+      id,
+      {
+        id,
+        status: result.status,
+        summary: result.summary ?? result.status,
+        measured: result.measured ?? {},
+      } as ItemResult,
+    ]),
+  );
+  return {
+    profile: fixture.profile,
+    history: storeHistory(store),
+    result: (id: string) => results.get(id),
+    close: () => store.close(),
+  };
 }
 
 /** The toy model service every service fixture can start: `command: node "$TOY_MODEL"`. */

@@ -1,10 +1,17 @@
 /**
- * Durations and sizes as people write them in specs: "30s", "2m", "500ms", "1.5h"; "500 MB",
+ * Durations and sizes as people write them in specs: "30s", "2m", "500ms", "1.5h", "90d", "2w"; "500 MB",
  * "2GiB", "10kB". A bare number is seconds (durations) or bytes (sizes).
  */
 
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-export const DURATION_PATTERN = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$/;
+const DURATION_UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
+export const DURATION_PATTERN = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$/;
 
 /** Milliseconds for a duration, or undefined when it is not one. */
 export function parseDuration(value: string | number): number | undefined {
@@ -18,8 +25,15 @@ export function formatDuration(ms: number): string {
   if (ms < 1) return `${ms.toFixed(2)} ms`;
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
-  const minutes = Math.floor(ms / 60_000);
-  return `${minutes} m ${Math.round((ms % 60_000) / 1000)} s`;
+  if (ms < 3_600_000) {
+    const minutes = Math.floor(ms / 60_000);
+    return `${minutes} m ${Math.round((ms % 60_000) / 1000)} s`;
+  }
+  if (ms < 86_400_000) return `${Math.floor(ms / 3_600_000)} h ${Math.round((ms % 3_600_000) / 60_000)} m`;
+  const days = ms / 86_400_000;
+  return Number.isInteger(days)
+    ? `${days} d`
+    : `${Math.floor(days)} d ${Math.round((ms % 86_400_000) / 3_600_000)} h`;
 }
 
 const SIZE_UNITS: Record<string, number> = {

@@ -8,11 +8,15 @@ import { buildReport } from '../../report/build.js';
 import type { RunReport } from '../../report/schema.js';
 import { renderText } from '../../report/text.js';
 import { serviceFromSpec } from '../../service/controller.js';
+import { openStore } from '../../store/db.js';
+import { saveRun, storeHistory } from '../../store/runs.js';
+import { SignoffBook } from '../../store/signoffs.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CliIO } from '../io.js';
 import { reportKnownError } from '../problems.js';
 import { makeProgress } from '../progress.js';
 import { loadProject } from '../project.js';
+import { storeDir } from '../store.js';
 import { colourWanted, makeStyle } from '../style.js';
 
 export interface CheckOptions {
@@ -26,6 +30,10 @@ export interface CheckOptions {
   quiet?: boolean;
   /** Aborted by the first Ctrl-C. */
   signal?: AbortSignal;
+  /** --store DIR */
+  store?: string;
+  /** --no-store: neither read sign-offs nor record the run. */
+  noStore?: boolean;
 }
 
 export async function checkCommand(
@@ -43,6 +51,10 @@ export async function checkCommand(
     }
     const startedAt = new Date();
     const artifacts = await digestArtifacts(loaded, options.signal);
+    // The store decides sign-offs and waivers, and keeps the run. Without it (--no-store),
+    // sign-offs stay pending and waivers do not apply: nothing passes for lack of a record.
+    const store = options.noStore ? undefined : await openStore(storeDir(dir, options, io), { create: true });
+    const book = store ? await SignoffBook.load(store, loaded.sha256, artifacts) : undefined;
     const live = Boolean((io.stderr as NodeJS.WriteStream).isTTY) && stderrStyle.enabled;
     const progress = options.quiet
       ? undefined
@@ -56,6 +68,13 @@ export async function checkCommand(
         signal: options.signal,
         artifacts,
         service,
+        history: store ? storeHistory(store, loaded.spec.project.name) : undefined,
+        ...(book
+          ? {
+              resolveManual: async (planned) => book.manual(planned.item),
+              applyWaiver: (planned, result) => book.waive(planned.item, result),
+            }
+          : {}),
         onItemStart: progress?.onItemStart,
         onItemEnd: progress?.onItemEnd,
       });
@@ -73,6 +92,13 @@ export async function checkCommand(
       specPath,
       service: service?.state(),
     });
+    if (store) {
+      try {
+        report.runId = await saveRun(store, report);
+      } finally {
+        await store.close();
+      }
+    }
     if (options.out) writeReportFile(resolve(io.cwd, options.out), report);
     io.stdout.write(
       options.format === 'json'

@@ -1,0 +1,68 @@
+/** mlgate history: the project's runs, newest first. */
+import { listRuns } from '../../store/runs.js';
+import { ExitCode } from '../exit-codes.js';
+import type { CliIO } from '../io.js';
+import { type StoreOptions, withExistingStore } from '../store.js';
+import { colourWanted, makeStyle } from '../style.js';
+
+export interface HistoryOptions extends StoreOptions {
+  limit?: number;
+  format: 'text' | 'json';
+}
+
+export async function historyCommand(
+  dir: string | undefined,
+  options: HistoryOptions,
+  io: CliIO,
+): Promise<number> {
+  const style = makeStyle(colourWanted(io.stdout as NodeJS.WriteStream, io.env));
+  return withExistingStore(dir, options, io, async (store) => {
+    const runs = await listRuns(store, options.limit ?? 20);
+    if (options.format === 'json') {
+      io.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
+      return ExitCode.Pass;
+    }
+    if (runs.length === 0) {
+      io.stdout.write('no runs recorded yet\n');
+      return ExitCode.Pass;
+    }
+    const rows = runs.map((run) => [
+      `#${run.id}`,
+      run.startedAt.slice(0, 19).replace('T', ' '),
+      run.profile ?? '—',
+      run.verdict === 'PASS' ? style.green('PASS') : style.red('BLOCKED'),
+      `${run.counts.pass ?? 0}/${run.counts.total ?? 0}`,
+      [
+        !run.complete ? 'interrupted' : '',
+        run.partial ? 'partial (--only)' : '',
+        run.counts.waived ? `${run.counts.waived} waived` : '',
+      ]
+        .filter(Boolean)
+        .join(', '),
+      Object.entries(run.artifacts)
+        .slice(0, 2)
+        .map(([name, sha]) => `${name} ${sha ? sha.slice(0, 8) : '—'}`)
+        .join(' '),
+      run.tags.join(', '),
+    ]);
+    const header = ['run', 'started (UTC)', 'profile', 'verdict', 'passed', 'notes', 'artifacts', 'tags'];
+    io.stdout.write(table(header, rows));
+    return ExitCode.Pass;
+  });
+}
+
+/** Columns padded to their widest cell (colour codes not counted). */
+export function table(header: string[], rows: string[][]): string {
+  const visible = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, '').length;
+  const widths = header.map((title, column) =>
+    Math.max(visible(title), ...rows.map((row) => visible(row[column] ?? ''))),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) =>
+        column === cells.length - 1 ? cell : cell + ' '.repeat(widths[column]! - visible(cell)),
+      )
+      .join('  ')
+      .trimEnd();
+  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+}

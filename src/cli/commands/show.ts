@@ -1,0 +1,30 @@
+/** mlgate show RUN: a stored run's report, as `check` printed it (or as JSON). */
+import { renderText } from '../../report/text.js';
+import { loadRun, resolveRun } from '../../store/runs.js';
+import { ExitCode } from '../exit-codes.js';
+import type { CliIO } from '../io.js';
+import { type StoreOptions, withExistingStore } from '../store.js';
+import { colourWanted, makeStyle } from '../style.js';
+
+export interface ShowOptions extends StoreOptions {
+  format: 'text' | 'json';
+  verbose?: boolean;
+}
+
+export async function showCommand(
+  ref: string,
+  dir: string | undefined,
+  options: ShowOptions,
+  io: CliIO,
+): Promise<number> {
+  const style = makeStyle(colourWanted(io.stdout as NodeJS.WriteStream, io.env));
+  return withExistingStore(dir, options, io, async (store) => {
+    const report = await loadRun(store, await resolveRun(store, ref));
+    io.stdout.write(
+      options.format === 'json'
+        ? `${JSON.stringify(report, null, 2)}\n`
+        : renderText(report, { style, verbose: options.verbose }),
+    );
+    return ExitCode.Pass;
+  });
+}

@@ -1,0 +1,127 @@
+/** mlgate status: which sign-offs are still needed and who must act; which waivers are in force. */
+import { digestArtifacts } from '../../engine/artifacts.js';
+import { makePlan } from '../../engine/plan.js';
+import { openStore } from '../../store/db.js';
+import {
+  bindingFor,
+  judgeManual,
+  loadEvents,
+  type SignoffEvent,
+  staleReason,
+  standingWaiver,
+} from '../../store/signoffs.js';
+import { ExitCode } from '../exit-codes.js';
+import type { CliIO } from '../io.js';
+import { reportKnownError } from '../problems.js';
+import { loadProject } from '../project.js';
+import { type StoreOptions, storeDir } from '../store.js';
+import { colourWanted, makeStyle } from '../style.js';
+import { table } from './history.js';
+
+export interface StatusOptions extends StoreOptions {
+  profile?: string;
+  format: 'text' | 'json';
+  now?: () => Date;
+}
+
+export async function statusCommand(
+  dir: string | undefined,
+  options: StatusOptions,
+  io: CliIO,
+): Promise<number> {
+  const style = makeStyle(colourWanted(io.stdout as NodeJS.WriteStream, io.env));
+  const now = (options.now ?? (() => new Date()))();
+  try {
+    const { loaded } = await loadProject(dir, options, io);
+    const plan = makePlan(loaded, { profile: options.profile });
+    const artifacts = await digestArtifacts(loaded);
+    const store = await openStore(storeDir(dir, options, io), { create: false });
+    let events = new Map<string, SignoffEvent[]>();
+    if (store) {
+      try {
+        events = await loadEvents(store);
+      } finally {
+        await store.close();
+      }
+    }
+    const signoffs = plan.items
+      .filter((planned) => planned.item.manual && planned.applicable)
+      .map((planned) => {
+        const outcome = judgeManual(
+          planned.item,
+          events.get(planned.item.id) ?? [],
+          bindingFor(planned.item, loaded.sha256, artifacts),
+          now,
+        );
+        return {
+          item: planned.item.id,
+          title: planned.item.title,
+          severity: planned.severity,
+          status: outcome.status,
+          summary: outcome.summary,
+          approvals: outcome.approvals ?? [],
+        };
+      });
+    const waivers = loaded.items
+      .map((item) => ({ item, waiver: standingWaiver(events.get(item.id) ?? []) }))
+      .filter(
+        (entry): entry is { item: (typeof entry)['item']; waiver: SignoffEvent } =>
+          entry.waiver !== undefined,
+      )
+      .map(({ item, waiver }) => {
+        const expired = waiver.expiresAt !== null && Date.parse(waiver.expiresAt) <= now.getTime();
+        const stale = staleReason(waiver, bindingFor(item, loaded.sha256, artifacts), 'waived it');
+        return {
+          item: item.id,
+          by: waiver.actor,
+          reason: waiver.comment ?? '',
+          expires: waiver.expiresAt,
+          state: expired ? 'expired' : stale ? 'stale' : 'in force',
+          ...(stale && !expired ? { stateReason: stale } : {}),
+        };
+      });
+    if (options.format === 'json') {
+      io.stdout.write(`${JSON.stringify({ profile: plan.profile, signoffs, waivers }, null, 2)}\n`);
+      return ExitCode.Pass;
+    }
+    const pending = signoffs.filter((s) => s.status !== 'pass');
+    const out: string[] = [];
+    out.push(
+      `${loaded.spec.project.name}${plan.profile ? ` · profile ${plan.profile}` : ''}: ${signoffs.length - pending.length} of ${signoffs.length} sign-offs given\n`,
+    );
+    if (signoffs.length) {
+      out.push(
+        table(
+          ['item', 'severity', 'state', 'who must act / why'],
+          signoffs.map((s) => [
+            s.item,
+            s.severity,
+            s.status === 'pass' ? style.green('approved') : style.yellow('pending'),
+            s.summary,
+          ]),
+        ),
+      );
+    }
+    if (waivers.length) {
+      out.push(`\nwaivers\n`);
+      out.push(
+        table(
+          ['item', 'state', 'until', 'by', 'reason'],
+          waivers.map((w) => [
+            w.item,
+            w.state === 'in force'
+              ? w.state
+              : style.yellow(`${w.state}${w.stateReason ? `: ${w.stateReason}` : ''}`),
+            w.expires?.slice(0, 10) ?? '',
+            w.by,
+            w.reason,
+          ]),
+        ),
+      );
+    }
+    io.stdout.write(out.join(''));
+    return ExitCode.Pass;
+  } catch (error) {
+    return reportKnownError(error, io, makeStyle(colourWanted(io.stderr as NodeJS.WriteStream, io.env)));
+  }
+}
