@@ -177,7 +177,9 @@ describe('mlgate check on the bundled examples', () => {
       'on SIGTERM: it did not handle SIGTERM: the signal ended it (SIGTERM) without a clean exit; the request in flight was dropped (the service closed the connection without an answer)',
     );
     expect(reasons['service-log-clean']).toMatch(/^the service's output: \d+ error lines \(line \d+: ERROR /);
-    expect(reasons['service-latency']).toMatch(/p\(95\)/);
+    // Loading the model per request makes it slow, or under load makes it fail: which
+    // threshold breaks first depends on the machine; the reason names it either way.
+    expect(reasons['service-latency']).toMatch(/^POST \/predict: .*(p\(95\)|p\(99\)|error_rate|rps) /);
     expect(reasons['dockerfile']).toContain('Dockerfile:2 base image "node:latest" uses :latest');
     expect(reasons['no-secrets']).toContain('service/config/settings.json:3 GitHub token: ghp_…(40 chars)');
     const contract = report.items.find((i) => i.id === 'service-contract')!;

@@ -6,15 +6,19 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { TOOL_VERSION } from '../version.js';
 import { checkCommand } from './commands/check.js';
 import { diffCommand } from './commands/diff.js';
+import { exportCommand } from './commands/export.js';
 import { historyCommand } from './commands/history.js';
+import { importCommand } from './commands/import.js';
 import { listChecksCommand } from './commands/list-checks.js';
 import { metricsCommand } from './commands/metrics.js';
+import { reportCommand } from './commands/report.js';
 import { schemaCommand } from './commands/schema.js';
 import { showCommand } from './commands/show.js';
 import { signoffCommand } from './commands/signoff.js';
 import { statusCommand } from './commands/status.js';
 import { tagCommand } from './commands/tag.js';
 import { validateCommand } from './commands/validate.js';
+import { REPORT_FORMATS } from '../report/render.js';
 import { ExitCode } from './exit-codes.js';
 import { type CliIO, processIO } from './io.js';
 
@@ -61,6 +65,11 @@ export function buildProgram(
       new Option('-f, --format <format>', 'what stdout gets').choices(['text', 'json']).default('text'),
     )
     .option('-o, --out <file>', 'also write the JSON report to this file')
+    .option(
+      '-r, --report <format=file>',
+      'also write a report: md=FILE, html=FILE, junit=FILE, sarif=FILE (repeatable; FILE alone goes by its extension)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .option('-j, --concurrency <n>', 'items run at once (default: spec defaults, else 4)', parsePositiveInt)
     .option('-v, --verbose', 'show evidence for passing items too')
     .option('-q, --quiet', 'no progress on stderr')
@@ -195,6 +204,44 @@ export function buildProgram(
   ).action((ref: string, name: string, dir: string, options) =>
     run(() => tagCommand(ref, name, dir, options, io)),
   );
+
+  storeFlags(
+    program
+      .command('report')
+      .description(
+        'Write a report (md, html, junit, sarif, json, text) of a recorded run or of a JSON report file.',
+      )
+      .argument('<run-or-json>', 'a run (number, latest, last-pass, a tag) or a file from check --out')
+      .argument('[dir]', 'project folder holding mlgate.yaml (for a run)', '.')
+      .addOption(
+        new Option('-f, --format <format>', 'format (default: from --out, else md)').choices([
+          ...REPORT_FORMATS,
+        ]),
+      )
+      .option('-o, --out <file>', 'write to this file instead of stdout')
+      .option('-v, --verbose', 'text format: evidence of passing items too'),
+  ).action((source: string, dir: string, options) => run(() => reportCommand(source, dir, options, io)));
+
+  program
+    .command('import')
+    .description(
+      'Turn a Markdown checklist into mlgate.yaml: every item kept, checks where its words allow, sign-offs elsewhere.',
+    )
+    .argument('<checklist>', 'the Markdown checklist')
+    .option('-o, --out <file>', 'the spec to write (default mlgate.yaml; - for stdout)')
+    .option('--name <name>', 'project name (default: from the checklist title)')
+    .option('--force', 'replace an existing spec')
+    .action((checklist: string, options) => run(() => importCommand(checklist, options, io)));
+
+  program
+    .command('export')
+    .description('Write the spec back as a clean Markdown checklist (mlgate import reads it back).')
+    .argument('[dir]', 'project folder holding mlgate.yaml', '.')
+    .option('-c, --config <file>', 'spec file (default DIR/mlgate.yaml)')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['md']).default('md'))
+    .option('-o, --out <file>', 'write to this file instead of stdout')
+    .option('--force', 'replace an existing file')
+    .action((dir: string, options) => run(() => exportCommand(dir, options, io)));
 
   program
     .command('validate')

@@ -83,6 +83,8 @@ export async function runPlan(loaded: LoadedSpec, plan: Plan, options: RunOption
       remediation: item.remediation,
       needs: item.needs,
       definitionDigest: item.definitionDigest,
+      specLine: item.position.line,
+      ...(item.tags.length > 0 ? { tags: item.tags } : {}),
       ...(outcome.approvals ? { approvals: outcome.approvals } : {}),
       ...(outcome.waiver ? { waiver: outcome.waiver } : {}),
       startedAt: startedAt?.toISOString(),

@@ -4,6 +4,7 @@ import type { Plan } from '../engine/plan.js';
 import type { RunOutcome } from '../engine/run.js';
 import type { LoadedSpec } from '../spec/load.js';
 import { TOOL_VERSION } from '../version.js';
+import { computeMlTestScore } from './ml-test-score.js';
 import { REPORT_SCHEMA_VERSION, type RunReport } from './schema.js';
 
 export interface BuildReportInput {
@@ -21,6 +22,7 @@ export interface BuildReportInput {
 export function buildReport(input: BuildReportInput): RunReport {
   const { loaded, plan, outcome, artifacts } = input;
   const { spec } = loaded;
+  const mlTestScore = computeMlTestScore(outcome.items);
   const sectionKeys = new Map(loaded.items.map((item) => [item.id, item.sectionKey]));
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
@@ -50,6 +52,7 @@ export function buildReport(input: BuildReportInput): RunReport {
       ...(artifact.error ? { error: artifact.error } : {}),
     })),
     items: outcome.items,
+    ...(mlTestScore ? { mlTestScore } : {}),
     ...(input.service ? { service: input.service } : {}),
   };
 }

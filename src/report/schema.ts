@@ -162,6 +162,8 @@ export const ItemResult = z.object({
   remediation: z.string().optional(),
   needs: z.array(z.string()).default([]),
   definitionDigest: z.string().describe('sha256 of the item as written in the spec.'),
+  specLine: z.number().int().positive().optional().describe("The item's line in the spec file."),
+  tags: z.array(z.string()).optional(),
   approvals: z
     .array(Approval)
     .optional()
@@ -229,6 +231,30 @@ export const RunReport = z.object({
     }),
   ),
   items: z.array(ItemResult),
+  mlTestScore: z
+    .object({
+      version: z.string(),
+      sections: z.object({
+        data: z.number(),
+        model: z.number(),
+        infrastructure: z.number(),
+        monitoring: z.number(),
+      }),
+      score: z.number(),
+      band: z.string(),
+      tests: z.array(
+        z.object({
+          test: z.string(),
+          itemId: z.string(),
+          points: z.number(),
+          how: z.enum(['automated', 'manual', 'none']),
+        }),
+      ),
+    })
+    .optional()
+    .describe(
+      'The ML Test Score (Breck et al. 2017) when items carry ml-test-score tags: how much is tested, beside the verdict.',
+    ),
   service: z
     .object({
       url: z.string(),

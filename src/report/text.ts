@@ -6,6 +6,7 @@ import type { Style } from '../cli/style.js';
 import { verdictLine } from '../engine/gate.js';
 import { formatNumber } from '../util/threshold.js';
 import { formatDuration } from '../util/units.js';
+import { mlTestScoreLine } from './ml-test-score.js';
 import type { Counts, Evidence, ItemResult, ItemStatus, RunReport } from './schema.js';
 
 export interface TextOptions {
@@ -259,6 +260,7 @@ function renderVerdict(report: RunReport, style: Style): string[] {
     for (const reason of verdict.warningReasons)
       lines.push(`  ${style.yellow('!')} ${reason.itemId} (${reason.status}): ${reason.message}`);
   }
+  if (report.mlTestScore) lines.push(style.dim(mlTestScoreLine(report.mlTestScore)));
   if (!report.complete) lines.push(style.red('The run was interrupted: this report is incomplete.'));
   return lines;
 }

@@ -27,8 +27,10 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
   return new Promise((resolve, reject) => {
     // Each test file gets its own store unless a test chooses one: the examples' own
     // .mlgate/ (a developer's local sign-offs) never changes what a test sees.
+    // Outside GitHub Actions unless a test says so, even when the tests run in it.
+    const { GITHUB_ACTIONS: _actions, GITHUB_STEP_SUMMARY: _summary, ...inherited } = process.env;
     const env: NodeJS.ProcessEnv = {
-      ...process.env,
+      ...inherited,
       NO_COLOR: '1',
       MLGATE_STORE: TEST_STORE,
       ...options.env,

@@ -3,7 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './cli.js';
 
-export const REFERENCE_DIR = join(REPO_ROOT, '..', 'shared', 'reference');
+export const SHARED = join(REPO_ROOT, '..', 'shared');
+export const REFERENCE_DIR = join(SHARED, 'reference');
 
 export function referencePath(...parts: string[]): string {
   const path = join(REFERENCE_DIR, ...parts);

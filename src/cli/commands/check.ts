@@ -1,10 +1,12 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { appendFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { digestArtifacts } from '../../engine/artifacts.js';
 import { UsageError } from '../../engine/errors.js';
 import { makePlan } from '../../engine/plan.js';
 import { runPlan } from '../../engine/run.js';
 import { buildReport } from '../../report/build.js';
+import { githubAnnotations, githubJobSummary } from '../../report/github.js';
+import { parseReportTarget, renderReport, writeFileAtomic } from '../../report/render.js';
 import type { RunReport } from '../../report/schema.js';
 import { renderText } from '../../report/text.js';
 import { serviceFromSpec } from '../../service/controller.js';
@@ -34,6 +36,8 @@ export interface CheckOptions {
   store?: string;
   /** --no-store: neither read sign-offs nor record the run. */
   noStore?: boolean;
+  /** --report FORMAT=FILE, repeatable. */
+  report?: string[];
 }
 
 export async function checkCommand(
@@ -49,6 +53,8 @@ export async function checkCommand(
     if (options.format !== 'text' && options.format !== 'json') {
       throw new UsageError(`unknown --format "${options.format}"`, 'use text or json');
     }
+    // Bad --report values are usage errors before anything runs, not after a long run.
+    const targets = (options.report ?? []).map(parseReportTarget);
     const startedAt = new Date();
     const artifacts = await digestArtifacts(loaded, options.signal);
     // The store decides sign-offs and waivers, and keeps the run. Without it (--no-store),
@@ -99,14 +105,24 @@ export async function checkCommand(
         await store.close();
       }
     }
-    if (options.out) writeReportFile(resolve(io.cwd, options.out), report);
+    const written: string[] = [];
+    if (options.out) {
+      writeFileAtomic(resolve(io.cwd, options.out), `${JSON.stringify(report, null, 2)}\n`);
+      written.push(`json ${options.out}`);
+    }
+    for (const target of targets) {
+      const text = renderReport(report, target.format, { cwd: io.cwd, style: makeStyle(false) });
+      writeFileAtomic(resolve(io.cwd, target.file), text);
+      written.push(`${target.format} ${target.file}`);
+    }
     io.stdout.write(
       options.format === 'json'
         ? `${JSON.stringify(report, null, 2)}\n`
         : renderText(report, { style: stdoutStyle, verbose: options.verbose }),
     );
-    if (options.out && options.format === 'text')
-      io.stdout.write(stdoutStyle.dim(`JSON report: ${options.out}\n`));
+    if (written.length > 0 && options.format === 'text')
+      io.stdout.write(stdoutStyle.dim(`Reports: ${written.join(', ')}\n`));
+    if (io.env.GITHUB_ACTIONS === 'true') writeGithub(report, options, io);
     if (!report.complete) return ExitCode.Interrupted;
     return report.verdict.status === 'PASS' ? ExitCode.Pass : ExitCode.Blocked;
   } catch (error) {
@@ -114,10 +130,13 @@ export async function checkCommand(
   }
 }
 
-/** Written whole or not at all: a reader never sees half a report. */
-export function writeReportFile(path: string, report: RunReport): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, `${JSON.stringify(report, null, 2)}\n`);
-  renameSync(temporary, path);
+/**
+ * On GitHub Actions: annotations on the lines that block, and the Markdown report as the
+ * job summary. Annotations go to stdout, or to stderr when stdout carries JSON.
+ */
+function writeGithub(report: RunReport, options: CheckOptions, io: CliIO): void {
+  const lines = githubAnnotations(report, io.cwd);
+  if (lines.length > 0) (options.format === 'json' ? io.stderr : io.stdout).write(`${lines.join('\n')}\n`);
+  const summary = io.env.GITHUB_STEP_SUMMARY;
+  if (summary) appendFileSync(summary, githubJobSummary(report));
 }

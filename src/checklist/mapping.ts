@@ -1,0 +1,388 @@
+/**
+ * Which check kind can verify a checklist item, with the numbers and units taken from its
+ * words ("coverage > 85%", "mAP > 0.7", "< 500ms", "<2GB", "2+ instances"). Deliberately
+ * narrow: a wrong mapping gives a confident wrong verdict, so an item maps only when its
+ * words say what to measure and how much; everything else stays a manual sign-off.
+ * Paths a checklist does not name are placeholders the spec marks with a TODO.
+ */
+import type { ChecklistItem } from './parse.js';
+
+export interface Mapping {
+  kind: string;
+  params: Record<string, unknown>;
+  /** Why this kind, in a line, for the spec's comment and the import summary. */
+  reason: string;
+  /** Params that are guesses the user must check (placeholders). */
+  todo?: string;
+}
+
+export interface ManualMapping {
+  kind: 'manual';
+  roles: string[];
+  reason: string;
+}
+
+const CMP = String.raw`(>=|≥|=>|>|<=|≤|=<|<|at least|at most|above|over|below|under|more than|less than)`;
+const NUM = String.raw`(\d+(?:\.\d+)?)`;
+
+function comparator(word: string): string {
+  const w = word.toLowerCase();
+  if (w === '≥' || w === '=>' || w === 'at least') return '>=';
+  if (w === '≤' || w === '=<' || w === 'at most') return '<=';
+  if (w === 'above' || w === 'over' || w === 'more than') return '>';
+  if (w === 'below' || w === 'under' || w === 'less than') return '<';
+  return w;
+}
+
+/** Metrics mlgate recomputes from a predictions table, by the words checklists use. */
+const COMPUTED: Array<[RegExp, string]> = [
+  [/\b(?:test\s+)?(?:acc|accuracy)\b/i, 'accuracy'],
+  [/\bf1(?:[- ]score)?\b/i, 'f1_macro'],
+  [/\bprecision\b/i, 'precision_macro'],
+  [/\brecall\b/i, 'recall_macro'],
+  [/\b(?:roc[- ]?)?auc\b/i, 'roc_auc'],
+  [/\bece\b|expected calibration error/i, 'ece'],
+  [/\bmae\b/i, 'mae'],
+  [/\brmse\b/i, 'rmse'],
+];
+
+/** Metrics mlgate cannot recompute from a table: read from the metrics file, labelled reported. */
+const REPORTED: Array<[RegExp, string]> = [
+  [/\bmAP(?:@?[\d.:]+)?\b/, 'mAP'],
+  [/\bBLEU\b/i, 'bleu'],
+  [/\bWER\b/, 'wer'],
+  [/\bIoU\b/i, 'iou'],
+];
+
+function number(value: string, percent: boolean): string {
+  return percent ? `${value}%` : value;
+}
+
+const text = (item: ChecklistItem) => [item.title, ...item.description].join(' \n ');
+
+type Rule = (item: ChecklistItem, all: string) => Mapping | undefined;
+
+const coverage: Rule = (_item, all) => {
+  const m = new RegExp(String.raw`coverage[^.\n]{0,20}?${CMP}\s*${NUM}\s*%`, 'i').exec(all);
+  if (!m) return undefined;
+  return {
+    kind: 'coverage',
+    params: { path: 'coverage.xml', min: `${comparator(m[1]!)} ${m[2]}%` },
+    reason: `"${m[0].trim()}": line coverage from the coverage report`,
+    todo: 'path: your coverage report (e.g. pytest --cov-report=xml writes coverage.xml)',
+  };
+};
+
+const exportParity: Rule = (item, all) => {
+  if (!/\b(onnx|exported|export|torchscript)\b/i.test(all)) return undefined;
+  const m = new RegExp(String.raw`(?:within|<|≤)\s*${NUM}\s*(%|pp|points?)`, 'i').exec(all);
+  if (!m || !/\b(match|matches|parity|same)\b/i.test(all)) return undefined;
+  const tolerance = Number(m[1]) / 100;
+  return {
+    kind: 'onnx-model',
+    params: {
+      model: 'model.onnx',
+      data: { features: 'data/X_test.npy', labels: 'data/y_test.npy' },
+      parity: { reference: 'data/reference_outputs_test.npy', accuracy_tolerance: tolerance },
+    },
+    reason: `"${m[0].trim()}": the exported model is run on the test set beside the framework's outputs (${item.title})`,
+    todo: 'model, test data and the framework outputs saved at export time',
+  };
+};
+
+const valTestGap: Rule = (_item, all) => {
+  const m = new RegExp(
+    String.raw`(?:val(?:idation)?[- ]test|train[- ]test|validation and test)[^\n]{0,40}?gap[^\n]{0,30}?${CMP}\s*${NUM}\s*(%|pp)`,
+    'i',
+  ).exec(all);
+  if (!m) return undefined;
+  return {
+    kind: 'predictions',
+    params: {
+      file: 'predictions_test.csv',
+      compare: { file: 'predictions_val.csv', gaps: { accuracy: `${comparator(m[1]!)} ${m[2]}%` } },
+    },
+    reason: `"${m[0].trim()}": accuracy recomputed on both sets, and the gap between them`,
+    todo: 'file and compare.file: test and validation predictions',
+  };
+};
+
+const PER_CLASS = /(all|every|each|any) class(es)?|per[- ]class/i;
+const PER_CLASS_METRICS: Record<string, string> = {
+  f1_macro: 'f1',
+  precision_macro: 'precision',
+  recall_macro: 'recall',
+};
+
+const metricThreshold: Rule = (item, all) => {
+  // "mAP > 0.7", "accuracy ≥ 80%", "Test acc ≥ target (e.g., 82.8% ≥ 80%)".
+  for (const [pattern, metric] of [...REPORTED, ...COMPUTED]) {
+    const direct = new RegExp(
+      String.raw`(?:${pattern.source})[^.\n]{0,30}?${CMP}\s*${NUM}\s*(%)?`,
+      pattern.flags.includes('i') ? 'i' : '',
+    ).exec(all);
+    let threshold: string | undefined;
+    let quoted: string | undefined;
+    if (direct) {
+      threshold = `${comparator(direct[1]!)} ${number(direct[2]!, Boolean(direct[3]))}`;
+      quoted = direct[0];
+    } else if (pattern.test(item.title)) {
+      // "(e.g., 82.8% ≥ 80%)": a measured example against the target.
+      const example = new RegExp(String.raw`${NUM}\s*(%)?\s*${CMP}\s*${NUM}\s*(%)?`, 'i').exec(all);
+      if (example && /target|require|meet/i.test(all)) {
+        threshold = `${comparator(example[3]!)} ${number(example[4]!, Boolean(example[5] ?? example[2]))}`;
+        quoted = example[0];
+      }
+    }
+    if (!threshold) continue;
+    const reported = REPORTED.some(([p]) => p === pattern);
+    if (reported)
+      return {
+        kind: 'metric',
+        params: { file: 'metrics.json', key: metric, expect: threshold },
+        reason: `"${quoted!.trim()}": mlgate cannot recompute ${metric}, so it reads it from the metrics file (labelled reported)`,
+        todo: 'file and key: where your evaluation writes it',
+      };
+    const perClass = PER_CLASS_METRICS[metric];
+    if (perClass && PER_CLASS.test(all) && /^>=? /.test(threshold) && !threshold.endsWith('%'))
+      return {
+        kind: 'predictions',
+        params: {
+          file: 'predictions_test.csv',
+          min_per_class: { [perClass]: Number(threshold.split(' ')[1]) },
+        },
+        reason: `"${quoted!.trim()}": every class's ${perClass}, recomputed from the test-set predictions`,
+        todo: 'file: the test predictions (columns label, pred, prob_*)',
+      };
+    return {
+      kind: 'predictions',
+      params: { file: 'predictions_test.csv', thresholds: { [metric]: threshold } },
+      reason: `"${quoted!.trim()}": recomputed from the test-set predictions`,
+      todo: 'file: the test predictions (columns label, pred, prob_*)',
+    };
+  }
+  return undefined;
+};
+
+const latency: Rule = (_item, all) => {
+  const m = new RegExp(
+    String.raw`(?:latency|response time|inference time|inference)[^\n]{0,40}?(p\d{2}\s*)?${CMP}\s*${NUM}\s*(ms|s)\b`,
+    'i',
+  ).exec(all);
+  if (!m) return undefined;
+  const percentile = m[1]?.trim().toLowerCase() ?? 'p95';
+  const limit = `${comparator(m[2]!)} ${m[3]}${m[4]}`;
+  const memory = new RegExp(String.raw`memory[^\n]{0,30}?${CMP}\s*${NUM}\s*(GB|GiB|MB|MiB)`, 'i').exec(all);
+  if (/\b(api|endpoint|request|service|server)\b/i.test(all) && !/per (image|sample)/i.test(all))
+    return {
+      kind: 'load',
+      params: {
+        method: 'POST',
+        path: '/predict',
+        body: { file: 'sample-request.json' },
+        concurrency: 4,
+        requests: 500,
+        thresholds: [`p(${percentile.slice(1)}) ${limit}`, 'error_rate < 1%'],
+      },
+      reason: `"${m[0].trim()}": load-tests the service on this machine`,
+      todo: 'path and body: a real request to your service (and the service: section)',
+    };
+  return {
+    kind: 'onnx-model',
+    params: {
+      model: 'model.onnx',
+      latency: { batch_sizes: [1], thresholds: { [percentile]: limit } },
+      ...(memory ? { memory: { rss_added: `${comparator(memory[1]!)} ${memory[2]} ${memory[3]}` } } : {}),
+    },
+    reason: `"${m[0].trim()}"${memory ? ` and "${memory[0].trim()}"` : ''}: timed on this machine's CPU with onnxruntime`,
+    todo: 'model: the exported model (the checklist may mean another device: adjust the limit)',
+  };
+};
+
+const errorRate: Rule = (_item, all) => {
+  const m = new RegExp(String.raw`error rate[^\n]{0,20}?${CMP}\s*${NUM}\s*%`, 'i').exec(all);
+  if (!m) return undefined;
+  return {
+    kind: 'load',
+    params: {
+      method: 'GET',
+      path: '/health',
+      concurrency: 4,
+      requests: 500,
+      thresholds: [`error_rate ${comparator(m[1]!)} ${m[2]}%`],
+    },
+    reason: `"${m[0].trim()}": load-tests the service on this machine`,
+    todo: 'path: the endpoint whose error rate matters (and the service: section)',
+  };
+};
+
+const replicas: Rule = (_item, all) => {
+  const m =
+    /\b(\d+)\+\s*(instances|replicas|pods)\b/i.exec(all) ??
+    /\bat least (\d+) (instances|replicas|pods)\b/i.exec(all);
+  if (!m) return undefined;
+  return {
+    kind: 'kubernetes',
+    params: { paths: 'k8s/', min_replicas: Number(m[1]) },
+    reason: `"${m[0]}": replicas (or an autoscaler's minimum) in the manifests`,
+    todo: 'paths: your manifests',
+  };
+};
+
+const health: Rule = (item, all) => {
+  const commands = item.blocks.filter((b) => b.role !== 'expected');
+  const curlsHealth = commands.length > 0 && commands.every((b) => /curl[^\n]*\/health\b/.test(b.value));
+  if (!curlsHealth && !/\/health\b|health[- ]check endpoint (returns|responds|answers)/i.test(all))
+    return undefined;
+  if (!curlsHealth && commands.length > 0) return undefined;
+  return {
+    kind: 'http',
+    params: { path: '/health', expect: { status: 200 } },
+    reason: '/health must answer 200',
+    todo: 'the service: section (how mlgate starts or reaches the service)',
+  };
+};
+
+const kubernetes: Rule = (_item, all) => {
+  if (!/\b(liveness|readiness)\b[^\n]*probe|probes? (are )?configured|kubernetes manifests?/i.test(all))
+    return undefined;
+  return {
+    kind: 'kubernetes',
+    params: { paths: 'k8s/' },
+    reason: 'probes, resources and security of the manifests',
+    todo: 'paths: your manifests',
+  };
+};
+
+const compose: Rule = (_item, all) => {
+  if (!/docker[- ]compose|compose file/i.test(all) || !/configur|production|limit|health/i.test(all))
+    return undefined;
+  return {
+    kind: 'compose',
+    params: { path: 'compose.yaml' },
+    reason: 'health check, restart policy and limits in the compose file',
+    todo: 'path: your compose file',
+  };
+};
+
+const dockerfile: Rule = (_item, all) => {
+  if (!/\bdockerfile\b|non-root user|multi-stage/i.test(all)) return undefined;
+  return {
+    kind: 'dockerfile',
+    params: { path: 'Dockerfile' },
+    reason: 'the Dockerfile, read statically (base image, user, health check, layers)',
+  };
+};
+
+const secrets: Rule = (_item, all) => {
+  if (
+    !/no (hard-?coded )?secrets|secrets? (in|committed to) (the )?(code|repo|repository)|leaked (secrets|credentials)/i.test(
+      all,
+    )
+  )
+    return undefined;
+  return { kind: 'secrets', params: { path: '.' }, reason: 'scans the project for secrets' };
+};
+
+const envDocumented: Rule = (_item, all) => {
+  if (!/environment variables? (are |is )?documented/i.test(all)) return undefined;
+  return {
+    kind: 'env-file',
+    params: { example: '.env.example', scan: '.' },
+    reason: 'every variable the code reads is in .env.example',
+  };
+};
+
+const pinned: Rule = (_item, all) => {
+  if (!/(exact|pinned) versions|pin(ned)? (all )?dependencies|lock ?file/i.test(all)) return undefined;
+  return { kind: 'dependencies', params: { path: '.' }, reason: 'dependency files pin exact versions' };
+};
+
+const TEST_RUNNER =
+  /^(python3? -m pytest|pytest|npm (run )?test|yarn test|pnpm test|make test|go test|cargo test|tox|nox)\b/;
+
+const testCommand: Rule = (item) => {
+  const command = item.code.find((c) => TEST_RUNNER.test(c.trim()));
+  if (!command) return undefined;
+  return {
+    kind: 'command',
+    params: { run: command.trim() },
+    reason: `runs \`${command.trim()}\`; the exit code decides`,
+  };
+};
+
+const SHELL = new Set(['', 'bash', 'sh', 'shell', 'console', 'zsh']);
+
+const verificationBlock: Rule = (item) => {
+  const block = item.blocks.find(
+    (b) => (b.role === 'verification' || b.role === 'in-item') && SHELL.has(b.lang),
+  );
+  if (!block) return undefined;
+  const script = block.value
+    .split('\n')
+    .map((l) => l.replace(/^\s*\$ /, ''))
+    .join('\n')
+    .trim();
+  if (!script || script.split('\n').every((l) => l.trim() === '' || l.trim().startsWith('#')))
+    return undefined;
+  return {
+    kind: 'command',
+    params: { run: `${script}\n` },
+    reason: `the checklist's verification commands (line ${block.line}); any failing command fails the item`,
+  };
+};
+
+const fileExists: Rule = (item, all) => {
+  if (!/\b(exists?|saved|available|created|save|stored)\b/i.test(all)) return undefined;
+  const path = item.code.find((c) => /^[\w./-]+\.[A-Za-z0-9]{1,12}$/.test(c.trim()) && !c.includes(' '));
+  if (!path) return undefined;
+  return { kind: 'file', params: { path: path.trim() }, reason: `\`${path.trim()}\` must exist` };
+};
+
+/** Most specific first: a threshold in the words beats a command that prints something. */
+const RULES: Rule[] = [
+  coverage,
+  exportParity,
+  valTestGap,
+  metricThreshold,
+  latency,
+  errorRate,
+  replicas,
+  health,
+  kubernetes,
+  compose,
+  dockerfile,
+  secrets,
+  envDocumented,
+  pinned,
+  testCommand,
+  verificationBlock,
+  fileExists,
+];
+
+export function mapItem(item: ChecklistItem): Mapping | ManualMapping {
+  const all = text(item);
+  const approval = /^(.{2,40}?)\s+(?:approves?|sign(?:s|ed)?[- ]off)\b/i.exec(item.title);
+  if (approval) {
+    const role = roleId(approval[1]!);
+    return {
+      kind: 'manual',
+      roles: role ? [role] : [],
+      reason: `a sign-off by the ${approval[1]!.toLowerCase()}`,
+    };
+  }
+  for (const rule of RULES) {
+    const mapping = rule(item, all);
+    if (mapping) return mapping;
+  }
+  return { kind: 'manual', roles: [], reason: 'a person signs it off' };
+}
+
+export function roleId(words: string): string | undefined {
+  const id = words
+    .toLowerCase()
+    .replace(/^(the|a|an)\s+/, '')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  return id && /^[a-z0-9]/.test(id) ? id : undefined;
+}

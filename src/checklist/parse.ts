@@ -1,0 +1,367 @@
+/**
+ * A Markdown deployment checklist read as Markdown (GitHub-flavoured task lists through
+ * mdast), not with line regexes: headings are sections, every checkbox is an item, nested
+ * bullets its description, a "Verification" code block its command, "If unchecked:" its fix,
+ * "(optional)" and friends its severity. Damaged files still read: text decoded twice
+ * (mojibake), checkboxes written ☐ / [ ] without a bullet, odd bullets — repaired line by
+ * line first, so line numbers stay those of the file.
+ */
+import type { Code, Heading, List, ListItem, Node, Paragraph, Parent, Root, RootContent } from 'mdast';
+import { fromMarkdown } from 'mdast-util-from-markdown';
+import { gfmFromMarkdown } from 'mdast-util-gfm';
+import { toString as textOf } from 'mdast-util-to-string';
+import { gfm } from 'micromark-extension-gfm';
+import type { Severity } from '../report/schema.js';
+
+export interface CodeBlock {
+  lang: string;
+  value: string;
+  line: number;
+  /** What the checklist said the block is for. */
+  role: 'verification' | 'in-item' | 'remediation' | 'expected';
+}
+
+export interface ChecklistItem {
+  /** 1-based line of the checkbox in the file. */
+  line: number;
+  sectionPath: string[];
+  title: string;
+  /** Inline code in the title and description (paths, commands). */
+  code: string[];
+  checked: boolean;
+  description: string[];
+  blocks: CodeBlock[];
+  remediation: string[];
+  severity: Severity;
+  /** The words that set the severity, e.g. "(if applicable)" on the item or its section. */
+  severityMarker?: string;
+  /** An id the checklist carries (written by `mlgate export`). */
+  id?: string;
+}
+
+export interface Checklist {
+  title?: string;
+  items: ChecklistItem[];
+  /** What was repaired before reading, for the user. */
+  repairs: string[];
+}
+
+const SEVERITY_MARKERS: Array<{ pattern: RegExp; severity: Severity }> = [
+  { pattern: /\(\s*optional,? but recommended\s*\)/i, severity: 'recommended' },
+  { pattern: /\(\s*recommended\s*\)/i, severity: 'recommended' },
+  { pattern: /\(\s*if applicable\s*\)/i, severity: 'recommended' },
+  { pattern: /\(\s*if needed\s*\)/i, severity: 'optional' },
+  { pattern: /\(\s*optional\s*\)/i, severity: 'optional' },
+];
+
+const RANK: Record<Severity, number> = { required: 0, recommended: 1, optional: 2 };
+
+export function severityMarker(text: string): { severity: Severity; marker: string } | undefined {
+  for (const { pattern, severity } of SEVERITY_MARKERS) {
+    const match = pattern.exec(text);
+    if (match) return { severity, marker: match[0] };
+  }
+  return undefined;
+}
+
+/** Status marks people put in headings ("Security ✅", "Database ⚠️") and list numbering. */
+export function cleanHeading(text: string): string {
+  return text
+    .replace(/[\u2705\u2713\u2714\u2611\u2612\u274c\u26a0\ufe0f\u2610]/gu, '')
+    .replace(/^\s*\d+[.)]\s+/, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+export function parseChecklist(input: string): Checklist {
+  const { text, repairs } = repairText(input);
+  const tree = fromMarkdown(text, { extensions: [gfm()], mdastExtensions: [gfmFromMarkdown()] });
+  return new Reader().read(tree, repairs);
+}
+
+class Reader {
+  private items: ChecklistItem[] = [];
+  private headings: Array<{ depth: number; title: string; marker?: ReturnType<typeof severityMarker> }> = [];
+  private title?: string;
+  private h1Count = 0;
+  /** The item that "Verification:", "If unchecked:" and "Expected:" paragraphs belong to. */
+  private last?: ChecklistItem;
+  private label?: CodeBlock['role'];
+
+  read(tree: Root, repairs: string[]): Checklist {
+    this.h1Count = tree.children.filter((n) => n.type === 'heading' && n.depth === 1).length;
+    for (const node of tree.children) this.block(node);
+    return { title: this.title, items: this.items, repairs };
+  }
+
+  private sectionPath(extra: string[] = []): string[] {
+    return [...this.headings.map((h) => h.title), ...extra];
+  }
+
+  private block(node: RootContent): void {
+    switch (node.type) {
+      case 'heading':
+        this.heading(node);
+        return;
+      case 'list':
+        this.list(node, []);
+        this.label = undefined;
+        return;
+      case 'paragraph':
+        this.paragraph(node);
+        return;
+      case 'code':
+        this.code(node);
+        return;
+      case 'thematicBreak':
+        this.label = undefined;
+        return;
+      default:
+        return;
+    }
+  }
+
+  private heading(node: Heading): void {
+    const raw = textOf(node);
+    // The single top-level heading names the checklist; several are sections.
+    if (node.depth === 1 && this.h1Count === 1 && this.title === undefined) {
+      this.title = cleanHeading(raw);
+      return;
+    }
+    const marker = severityMarker(raw);
+    const title =
+      cleanHeading(marker ? raw.replace(marker.marker, '') : raw) || `Section at line ${line(node)}`;
+    this.headings = this.headings.filter((h) => h.depth < node.depth);
+    this.headings.push({ depth: node.depth, title, marker });
+    this.last = undefined;
+    this.label = undefined;
+  }
+
+  private paragraph(node: Paragraph): void {
+    const text = textOf(node).trim();
+    const labelled =
+      /^(verification|self-check|if unchecked|if skipped|if [^:]{1,40}|expected|note)\s*:?\s*(.*)$/is.exec(
+        text,
+      );
+    if (!labelled || !this.last) {
+      this.label = undefined;
+      return;
+    }
+    const [, name, rest] = labelled;
+    const key = name!.toLowerCase();
+    if (key === 'verification' || key === 'self-check') {
+      this.label = 'verification';
+      if (rest) this.last.description.push(`Verification: ${rest}`);
+    } else if (key.startsWith('if ')) {
+      this.label = 'remediation';
+      const condition = key === 'if unchecked' ? '' : `${name}: `;
+      if (rest) this.last.remediation.push(`${condition}${rest}`);
+      else if (condition) this.last.remediation.push(condition.trim());
+    } else {
+      this.label = 'expected';
+      if (rest) this.last.description.push(`${name}: ${rest}`);
+    }
+  }
+
+  private code(node: Code): void {
+    if (!this.last || !this.label) return;
+    const block: CodeBlock = {
+      lang: (node.lang ?? '').toLowerCase(),
+      value: node.value,
+      line: line(node),
+      role: this.label,
+    };
+    if (this.label === 'remediation') this.last.remediation.push(node.value);
+    else this.last.blocks.push(block);
+  }
+
+  private list(node: List, nested: string[]): void {
+    if (this.label && this.last && !node.children.some(isTask)) {
+      const lines = node.children.map((entry) => `- ${textOf(entry).replace(/\s+/g, ' ').trim()}`);
+      if (this.label === 'remediation') this.last.remediation.push(...lines);
+      else this.last.description.push(...lines);
+      return;
+    }
+    for (const entry of node.children) {
+      if (isTask(entry)) this.task(entry, nested);
+      else {
+        // A plain bullet holding checkboxes deeper down: those are items of this section.
+        for (const child of entry.children) if (child.type === 'list') this.list(child, nested);
+      }
+    }
+  }
+
+  private task(node: ListItem, nested: string[]): void {
+    const [first, ...rest] = node.children;
+    const rawTitle = first && first.type === 'paragraph' ? textOf(first) : '';
+    const { title: withoutId, id } = takeId(stripBox(rawTitle));
+    const own = severityMarker(withoutId);
+    const title = (own ? withoutId.replace(own.marker, '') : withoutId).replace(/\s+/g, ' ').trim();
+    let severity: Severity = own?.severity ?? 'required';
+    let marker = own?.marker;
+    for (const heading of this.headings) {
+      if (heading.marker && RANK[heading.marker.severity] > RANK[severity]) {
+        severity = heading.marker.severity;
+        marker = heading.marker.marker;
+      }
+    }
+    const item: ChecklistItem = {
+      line: line(node),
+      sectionPath: this.sectionPath(nested),
+      title: title || `Item at line ${line(node)}`,
+      code: first ? inlineCode(first) : [],
+      checked: node.checked === true || /^\s*[\u2611\u2612]/.test(rawTitle),
+      description: [],
+      blocks: [],
+      remediation: [],
+      severity,
+      ...(marker ? { severityMarker: marker } : {}),
+      ...(id ? { id } : {}),
+    };
+    this.items.push(item);
+    this.last = item;
+    this.label = undefined;
+    for (const child of rest) {
+      if (child.type === 'list') {
+        if (child.children.some(isTask)) {
+          // Checkboxes under a checkbox: items of their own, in a section named after it.
+          const saved: ChecklistItem | undefined = this.last;
+          this.list(child, [...nested, item.title]);
+          this.last = saved;
+        } else {
+          for (const entry of child.children) {
+            item.description.push(textOf(entry).replace(/\s+/g, ' ').trim());
+            item.code.push(...inlineCode(entry));
+            for (const sub of entry.children) if (sub.type === 'code') this.itemCode(item, sub);
+          }
+        }
+      } else if (child.type === 'code') {
+        this.itemCode(item, child);
+      } else if (child.type === 'paragraph') {
+        const paragraph = textOf(child).replace(/\s+/g, ' ').trim();
+        const fix = /^if unchecked\s*:\s*(.*)$/is.exec(textOf(child).trim());
+        if (fix) item.remediation.push(fix[1]!.trim());
+        else if (!/^verification\s*:?$/i.test(paragraph)) item.description.push(paragraph);
+        item.code.push(...inlineCode(child));
+      }
+    }
+  }
+
+  private itemCode(item: ChecklistItem, node: Code): void {
+    item.blocks.push({
+      lang: (node.lang ?? '').toLowerCase(),
+      value: node.value,
+      line: line(node),
+      role: 'in-item',
+    });
+  }
+}
+
+function isTask(node: ListItem): boolean {
+  if (node.checked === true || node.checked === false) return true;
+  const first = node.children[0];
+  return first?.type === 'paragraph' && /^\s*[\u2610\u2611\u2612]/.test(textOf(first));
+}
+
+function stripBox(text: string): string {
+  return text.replace(/^\s*[\u2610\u2611\u2612]\s*/, '');
+}
+
+/** `<!-- mlgate:ID -->` is HTML and not in the text; ids also survive as a trailing "{#id}". */
+function takeId(text: string): { title: string; id?: string } {
+  const match = /\s*\{#([A-Za-z0-9][A-Za-z0-9._-]*)\}\s*$/.exec(text);
+  return match ? { title: text.slice(0, match.index), id: match[1] } : { title: text };
+}
+
+function inlineCode(node: Node): string[] {
+  const found: string[] = [];
+  const walk = (n: Node) => {
+    if (n.type === 'inlineCode') found.push((n as unknown as { value: string }).value);
+    for (const child of (n as Parent).children ?? []) walk(child);
+  };
+  walk(node);
+  return found;
+}
+
+function line(node: Node): number {
+  return node.position?.start.line ?? 0;
+}
+
+// ---------------------------------------------------------------------------------------
+// Repairs, line by line (line numbers stay), outside fenced code.
+
+/** Characters of Windows-1252 at 0x80–0x9F, for undoing UTF-8 read as Windows-1252. */
+const CP1252: Record<string, number> = {
+  '€': 0x80,
+  '‚': 0x82,
+  ƒ: 0x83,
+  '„': 0x84,
+  '…': 0x85,
+  '†': 0x86,
+  '‡': 0x87,
+  ˆ: 0x88,
+  '‰': 0x89,
+  Š: 0x8a,
+  '‹': 0x8b,
+  Œ: 0x8c,
+  Ž: 0x8e,
+  '‘': 0x91,
+  '’': 0x92,
+  '“': 0x93,
+  '”': 0x94,
+  '•': 0x95,
+  '–': 0x96,
+  '—': 0x97,
+  '˜': 0x98,
+  '™': 0x99,
+  š: 0x9a,
+  '›': 0x9b,
+  œ: 0x9c,
+  ž: 0x9e,
+  Ÿ: 0x9f,
+};
+
+const MOJIBAKE = /[ÂÃâ][\u0080-\u00bf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]/;
+
+/** "âœ…" → "✅": text that was UTF-8, read as Windows-1252 or Latin-1, and saved again. */
+export function fixMojibake(line: string): string {
+  if (!MOJIBAKE.test(line)) return line;
+  const bytes: number[] = [];
+  for (const char of line) {
+    const code = char.codePointAt(0)!;
+    if (code < 0x100) bytes.push(code);
+    else if (CP1252[char] !== undefined) bytes.push(CP1252[char]!);
+    else return line; // a character no single byte gave: not mojibake
+  }
+  const decoded = new TextDecoder('utf-8', { fatal: false }).decode(Uint8Array.from(bytes));
+  return decoded.includes('\ufffd') ? line : decoded;
+}
+
+export function repairText(input: string): { text: string; repairs: string[] } {
+  const repairs = new Set<string>();
+  let inFence = false;
+  const lines = input
+    .replace(/^\ufeff/, '')
+    .split(/\r\n|\r|\n/)
+    .map((original) => {
+      if (/^\s*(```|~~~)/.test(original)) {
+        inFence = !inFence;
+        return original;
+      }
+      if (inFence) return original;
+      let line = fixMojibake(original);
+      if (line !== original) repairs.add('text decoded twice (mojibake) re-decoded as UTF-8');
+      // A checkbox glyph or "[ ]" with no list bullet, or behind an odd bullet: make it a task.
+      const box = /^(\s*)(?:[-*+•–·]\s*)?(\[[ xX✓✔]?\]|[\u2610\u2611\u2612])\s+(\S.*)$/.exec(line);
+      if (box) {
+        const [, indent, mark, rest] = box;
+        const checked = /[xX✓✔\u2611\u2612]/.test(mark!);
+        const fixed = `${indent}- [${checked ? 'x' : ' '}] ${rest}`;
+        if (fixed !== line && !/^\s*[-*+] \[[ xX]\] /.test(line))
+          repairs.add('checkboxes written without a task-list bullet');
+        line = fixed;
+      }
+      return line;
+    });
+  return { text: lines.join('\n'), repairs: [...repairs] };
+}

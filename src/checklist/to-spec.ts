@@ -1,0 +1,181 @@
+/**
+ * A parsed checklist as an mlgate.yaml: every item kept, in its section, with its severity;
+ * the ones a check kind can verify get that check (placeholders marked TODO in a comment),
+ * the rest become manual sign-offs. The YAML says where each item came from.
+ */
+import { Document, isMap, isSeq, type YAMLMap, type YAMLSeq } from 'yaml';
+import type { Severity } from '../report/schema.js';
+import { SPEC_VERSION } from '../spec/schema.js';
+import { type ManualMapping, type Mapping, mapItem } from './mapping.js';
+import type { Checklist, ChecklistItem } from './parse.js';
+
+export interface ImportedItem {
+  line: number;
+  id: string;
+  sectionPath: string[];
+  title: string;
+  severity: Severity;
+  kind: string;
+  mapping: Mapping | ManualMapping;
+}
+
+export interface ImportResult {
+  yaml: string;
+  items: ImportedItem[];
+  automated: number;
+  manual: number;
+  byKind: Record<string, number>;
+}
+
+interface SectionNode {
+  title: string;
+  items: Array<{ item: ChecklistItem; imported: ImportedItem }>;
+  sections: SectionNode[];
+}
+
+const SERVICE_KINDS = new Set(['http', 'http-contract', 'load', 'service-log', 'service-shutdown']);
+
+export function slugify(text: string, max = 48): string {
+  const slug = text
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, max)
+    .replace(/-+$/, '');
+  return slug || 'item';
+}
+
+export function checklistToSpec(
+  checklist: Checklist,
+  options: { name: string; source: string },
+): ImportResult {
+  const used = new Set<string>();
+  const uniqueId = (wanted: string) => {
+    let id = wanted;
+    for (let n = 2; used.has(id); n++) id = `${wanted}-${n}`;
+    used.add(id);
+    return id;
+  };
+  // Ids the checklist carries (from mlgate export) first, so they never get a suffix.
+  for (const item of checklist.items) if (item.id) used.add(item.id);
+
+  const root: SectionNode = { title: '', items: [], sections: [] };
+  const fallback = checklist.title ?? 'Checklist';
+  const imported: ImportedItem[] = [];
+  for (const item of checklist.items) {
+    const path = item.sectionPath.length > 0 ? item.sectionPath : [fallback];
+    let node = root;
+    for (const title of path) {
+      // A section that comes back later in the file gathers its items where it first was.
+      let next = node.sections.find((s) => s.title === title);
+      if (!next) {
+        next = { title, items: [], sections: [] };
+        node.sections.push(next);
+      }
+      node = next;
+    }
+    const mapping = mapItem(item);
+    const entry: ImportedItem = {
+      line: item.line,
+      id: item.id ?? uniqueId(slugify(item.title)),
+      sectionPath: path,
+      title: item.title,
+      severity: item.severity,
+      kind: mapping.kind,
+      mapping,
+    };
+    imported.push(entry);
+    node.items.push({ item, imported: entry });
+  }
+
+  const byKind: Record<string, number> = {};
+  for (const entry of imported) byKind[entry.kind] = (byKind[entry.kind] ?? 0) + 1;
+  const manual = byKind.manual ?? 0;
+  const needsService = imported.some((entry) => SERVICE_KINDS.has(entry.kind));
+
+  const spec: Record<string, unknown> = {
+    version: SPEC_VERSION,
+    project: { name: options.name },
+    ...(needsService ? { service: { url: 'http://127.0.0.1:8000' } } : {}),
+    sections: root.sections.map(sectionObject),
+  };
+  const doc = new Document(spec);
+  doc.commentBefore = [
+    ` mlgate spec imported from ${options.source} by \`mlgate import\`.`,
+    ` ${imported.length} items: ${imported.length - manual} checked by mlgate, ${manual} manual sign-offs.`,
+    ' Look for TODO: placeholders to point at your files. Then: mlgate validate && mlgate check',
+  ].join('\n');
+  if (needsService) {
+    const service = doc.get('service', true) as YAMLMap;
+    service.commentBefore =
+      ' TODO: the service the http and load checks talk to: its url, or start: {command: ...}';
+  }
+  annotate(doc, root.sections);
+  return {
+    yaml: doc.toString({ lineWidth: 100, blockQuote: 'literal' }),
+    items: imported,
+    automated: imported.length - manual,
+    manual,
+    byKind,
+  };
+}
+
+function sectionObject(section: SectionNode): Record<string, unknown> {
+  return {
+    title: section.title,
+    ...(section.items.length > 0
+      ? { items: section.items.map(({ item, imported }) => itemObject(item, imported)) }
+      : {}),
+    ...(section.sections.length > 0 ? { sections: section.sections.map(sectionObject) } : {}),
+  };
+}
+
+function itemObject(item: ChecklistItem, imported: ImportedItem): Record<string, unknown> {
+  const description = [
+    ...item.description,
+    ...item.blocks
+      .filter((b) => !(imported.mapping.kind === 'command' && b.role !== 'expected'))
+      .map((b) => `${b.role === 'expected' ? 'Expected' : 'The checklist verifies it with'}:\n${b.value}`),
+    ...(item.severityMarker && item.severityMarker.toLowerCase().includes('if')
+      ? [`The checklist marks it ${item.severityMarker}.`]
+      : []),
+  ]
+    .filter(Boolean)
+    .join('\n');
+  const mapping = imported.mapping;
+  return {
+    id: imported.id,
+    title: item.title,
+    ...(description ? { description } : {}),
+    ...(item.severity !== 'required' ? { severity: item.severity } : {}),
+    ...(mapping.kind === 'manual'
+      ? {
+          manual:
+            (mapping as ManualMapping).roles.length > 0 ? { roles: (mapping as ManualMapping).roles } : {},
+        }
+      : { check: { kind: mapping.kind, ...(mapping as Mapping).params } }),
+    ...(item.remediation.length > 0 ? { remediation: item.remediation.join('\n') } : {}),
+  };
+}
+
+/** A comment on each item: the line it came from, and for a check why and what to fill in. */
+function annotate(doc: Document, sections: SectionNode[], path: Array<string | number> = ['sections']): void {
+  sections.forEach((section, s) => {
+    const sectionPath = [...path, s];
+    const items = doc.getIn([...sectionPath, 'items'], true);
+    if (isSeq(items)) {
+      section.items.forEach(({ imported }, i) => {
+        const node = (items as YAMLSeq).items[i];
+        if (!isMap(node)) return;
+        const mapping = imported.mapping;
+        const lines = [` line ${imported.line}: ${mapping.kind} — ${mapping.reason}`];
+        if (mapping.kind !== 'manual' && (mapping as Mapping).todo)
+          lines.push(` TODO: ${(mapping as Mapping).todo}`);
+        node.commentBefore = lines.join('\n');
+      });
+    }
+    annotate(doc, section.sections, [...sectionPath, 'sections']);
+  });
+}

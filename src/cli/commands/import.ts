@@ -1,0 +1,76 @@
+/**
+ * mlgate import CHECKLIST.md: the team's Markdown checklist as an mlgate.yaml. Every item is
+ * kept (items in = items out, said at the end); the spec is validated before it is written,
+ * and an existing file is never overwritten without --force.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, extname, relative, resolve } from 'node:path';
+import { parseChecklist } from '../../checklist/parse.js';
+import { checklistToSpec, slugify } from '../../checklist/to-spec.js';
+import { UsageError } from '../../engine/errors.js';
+import { loadBuiltinChecks } from '../../engine/registry.js';
+import { writeFileAtomic } from '../../report/render.js';
+import { parseSpec } from '../../spec/load.js';
+import { ExitCode } from '../exit-codes.js';
+import type { CliIO } from '../io.js';
+import { reportKnownError } from '../problems.js';
+import { colourWanted, makeStyle } from '../style.js';
+
+export interface ImportOptions {
+  out?: string;
+  force?: boolean;
+  name?: string;
+}
+
+export async function importCommand(checklist: string, options: ImportOptions, io: CliIO): Promise<number> {
+  const style = makeStyle(colourWanted(io.stderr as NodeJS.WriteStream, io.env));
+  try {
+    const file = resolve(io.cwd, checklist);
+    if (!existsSync(file))
+      throw new UsageError(`${checklist}: no such file`, 'give the Markdown checklist to import');
+    const text = readFileSync(file, 'utf8');
+    const parsed = parseChecklist(text);
+    if (parsed.items.length === 0)
+      throw new UsageError(
+        `${checklist}: no checklist items found`,
+        'mlgate imports task-list items ("- [ ] ..."); a file without checkboxes has nothing to import',
+      );
+    const name = options.name ?? slugify(parsed.title ?? basename(file, extname(file)));
+    const result = checklistToSpec(parsed, { name, source: basename(file) });
+    const toStdout = options.out === '-';
+    const out = toStdout ? undefined : resolve(io.cwd, options.out ?? 'mlgate.yaml');
+    // Validate what we write, as `mlgate validate` would (paths resolved beside it).
+    parseSpec(result.yaml, out ?? resolve(io.cwd, 'mlgate.yaml'), await loadBuiltinChecks());
+    if (out) {
+      if (existsSync(out) && !options.force)
+        throw new UsageError(
+          `${relative(io.cwd, out) || out} exists; nothing was written`,
+          'give --out FILE for another file, or --force to replace it',
+        );
+      writeFileAtomic(out, result.yaml);
+    } else {
+      io.stdout.write(result.yaml);
+    }
+    const kinds = Object.entries(result.byKind)
+      .filter(([kind]) => kind !== 'manual')
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([kind, n]) => `${kind} ${n}`)
+      .join(', ');
+    const sections = new Set(result.items.map((i) => i.sectionPath.join('\u0000'))).size;
+    io.stderr.write(
+      [
+        `${style.green('✓')} ${checklist}: ${parsed.items.length} items in, ${result.items.length} items out, in ${sections} sections`,
+        `  automated ${result.automated}${kinds ? ` (${kinds})` : ''}, manual ${result.manual}`,
+        ...parsed.repairs.map((r) => `  repaired: ${r}`),
+        out
+          ? `  wrote ${relative(io.cwd, out) || out}: fill in the TODO placeholders, then mlgate check ${relative(io.cwd, dirname(out)) || '.'}`
+          : '',
+      ]
+        .filter(Boolean)
+        .join('\n') + '\n',
+    );
+    return ExitCode.Pass;
+  } catch (error) {
+    return reportKnownError(error, io, style);
+  }
+}
