@@ -36,9 +36,7 @@ function mappingTable(result: ImportResult): string {
   return `${result.items
     .map((item) => {
       const roles =
-        item.mapping.kind === 'manual' && item.mapping.roles.length > 0
-          ? ` (${item.mapping.roles.join(', ')})`
-          : '';
+        'roles' in item.mapping && item.mapping.roles.length > 0 ? ` (${item.mapping.roles.join(', ')})` : '';
       return `${item.line}\t${item.severity}\t${item.kind}${roles}\t${item.sectionPath.join(' > ')}\t${item.title}`;
     })
     .join('\n')}\n`;

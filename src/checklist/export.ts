@@ -7,9 +7,7 @@
 import type { LoadedSpec } from '../spec/load.js';
 import type { SpecItem } from '../spec/schema.js';
 
-function escape(text: string): string {
-  return text.replace(/[\\`*_[\]<>|#]/g, (char) => `\\${char}`).replace(/\r?\n/g, ' ');
-}
+import { escapeMarkdown as escape } from '../report/markdown.js';
 
 function defaultSeverity(severity: SpecItem['severity']): string {
   return typeof severity === 'string' ? severity : (severity.default ?? 'required');

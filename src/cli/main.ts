@@ -9,6 +9,7 @@ import { diffCommand } from './commands/diff.js';
 import { exportCommand } from './commands/export.js';
 import { historyCommand } from './commands/history.js';
 import { importCommand } from './commands/import.js';
+import { initCommand } from './commands/init.js';
 import { listChecksCommand } from './commands/list-checks.js';
 import { metricsCommand } from './commands/metrics.js';
 import { reportCommand } from './commands/report.js';
@@ -221,6 +222,19 @@ export function buildProgram(
       .option('-o, --out <file>', 'write to this file instead of stdout')
       .option('-v, --verbose', 'text format: evidence of passing items too'),
   ).action((source: string, dir: string, options) => run(() => reportCommand(source, dir, options, io)));
+
+  program
+    .command('init')
+    .description('Write mlgate.yaml for a project: finds its model, Dockerfile, manifests, reports and docs.')
+    .argument('[dir]', 'project folder', '.')
+    .option(
+      '-t, --template <names>',
+      'templates to use, comma-separated (default: those that fit what was found)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option('--list-templates', 'list the built-in templates')
+    .option('--force', 'replace an existing mlgate.yaml')
+    .action((dir: string, options) => run(() => initCommand(dir, options, io)));
 
   program
     .command('import')
