@@ -5,6 +5,7 @@ import { loadBenchmark } from './load.js';
 import { logScanBenchmark } from './log-scan.js';
 import { metricsBenchmark } from './metrics.js';
 import { onnxBenchmark } from './onnx.js';
+import { reportsBenchmark } from './reports.js';
 import { secretsBenchmark } from './secrets.js';
 
 const BENCHMARKS: Benchmark[] = [
@@ -13,6 +14,7 @@ const BENCHMARKS: Benchmark[] = [
   logScanBenchmark,
   metricsBenchmark,
   onnxBenchmark,
+  reportsBenchmark,
   secretsBenchmark,
 ];
 
