@@ -7,6 +7,7 @@
 import type { LoadedSpec } from '../spec/load.js';
 import type { SpecItem } from '../spec/schema.js';
 
+import { commonPrefix } from '../report/format.js';
 import { escapeMarkdown as escape } from '../report/markdown.js';
 
 function defaultSeverity(severity: SpecItem['severity']): string {
@@ -27,8 +28,7 @@ export function exportMarkdown(loaded: LoadedSpec): string {
   );
   let previous: string[] = [];
   for (const item of loaded.items) {
-    let common = 0;
-    while (common < previous.length && previous[common] === item.sectionPath[common]) common++;
+    const common = commonPrefix(previous, item.sectionPath);
     for (let depth = common; depth < item.sectionPath.length; depth++) {
       out.push('', `${'#'.repeat(Math.min(6, depth + 2))} ${escape(item.sectionPath[depth]!)}`, '');
     }

@@ -6,6 +6,7 @@
  * Paths a checklist does not name are placeholders the spec marks with a TODO.
  */
 import type { ChecklistItem } from './parse.js';
+import { slugify } from './slug.js';
 
 export interface Mapping {
   kind: string;
@@ -379,10 +380,6 @@ export function mapItem(item: ChecklistItem): Mapping | ManualMapping {
 }
 
 export function roleId(words: string): string | undefined {
-  const id = words
-    .toLowerCase()
-    .replace(/^(the|a|an)\s+/, '')
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '');
-  return id && /^[a-z0-9]/.test(id) ? id : undefined;
+  const id = slugify(words.replace(/^\s*(the|a|an)\s+/i, ''));
+  return id === 'item' ? undefined : id;
 }

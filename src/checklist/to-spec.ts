@@ -8,6 +8,7 @@ import type { Severity } from '../report/schema.js';
 import { SPEC_VERSION } from '../spec/schema.js';
 import { type ManualMapping, type Mapping, mapItem } from './mapping.js';
 import type { Checklist, ChecklistItem } from './parse.js';
+import { slugify } from './slug.js';
 
 export interface ImportedItem {
   line: number;
@@ -34,18 +35,6 @@ interface SectionNode {
 }
 
 const SERVICE_KINDS = new Set(['http', 'http-contract', 'load', 'service-log', 'service-shutdown']);
-
-export function slugify(text: string, max = 48): string {
-  const slug = text
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, max)
-    .replace(/-+$/, '');
-  return slug || 'item';
-}
 
 export function checklistToSpec(
   checklist: Checklist,

@@ -43,6 +43,11 @@ describe('mlgate import, check, export', () => {
     const markdown = readFileSync(join(dir, 'checklist.md'), 'utf8');
     expect(markdown.match(/^\s*- \[ \] /gm)).toHaveLength(33);
     expect(markdown).toContain('- [ ] API Health Check {#api-health-check}');
+    const twice = await runCli(['export', '--out', 'checklist.md'], { cwd: dir });
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toBe(
+      'error: checklist.md exists; nothing was written\n  give --force to replace it\n',
+    );
   });
 
   test('a file with no checkboxes, or none at all: exit 2 and why', async () => {

@@ -135,5 +135,12 @@ describe('reports from the command line', () => {
     });
     expect(RunReport.parse(JSON.parse(json.stdout)).verdict.status).toBe('BLOCKED');
     expect(json.stderr).toContain('::error file=mlgate.yaml,line=11');
+    // A summary file that cannot be written is a warning; the verdict and exit code stand.
+    const unwritable = await runCli(['check', dir, '--no-store', '-q'], {
+      cwd: dir,
+      env: { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: join(dir, 'no-such-dir', 'summary.md') },
+    });
+    expect(unwritable.code).toBe(1);
+    expect(unwritable.stderr).toMatch(/^warning: cannot write the job summary to .*summary\.md: ENOENT/m);
   });
 });

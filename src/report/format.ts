@@ -119,6 +119,13 @@ export function modelLabel(report: RunReport): string {
   return model ? `${model.name}${model.version ? ` ${model.version}` : ''}` : '';
 }
 
+/** How many leading section titles two paths share (the headings already open). */
+export function commonPrefix(a: readonly string[], b: readonly string[]): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
+}
+
 /** Items grouped by section path, in report order (sections are contiguous in it). */
 export function groupBySection(items: ItemResult[]): Array<{ path: string[]; items: ItemResult[] }> {
   const groups: Array<{ path: string[]; items: ItemResult[] }> = [];

@@ -8,6 +8,7 @@ import { verdictLine } from '../engine/gate.js';
 import { formatDuration } from '../util/units.js';
 import { chartsFor, escapeXml as esc } from './charts.js';
 import {
+  commonPrefix,
   type DisplayStatus,
   displayStatus,
   formatLocation,
@@ -183,8 +184,7 @@ function itemsBlock(report: RunReport): string {
   const drawn = new Map<string, string>();
   let previous: string[] = [];
   for (const group of groupBySection(report.items)) {
-    let common = 0;
-    while (common < previous.length && previous[common] === group.path[common]) common++;
+    const common = commonPrefix(previous, group.path);
     for (let depth = common; depth < group.path.length; depth++) {
       const level = Math.min(6, depth + 3);
       out.push(`<h${level}>${esc(group.path[depth]!)}</h${level}>`);

@@ -41,7 +41,9 @@ export function renderJunit(report: RunReport, options: JunitOptions = {}): stri
   const suites = new Map<string, ItemResult[]>();
   for (const item of report.items) {
     const name = item.sectionPath[0] ?? report.project.name;
-    suites.set(name, [...(suites.get(name) ?? []), item]);
+    const suite = suites.get(name);
+    if (suite) suite.push(item);
+    else suites.set(name, [item]);
   }
   const out: string[] = [];
   let tests = 0;

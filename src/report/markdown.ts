@@ -7,6 +7,7 @@
 import { verdictLine } from '../engine/gate.js';
 import { formatDuration } from '../util/units.js';
 import {
+  commonPrefix,
   displayStatus,
   formatLocation,
   groupBySection,
@@ -150,12 +151,6 @@ function countCells(counts: Counts, bold = false): string {
     const text = value === 0 && key !== 'total' ? '·' : String(value);
     return bold && value !== 0 ? `**${text}**` : text;
   }).join(' | ');
-}
-
-function commonPrefix(a: string[], b: string[]): number {
-  let i = 0;
-  while (i < a.length && i < b.length && a[i] === b[i]) i++;
-  return i;
 }
 
 function renderItem(item: ItemResult, report: RunReport, evidenceLimit: number): string[] {

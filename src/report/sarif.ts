@@ -19,7 +19,7 @@ const INFORMATION_URI = 'https://github.com/mlgate/mlgate';
 
 export function renderSarif(report: RunReport, options: SarifOptions = {}): string {
   const cwd = options.cwd ?? process.cwd();
-  const rules = new Map<string, Sarif.ReportingDescriptor>();
+  const rules = new Map<string, { index: number; descriptor: Sarif.ReportingDescriptor }>();
   const results: Sarif.Result[] = [];
   const blocking = new Set(report.verdict.blocking.map((r) => r.itemId));
 
@@ -38,8 +38,12 @@ export function renderSarif(report: RunReport, options: SarifOptions = {}): stri
     },
   });
   const rule = (id: string, description: string) => {
-    if (!rules.has(id)) rules.set(id, { id, shortDescription: { text: description } });
-    return [...rules.keys()].indexOf(id);
+    let entry = rules.get(id);
+    if (!entry) {
+      entry = { index: rules.size, descriptor: { id, shortDescription: { text: description } } };
+      rules.set(id, entry);
+    }
+    return entry.index;
   };
 
   for (const item of report.items) {
@@ -95,7 +99,7 @@ export function renderSarif(report: RunReport, options: SarifOptions = {}): stri
             name: 'mlgate',
             version: TOOL_VERSION,
             informationUri: INFORMATION_URI,
-            rules: [...rules.values()],
+            rules: [...rules.values()].map((entry) => entry.descriptor),
           },
         },
         originalUriBaseIds: { SRCROOT: { uri: pathToFileURL(`${cwd}${path.sep}`).href } },

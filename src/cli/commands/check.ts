@@ -138,5 +138,11 @@ function writeGithub(report: RunReport, options: CheckOptions, io: CliIO): void 
   const lines = githubAnnotations(report, io.cwd);
   if (lines.length > 0) (options.format === 'json' ? io.stderr : io.stdout).write(`${lines.join('\n')}\n`);
   const summary = io.env.GITHUB_STEP_SUMMARY;
-  if (summary) appendFileSync(summary, githubJobSummary(report));
+  if (!summary) return;
+  try {
+    appendFileSync(summary, githubJobSummary(report));
+  } catch (error) {
+    // The verdict and exit code stand; only the summary is missing, and the log says why.
+    io.stderr.write(`warning: cannot write the job summary to ${summary}: ${(error as Error).message}\n`);
+  }
 }

@@ -6,7 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname, relative, resolve } from 'node:path';
 import { parseChecklist } from '../../checklist/parse.js';
-import { checklistToSpec, slugify } from '../../checklist/to-spec.js';
+import { slugify } from '../../checklist/slug.js';
+import { checklistToSpec } from '../../checklist/to-spec.js';
 import { UsageError } from '../../engine/errors.js';
 import { loadBuiltinChecks } from '../../engine/registry.js';
 import { writeFileAtomic } from '../../report/render.js';

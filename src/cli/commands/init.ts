@@ -6,7 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { Document, isMap, isSeq, type YAMLMap } from 'yaml';
-import { slugify } from '../../checklist/to-spec.js';
+import { slugify } from '../../checklist/slug.js';
 import { UsageError } from '../../engine/errors.js';
 import { loadBuiltinChecks } from '../../engine/registry.js';
 import { writeFileAtomic } from '../../report/render.js';
