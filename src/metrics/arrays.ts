@@ -1,11 +1,12 @@
 /**
  * Predictions given as NumPy arrays: labels (N), and predicted labels (N) and/or
  * probabilities (N×K) — or, for regression, targets and predictions (N). Classes are the
- * integers 0..K-1 when probabilities are given.
+ * integers 0..K-1 when probabilities are given: column j is class j (scikit-learn's
+ * predict_proba for labels 0..K-1). The positive class of two is 1 unless `positive` says.
  */
 import { iterateNpy, type NpyInfo, openNpy } from '../data/npy.js';
 import { wantRankMetrics } from './catalog.js';
-import { ClassIndex } from './classes.js';
+import { ClassIndex, positiveClass } from './classes.js';
 import { ClassificationAccumulator } from './classification.js';
 import { type PredictionsEvaluation, PredictionsError } from './predictions.js';
 import { RegressionAccumulator } from './regression.js';
@@ -19,7 +20,13 @@ export interface ArrayPaths {
 export async function evaluateArrays(
   paths: ArrayPaths,
   task: 'classification' | 'regression',
-  options: { probSumTolerance?: number; keepRegressionRows?: boolean; rankMetrics?: boolean } = {},
+  options: {
+    probSumTolerance?: number;
+    keepRegressionRows?: boolean;
+    rankMetrics?: boolean;
+    /** The positive class of two (default: the greater label). */
+    positive?: string;
+  } = {},
 ): Promise<PredictionsEvaluation> {
   const open = (entry: { path: string; shown: string }) => {
     try {
@@ -90,6 +97,7 @@ export async function evaluateArrays(
     classes,
     probabilities: Boolean(probs),
     rankMetrics: options.rankMetrics ?? wantRankMetrics(Math.max(2, k), []),
+    positive: options.positive,
   });
   const tolerance = options.probSumTolerance ?? 1e-3;
   const labelChunks = iterateNpy(labels);
@@ -146,6 +154,16 @@ export async function evaluateArrays(
       }
       accumulator.add(label, predicted, probChunk ? row : undefined);
     }
+  }
+  if (options.positive !== undefined) {
+    const names = classes.sortedOrder().map((index) => classes.names[index]!);
+    // More than two classes: positive: means nothing. Fewer: no positive-class metric to refuse.
+    if (names.length > 2)
+      throw new PredictionsError(
+        `positive: is for two classes, and there are ${names.length} (${names.slice(0, 12).join(', ')})`,
+      );
+    const found = positiveClass(names, options.positive);
+    if (names.length === 2 && !found.found) throw new PredictionsError(found.problem);
   }
   return {
     result: accumulator.finish(),

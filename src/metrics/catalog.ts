@@ -48,9 +48,11 @@ export const METRICS: MetricInfo[] = [
   c('precision_micro', 'Precision over all rows pooled (equals accuracy for single-label data).'),
   c('recall_micro', 'Recall over all rows pooled.'),
   c('f1_micro', 'F1 over all rows pooled.'),
-  c('precision', 'Precision of the positive class (two classes; the second in class order).', {
-    binaryOnly: true,
-  }),
+  c(
+    'precision',
+    'Precision of the positive class (two classes; `positive:`, default the greater label — 1 of 0/1 — or true/yes/pos/positive).',
+    { binaryOnly: true },
+  ),
   c('recall', 'Recall of the positive class (two classes).', { binaryOnly: true }),
   c('f1', 'F1 of the positive class (two classes).', { binaryOnly: true }),
   c('mcc', "Matthews correlation coefficient (multiclass: Gorodkin's R_K).", { fraction: false }),
@@ -64,13 +66,17 @@ export const METRICS: MetricInfo[] = [
       needsProbabilities: true,
     },
   ),
-  c('roc_auc', 'ROC AUC; for more than two classes one-vs-rest, unweighted mean over classes.', {
-    interval: false,
-    needsProbabilities: true,
-  }),
+  c(
+    'roc_auc',
+    'ROC AUC of the positive class; for more than two classes one-vs-rest, unweighted mean over classes.',
+    {
+      interval: false,
+      needsProbabilities: true,
+    },
+  ),
   c(
     'average_precision',
-    'Average precision (area under the precision-recall curve, step-wise); one-vs-rest macro for more than two classes.',
+    'Average precision (area under the precision-recall curve, step-wise) of the positive class; one-vs-rest macro for more than two classes.',
     {
       interval: false,
       needsProbabilities: true,

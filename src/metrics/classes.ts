@@ -35,6 +35,17 @@ export class ClassIndex {
     return this.open ? this.insert(String(value)) : -1;
   }
 
+  /** Index of a label as written anywhere (a file, a spec): -1 when it is not a class. Never adds one. */
+  find(value: string): number {
+    const trimmed = value.trim();
+    const asNumber = Number(trimmed);
+    if (trimmed !== '' && Number.isInteger(asNumber)) {
+      const found = this.numeric.get(asNumber);
+      if (found !== undefined) return found;
+    }
+    return this.text.get(trimmed) ?? -1;
+  }
+
   /** Index of a text label, -1 when unknown and the set is closed. */
   ofText(value: string): number {
     const trimmed = value.trim();
@@ -58,17 +69,76 @@ export class ClassIndex {
    * number. Returns the permutation new position -> old index.
    */
   sortedOrder(): number[] {
-    const order = this.names.map((_, index) => index);
-    const allNumeric = this.names.every((name) => name.trim() !== '' && Number.isFinite(Number(name)));
-    order.sort((a, b) =>
-      allNumeric
-        ? Number(this.names[a]) - Number(this.names[b])
-        : this.names[a]! < this.names[b]!
-          ? -1
-          : this.names[a]! > this.names[b]!
-            ? 1
-            : 0,
-    );
-    return order;
+    return sortedClassOrder(this.names);
   }
+
+  /** rank[index] = the class's position in sorted order (ties in probability go by it). */
+  sortedRank(): Int32Array {
+    const rank = new Int32Array(this.size);
+    this.sortedOrder().forEach((index, position) => {
+      rank[index] = position;
+    });
+    return rank;
+  }
+}
+
+/** Positions of `names` in scikit-learn's order: numerically when every label is a number. */
+export function sortedClassOrder(names: string[]): number[] {
+  const order = names.map((_, index) => index);
+  const allNumeric = names.every((name) => name.trim() !== '' && Number.isFinite(Number(name)));
+  order.sort((a, b) =>
+    allNumeric
+      ? Number(names[a]) - Number(names[b])
+      : names[a]! < names[b]!
+        ? -1
+        : names[a]! > names[b]!
+          ? 1
+          : 0,
+  );
+  return order;
+}
+
+/** Text labels taken for the positive class of two when `positive:` is not given. */
+export const POSITIVE_WORDS = ['true', 'yes', 'pos', 'positive'];
+
+export type PositiveClass = { found: true; index: number; name: string } | { found: false; problem: string };
+
+/**
+ * The positive class of two — never the order of the probability columns: the class
+ * `positive:` names; else the greater of two numeric labels (1 of 0/1, 1 of -1/1); else the
+ * one label spelled true, yes, pos or positive (any case). Otherwise it is not known, and
+ * the problem says which labels there are and how to choose.
+ */
+export function positiveClass(names: string[], requested?: string): PositiveClass {
+  const listed = names.map((name) => `"${name}"`).join(', ');
+  if (requested !== undefined) {
+    const wanted = requested.trim();
+    const asNumber = Number(wanted);
+    let index = names.findIndex((name) =>
+      wanted !== '' && Number.isFinite(asNumber) && name.trim() !== '' && Number.isFinite(Number(name))
+        ? Number(name) === asNumber
+        : name.trim() === wanted,
+    );
+    if (index === -1) {
+      const folded = names.filter((name) => name.trim().toLowerCase() === wanted.toLowerCase());
+      if (folded.length === 1) index = names.indexOf(folded[0]!);
+    }
+    if (index === -1)
+      return { found: false, problem: `positive: "${requested}" is not one of the classes (${listed})` };
+    return { found: true, index, name: names[index]! };
+  }
+  if (names.length !== 2) return { found: false, problem: `there are ${names.length} classes, not two` };
+  if (names.every((name) => name.trim() !== '' && Number.isFinite(Number(name)))) {
+    const index = Number(names[1]) > Number(names[0]) ? 1 : 0;
+    return { found: true, index, name: names[index]! };
+  }
+  const worded = names.filter((name) => POSITIVE_WORDS.includes(name.trim().toLowerCase()));
+  if (worded.length === 1) {
+    const index = names.indexOf(worded[0]!);
+    return { found: true, index, name: names[index]! };
+  }
+  return {
+    found: false,
+    problem: `which class is positive is not known: the labels are ${listed}, neither of them a number or true/yes/pos/positive; set positive: to one of them`,
+  };
 }

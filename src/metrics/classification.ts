@@ -2,8 +2,13 @@
  * Classification metrics in one streaming pass, float64, with scikit-learn's definitions.
  * Memory: O(classes²) for everything except the rank metrics (ROC AUC, average precision),
  * whose scores are kept in SortedRuns that spill to disk past a budget.
+ *
+ * Nothing depends on the order of the probability columns: classes are reported in sorted
+ * order, ties in probability go to the class first in that order (numpy's argmax over
+ * scikit-learn's classes_), and the metrics of the positive class of two (precision,
+ * recall, F1, ROC AUC, average precision, Brier) are for the class positiveClass() names.
  */
-import type { ClassIndex } from './classes.js';
+import { type ClassIndex, positiveClass } from './classes.js';
 import { rankMetrics, SortedRuns, SpillDirectory } from './sorted-runs.js';
 
 export const ECE_BINS = 15;
@@ -17,7 +22,12 @@ export interface ClassificationOptions {
   rankMetrics: boolean;
   /** Values held in memory for rank metrics before spilling runs to disk. */
   rankMemoryValues?: number;
+  /** The positive class of two, as the spec names it (default: see positiveClass). */
+  positive?: string;
 }
+
+/** The metrics of the positive class of two: not computed while it is not known. */
+export const POSITIVE_CLASS_METRICS = ['precision', 'recall', 'f1', 'roc_auc', 'average_precision', 'brier'];
 
 export interface PerClass {
   class: string;
@@ -44,6 +54,8 @@ export interface ClassificationResult {
   /** confusion[true][predicted], in class order. */
   confusion: number[][];
   reliability?: ReliabilityBin[];
+  /** Two classes: the positive one (undefined when it is not known; see notes). */
+  positive?: string;
   notes: string[];
 }
 
@@ -55,7 +67,10 @@ export class ClassificationAccumulator {
   private confusion = new Float64Array(0);
   private capacity = 0;
   private logLossSum = 0;
-  private brierSum = 0;
+  /** Two classes: brierSums[c] = Σ (p_c − [label = c])², for whichever class is positive. */
+  private readonly brierSums = [0, 0];
+  /** Sorted position of each class index: ties go to the class first in sorted order. */
+  private rank: Int32Array;
   private readonly eceCount = new Float64Array(ECE_BINS);
   private readonly eceCorrect = new Float64Array(ECE_BINS);
   private readonly eceConfidence = new Float64Array(ECE_BINS);
@@ -70,6 +85,8 @@ export class ClassificationAccumulator {
     // 8M values = 64 MB of scores in memory before a sorted run goes to disk.
     this.budget = options.rankMemoryValues ?? 8_000_000;
     this.ensure(Math.max(2, options.classes.size));
+    // With probabilities the classes are closed (known from the columns) before any row.
+    this.rank = options.probabilities ? options.classes.sortedRank() : new Int32Array(0);
     if (options.probabilities && options.rankMetrics) {
       for (let c = 0; c < options.classes.size; c++) {
         this.positives.push(new SortedRuns(this.spill));
@@ -99,13 +116,18 @@ export class ClassificationAccumulator {
     const pTrue = probs[offset + label]!;
     const clipped = pTrue < EPS ? EPS : pTrue > 1 - EPS ? 1 - EPS : pTrue;
     this.logLossSum -= Math.log(clipped);
-    // Top-k as scikit-learn ranks: by probability, ties to the higher class index.
+    // Top-k as scikit-learn ranks: by probability, ties to the class later in sorted order.
+    // Calibration's top class: the most probable, ties to the class first in sorted order.
+    // Classes are closed when rows carry probabilities; rebuild if a caller's set grew.
+    if (this.rank.length !== k) this.rank = this.options.classes.sortedRank();
+    const rank = this.rank;
     let top = 0;
     let above = 0;
     for (let j = 0; j < k; j++) {
       const p = probs[offset + j]!;
-      if (p > probs[offset + top]!) top = j;
-      if (p > pTrue || (p === pTrue && j > label)) above++;
+      const best = probs[offset + top]!;
+      if (p > best || (p === best && rank[j]! < rank[top]!)) top = j;
+      if (p > pTrue || (p === pTrue && rank[j]! > rank[label]!)) above++;
     }
     for (let r = above + 1; r <= 5; r++) this.topHits[r]!++;
     // Calibration: confidence is the top probability; bins are (lower, upper].
@@ -117,9 +139,10 @@ export class ClassificationAccumulator {
     this.eceConfidence[bin]! += confidence;
     if (top === label) this.eceCorrect[bin]!++;
     if (k === 2) {
-      const pPositive = probs[offset + 1]!;
-      const y = label === 1 ? 1 : 0;
-      this.brierSum += (pPositive - y) * (pPositive - y);
+      for (let c = 0; c < 2; c++) {
+        const error = probs[offset + c]! - (label === c ? 1 : 0);
+        this.brierSums[c]! += error * error;
+      }
     }
     if (this.positives.length > 0) {
       for (let j = 0; j < k; j++) {
@@ -153,12 +176,20 @@ export class ClassificationAccumulator {
   private compute(): ClassificationResult {
     const classes = this.options.classes;
     const { k, counts } = this.rawConfusion();
-    // With probabilities, class order is the column order; otherwise scikit-learn's sorted order.
-    const order = this.options.probabilities ? classes.names.map((_, i) => i) : classes.sortedOrder();
+    // scikit-learn's sorted order, whatever the order of the probability columns.
+    const order = classes.sortedOrder();
     const names = order.map((i) => classes.names[i]!);
     const confusion = order.map((t) => order.map((p) => counts[t * k + p]!));
-    const result = confusionMetrics(confusion, names);
     const notes: string[] = [];
+    // The positive class of two, by name (its position in `names`, and its class index).
+    let positive: number | undefined;
+    if (k === 2) {
+      const found = positiveClass(names, this.options.positive);
+      if (found.found) positive = found.index;
+      else notes.push(`${found.problem} (${POSITIVE_CLASS_METRICS.join(', ')} are not computed without it)`);
+    }
+    const positiveIndex = positive === undefined ? undefined : order[positive]!;
+    const result = confusionMetrics(confusion, names, positive);
     const metrics = result.metrics;
     let reliability: ReliabilityBin[] | undefined;
     if (
@@ -189,11 +220,11 @@ export class ClassificationAccumulator {
         });
       }
       metrics.ece = ece;
-      if (k === 2) metrics.brier = this.brierSum / this.n;
-      if (this.positives.length > 0) {
+      if (k === 2 && positiveIndex !== undefined) metrics.brier = this.brierSums[positiveIndex]! / this.n;
+      if (this.positives.length > 0 && (k !== 2 || positiveIndex !== undefined)) {
         const aucs: number[] = [];
         const aps: number[] = [];
-        const classesUsed = k === 2 ? [1] : order;
+        const classesUsed = k === 2 ? [positiveIndex!] : order;
         for (const c of classesUsed) {
           const { auc, averagePrecision } = rankMetrics(this.positives[c]!, this.negatives[c]!);
           if (Number.isNaN(auc)) {
@@ -219,6 +250,7 @@ export class ClassificationAccumulator {
       perClass: result.perClass,
       confusion,
       reliability,
+      positive: positive === undefined ? undefined : names[positive],
       notes,
     };
   }
@@ -238,6 +270,8 @@ function mean(values: number[]): number {
 export function confusionMetrics(
   confusion: number[][],
   names: string[],
+  /** Two classes: the position of the positive one in `names` (no binary metrics without). */
+  positive?: number,
 ): { metrics: Record<string, number>; perClass: PerClass[] } {
   const k = names.length;
   const trueCount = confusion.map((row) => row.reduce((a, b) => a + b, 0));
@@ -275,10 +309,10 @@ export function confusionMetrics(
     recall_micro: n > 0 ? correct / n : 0,
     f1_micro: n > 0 ? correct / n : 0,
   };
-  if (k === 2) {
-    metrics.precision = perClass[1]!.precision;
-    metrics.recall = perClass[1]!.recall;
-    metrics.f1 = perClass[1]!.f1;
+  if (k === 2 && positive !== undefined && positive >= 0 && positive < 2) {
+    metrics.precision = perClass[positive]!.precision;
+    metrics.recall = perClass[positive]!.recall;
+    metrics.f1 = perClass[positive]!.f1;
   }
   // Matthews correlation coefficient, scikit-learn's multiclass form.
   const dot = (a: number[], b: number[]) => a.reduce((sum, value, i) => sum + value * b[i]!, 0);

@@ -10,7 +10,7 @@ import { didYouMean } from '../util/suggest.js';
 import { formatNumber, meets, parseThreshold, type Threshold, thresholdError } from '../util/threshold.js';
 import { bootstrapConfusion, bootstrapRows, type Interval } from './bootstrap.js';
 import { METRICS, METRICS_BY_NAME, PER_CLASS_METRICS, type Task } from './catalog.js';
-import { confusionMetrics } from './classification.js';
+import { confusionMetrics, POSITIVE_CLASS_METRICS } from './classification.js';
 import type { MetricsResult } from './predictions.js';
 import { RegressionAccumulator } from './regression.js';
 
@@ -178,9 +178,11 @@ export async function judge(options: JudgeOptions, input: JudgeInput): Promise<J
   };
   if (wanted.size > 0) {
     if (result.task === 'classification') {
+      // Resamples judge the same positive class as the measurement, by name.
+      const positive = result.positive === undefined ? undefined : result.classes.indexOf(result.positive);
       judgement.intervals = bootstrapConfusion(
         result.confusion,
-        (c) => confusionMetrics(c, result.classes).metrics,
+        (c) => confusionMetrics(c, result.classes, positive).metrics,
         [...wanted],
         settings,
       );
@@ -339,7 +341,7 @@ export function resultEvidence(result: MetricsResult, intervals: Record<string, 
   const evidence: Evidence[] = [
     {
       type: 'table',
-      title: `metrics (${result.n} rows)`,
+      title: `metrics (${result.n} rows${result.task === 'classification' && result.positive !== undefined ? `; positive class ${result.positive}` : ''})`,
       columns: ['metric', 'value', 'interval'],
       rows: Object.entries(result.metrics).map(([name, value]) => [
         name,
@@ -420,6 +422,15 @@ function whyMissing(name: string, result: MetricsResult): string {
   if (!info) return 'unknown metric';
   if (info.task !== result.task)
     return `${name} is a ${info.task} metric and these are ${result.task} predictions`;
+  if (info.needsProbabilities && result.task === 'classification' && !result.reliability)
+    return `${name} needs probability columns (probs:), and there are none`;
+  if (
+    (info.binaryOnly || POSITIVE_CLASS_METRICS.includes(name)) &&
+    result.task === 'classification' &&
+    result.classes.length === 2 &&
+    result.positive === undefined
+  )
+    return `${name} is a metric of the positive class, and ${result.notes.find((note) => note.startsWith('which class is positive')) ?? 'which class is positive is not known: set positive:'}`;
   if (info.binaryOnly && result.task === 'classification' && result.classes.length !== 2)
     return `${name} needs two classes, there are ${result.classes.length}`;
   if (info.needsProbabilities) return `${name} needs probability columns (probs:), and there are none`;

@@ -4,10 +4,21 @@
  * number, NaN probabilities, probabilities that do not sum to 1, a label no probability
  * column belongs to — are collected with their line numbers and the evaluation fails: the
  * numbers are never computed over a guess.
+ *
+ * Which probability column belongs to which class:
+ * - a glob ("prob_*", the default): by name — the part the * matches is the class (prob_7 is
+ *   class 7), in whatever order the columns come;
+ * - a list of two or more names: by position — the i-th listed column is the i-th class in
+ *   sorted label order (scikit-learn's classes_, the order of predict_proba's columns). When
+ *   the names themselves name the classes in another order ([prob_1, prob_0]) the list is
+ *   refused rather than read against its names;
+ * - one column: the probability of the class its glob names (prob_* matching only prob_1),
+ *   else of the positive class; the labels are 0 and 1.
+ * The positive class of two is by name too (see positiveClass), never a column's position.
  */
 import { matchColumns, scanTable, type TableFormat, TableError, type TableRow } from '../data/table.js';
 import { wantRankMetrics } from './catalog.js';
-import { ClassIndex } from './classes.js';
+import { ClassIndex, positiveClass } from './classes.js';
 import { ClassificationAccumulator, type ClassificationResult } from './classification.js';
 import { RegressionAccumulator, type RegressionResult } from './regression.js';
 
@@ -19,8 +30,16 @@ export interface PredictionColumns {
   label?: string;
   /** The predicted class / value column. */
   pred?: string;
-  /** Probability columns: a glob ("prob_*") or names, one per class in class order. */
+  /**
+   * Probability columns: a glob ("prob_*": the * is the class) or a list of names, one per
+   * class in sorted label order.
+   */
   probs?: string | string[];
+  /**
+   * The positive class of two (precision, recall, F1, ROC AUC, average precision, Brier).
+   * Default: the greater of two numeric labels, or the label true/yes/pos/positive.
+   */
+  positive?: string;
   /** Columns whose values define slices. */
   slices?: string[];
   /** Largest allowed |sum of probabilities - 1| per row. */
@@ -67,6 +86,45 @@ export interface PredictionsEvaluation {
 const LABEL_NAMES = ['label', 'y_true', 'target', 'true', 'y', 'truth', 'ground_truth'];
 const PRED_NAMES = ['pred', 'prediction', 'y_pred', 'predicted', 'yhat', 'y_hat', 'predicted_label'];
 const MAX_LISTED = 20;
+const DEFAULT_PROBS = 'prob_*';
+
+/** The column named `wanted`, else the first with a default name; -1 when optional and absent. */
+function resolveColumn(
+  columns: string[],
+  wanted: string | undefined,
+  defaults: string[],
+  what: 'label' | 'pred',
+  required: boolean,
+): number {
+  if (wanted !== undefined) {
+    const index = columns.indexOf(wanted);
+    if (index === -1)
+      throw new PredictionsError(`no column "${wanted}" (${what}); columns: ${columns.join(', ')}`);
+    return index;
+  }
+  const found = columns.findIndex((name) => defaults.includes(name.toLowerCase()));
+  if (found === -1 && required) {
+    throw new PredictionsError(`no ${what} column: name it with "${what}:"; columns: ${columns.join(', ')}`);
+  }
+  return found;
+}
+
+/** The probability columns a list or glob names, in the order given (a list) or the header's. */
+function probabilityColumns(columns: string[], patterns: string[]): string[] {
+  return patterns.flatMap((pattern) => {
+    const matched = matchColumns(columns, pattern);
+    if (matched.length === 0)
+      throw new PredictionsError(
+        `no column matches "${pattern}" (probabilities); columns: ${columns.join(', ')}`,
+      );
+    return matched;
+  });
+}
+
+/** `probs:` is a list of names: columns map to classes by position. */
+function isPositionalList(probs: PredictionColumns['probs']): probs is string[] {
+  return Array.isArray(probs) && probs.length >= 2;
+}
 
 export async function evaluatePredictions(
   path: string,
@@ -95,6 +153,10 @@ export async function evaluatePredictions(
   const keptY: number[] = [];
   const keptPredicted: number[] = [];
   let binaryScore = false;
+  // One probability column: the class index it is the probability of.
+  let scoreClass = 1;
+  // probs given as a list: its columns are the classes in sorted label order.
+  let listedClasses: string[] | undefined;
 
   const newAccumulator = (rank: boolean) =>
     task === 'regression'
@@ -103,7 +165,9 @@ export async function evaluatePredictions(
           classes: classes!,
           probabilities: probColumns.length > 0,
           rankMetrics: rank,
+          positive: options.positive,
         });
+  let rank: Int32Array | undefined;
 
   // -2: empty; -3: a non-integer number (a regression target read as a class).
   const classOf = (row: TableRow, column: number): number => {
@@ -121,50 +185,26 @@ export async function evaluatePredictions(
     );
 
   try {
+    if (isPositionalList(options.probs) && task === 'classification')
+      listedClasses = await classesForList(path, format, options, signal);
     await scanTable(path, {
       format,
       signal,
       onHeader(columns, hints) {
         width = columns.length;
-        const pick = (
-          wanted: string | undefined,
-          defaults: string[],
-          what: string,
-          required: boolean,
-        ): number => {
-          if (wanted !== undefined) {
-            const index = columns.indexOf(wanted);
-            if (index === -1)
-              throw new PredictionsError(`no column "${wanted}" (${what}); columns: ${columns.join(', ')}`);
-            return index;
-          }
-          const found = columns.findIndex((name) => defaults.includes(name.toLowerCase()));
-          if (found === -1 && required) {
-            throw new PredictionsError(
-              `no ${what} column: name it with "${what === 'label' ? 'label' : 'pred'}:"; columns: ${columns.join(', ')}`,
-            );
-          }
-          return found;
-        };
-        labelColumn = pick(options.label, LABEL_NAMES, 'label', true);
+        labelColumn = resolveColumn(columns, options.label, LABEL_NAMES, 'label', true);
         const patterns =
           options.probs === undefined ? [] : Array.isArray(options.probs) ? options.probs : [options.probs];
-        const probNames = patterns.flatMap((pattern) => {
-          const matched = matchColumns(columns, pattern);
-          if (matched.length === 0)
-            throw new PredictionsError(
-              `no column matches "${pattern}" (probabilities); columns: ${columns.join(', ')}`,
-            );
-          return matched;
-        });
+        const probNames = probabilityColumns(columns, patterns);
         if (options.probs === undefined && task === 'classification')
-          probNames.push(...matchColumns(columns, 'prob_*'));
+          probNames.push(...matchColumns(columns, DEFAULT_PROBS));
         probColumns = probNames.map((name) => columns.indexOf(name));
         if (options.task === undefined && probColumns.length === 0) {
           // No probabilities and a numeric-looking target: the caller must say which task.
           task = 'classification';
         }
-        predColumn = pick(
+        predColumn = resolveColumn(
+          columns,
           options.pred,
           PRED_NAMES,
           'pred',
@@ -186,8 +226,14 @@ export async function evaluatePredictions(
           if (probNames.length === 1) {
             binaryScore = true;
             classes = new ClassIndex(['0', '1'], false);
+            scoreClass = singleColumnClass(probNames[0]!, patterns, options.positive);
+          } else if (probNames.length > 1 && listedClasses) {
+            classes = new ClassIndex(listedClasses, false);
           } else if (probNames.length > 1) {
-            classes = new ClassIndex(classNamesFromColumns(probNames, patterns), false);
+            classes = new ClassIndex(
+              classNamesFromColumns(probNames, patterns.length > 0 ? patterns : [DEFAULT_PROBS]),
+              false,
+            );
           } else {
             classes = new ClassIndex();
           }
@@ -197,6 +243,7 @@ export async function evaluatePredictions(
           options.rankMetrics ?? wantRankMetrics(Math.max(2, probColumns.length), []),
         );
         hints.numeric(task === 'regression' ? [labelColumn, predColumn] : probColumns);
+        if (task === 'classification' && probColumns.length > 0) rank = classes!.sortedRank();
       },
       onRow(row) {
         if (row.fieldCount !== width) {
@@ -238,8 +285,8 @@ export async function evaluatePredictions(
             if (Number.isNaN(p))
               return reject(row, `probability "${row.text(probColumns[0]!)}" is not a number`);
             if (p < 0 || p > 1) return reject(row, `probability ${p} is outside [0, 1]`);
-            probs[0] = 1 - p;
-            probs[1] = p;
+            probs[scoreClass] = p;
+            probs[1 - scoreClass] = 1 - p;
           } else {
             for (let j = 0; j < probColumns.length; j++) {
               const p = row.number(probColumns[j]!);
@@ -272,8 +319,13 @@ export async function evaluatePredictions(
               `prediction "${row.text(predColumn)}" is not one of the classes (${classes!.names.join(', ')})`,
             );
         } else {
+          // The most probable class; a tie goes to the class first in sorted order (numpy's argmax).
           predicted = 0;
-          for (let j = 1; j < classes!.size; j++) if (probs[j]! > probs[predicted]!) predicted = j;
+          for (let j = 1; j < classes!.size; j++) {
+            const p = probs[j]!;
+            if (p > probs[predicted]! || (p === probs[predicted]! && rank![j]! < rank![predicted]!))
+              predicted = j;
+          }
         }
         (accumulator as ClassificationAccumulator).add(label, predicted, hasProbs ? probs : undefined);
         if (sliceKey !== undefined)
@@ -321,6 +373,16 @@ export async function evaluatePredictions(
       `labels mix numbers and text (e.g. ${mixed.number} and "${mixed.text}"): is a column shifted, or a header repeated? Classes seen: ${classes!.names.slice(0, 12).join(', ')}`,
     );
   }
+  if (options.positive !== undefined && task === 'classification') {
+    const names = classes!.sortedOrder().map((index) => classes!.names[index]!);
+    // More than two classes: positive: means nothing. Fewer: no positive-class metric to refuse.
+    if (names.length > 2)
+      throw new PredictionsError(
+        `positive: is for two classes, and there are ${names.length} (${names.slice(0, 12).join(', ')})`,
+      );
+    const found = positiveClass(names, options.positive);
+    if (names.length === 2 && !found.found) throw new PredictionsError(found.problem);
+  }
   return {
     result: accumulator.finish(),
     slices: [...sliceAccumulators]
@@ -331,6 +393,91 @@ export async function evaluatePredictions(
       ? { y: Float64Array.from(keptY), predicted: Float64Array.from(keptPredicted) }
       : undefined,
   };
+}
+
+/**
+ * The classes a list of probability columns stands for: the labels and predictions of the
+ * table, in sorted order, one per listed column (a pass over the label and prediction
+ * columns before the real one). Integer labels 0..K−1 with a class that never occurs are
+ * the classes 0..K−1. A list whose names say other classes in another order is refused.
+ */
+async function classesForList(
+  path: string,
+  format: TableFormat,
+  options: PredictionColumns,
+  signal?: AbortSignal,
+): Promise<string[]> {
+  const listed = options.probs as string[];
+  const seen = new ClassIndex();
+  let probNames: string[] = [];
+  let labelColumn = -1;
+  let predColumn = -1;
+  let width = 0;
+  await scanTable(path, {
+    format,
+    signal,
+    onHeader(columns) {
+      width = columns.length;
+      labelColumn = resolveColumn(columns, options.label, LABEL_NAMES, 'label', true);
+      predColumn = resolveColumn(columns, options.pred, PRED_NAMES, 'pred', false);
+      probNames = probabilityColumns(columns, listed);
+    },
+    onRow(row) {
+      // Rows the real pass rejects are left to it, with their line numbers.
+      if (row.fieldCount !== width) return;
+      for (const column of [labelColumn, predColumn]) {
+        if (column < 0) continue;
+        const integer = row.integer(column);
+        if (integer !== undefined) seen.ofInteger(integer);
+        else if (row.text(column).trim() !== '' && !Number.isFinite(row.number(column)))
+          seen.ofText(row.text(column));
+      }
+      // More classes than columns: no need to read on to refuse it.
+      return seen.size <= probNames.length;
+    },
+  });
+  const k = probNames.length;
+  let classes = seen.sortedOrder().map((index) => seen.names[index]!);
+  const shown = `probs lists ${k} columns (${probNames.join(', ')})`;
+  if (classes.length < k && classes.every((name) => /^\d+$/.test(name) && Number(name) < k)) {
+    classes = Array.from({ length: k }, (_, i) => String(i));
+  } else if (classes.length !== k) {
+    throw new PredictionsError(
+      `${shown}, one per class in sorted label order, but the labels and predictions have ${classes.length}${seen.size > k ? ' or more' : ''} classes (${classes.slice(0, 12).join(', ')}): list one column per class, or name them with a glob such as "prob_*"`,
+    );
+  }
+  // The names may say which class each column is: they must agree with the positions.
+  const named = classNamesFromColumns(probNames, listed);
+  const index = new ClassIndex(classes, false);
+  if (named.every((name) => index.find(name) >= 0) && new Set(named.map((n) => index.find(n))).size === k) {
+    const disagree = named.findIndex((name, i) => index.find(name) !== i);
+    if (disagree !== -1) {
+      throw new PredictionsError(
+        `${shown}: a list maps to the classes by position, in sorted label order (${classes.join(', ')}), so ${probNames[disagree]} would be read as the probability of class ${classes[disagree]}, while its name says class ${named[disagree]}. List the columns in class order (${classes.map((c) => probNames[named.findIndex((n) => index.find(n) === index.find(c))]).join(', ')}), or use a glob such as "prob_*" to map them by name`,
+      );
+    }
+  }
+  return classes;
+}
+
+/**
+ * The class index (0 or 1) a single probability column is for: the class its glob names
+ * (prob_* matching only prob_0), else the positive class.
+ */
+function singleColumnClass(column: string, patterns: string[], positive: string | undefined): number {
+  const glob = patterns.length === 0 ? DEFAULT_PROBS : patterns.length === 1 ? patterns[0]! : undefined;
+  if (glob?.includes('*')) {
+    const named = classNamesFromColumns([column], [glob])[0]!;
+    const byName = new ClassIndex(['0', '1'], false).find(named);
+    if (byName >= 0) return byName;
+  }
+  if (positive === undefined) return 1;
+  const found = positiveClass(['0', '1'], positive);
+  if (!found.found)
+    throw new PredictionsError(
+      `with one probability column (${column}) the labels are 0 and 1, and positive: "${positive}" is not one of them`,
+    );
+  return found.index;
 }
 
 /** "prob_7" -> "7" for pattern "prob_*"; otherwise the names without their common prefix. */

@@ -9,6 +9,13 @@
  *   service that stalls cannot hide the wait it caused (coordinated omission, as wrk2 and k6's
  *   arrival-rate executors correct it).
  *
+ * Failed requests are never left out of the latency. Every measured request that failed —
+ * no answer within the timeout, a connection refused, reset or closed, a status that does not
+ * count as success — is counted in `failed` (and so in the error rate) and enters the latency
+ * of all requests at the request timeout, as k6 records a timed-out request at its timeout
+ * (mlgate places every failure there, so a fast error never makes latency look better).
+ * `latency` keeps the successful answers alone, for the evidence.
+ *
  * No per-request objects or timers: a request is a pre-encoded buffer, timeouts are found by
  * a sweep every 50 ms. mlgate measures the service, not itself (see the load benchmark).
  */
@@ -44,6 +51,18 @@ export interface SecondStats {
   maxMs: number | null;
 }
 
+export interface LatencyStats {
+  count: number;
+  min: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
 export interface LoadResult {
   /** Requests answered (any status) and failed (no answer or an unexpected status). */
   completed: number;
@@ -51,18 +70,15 @@ export interface LoadResult {
   failed: number;
   issued: number;
   durationMs: number;
+  /** The request timeout: where failed requests sit in `overall`. */
+  timeoutMs: number;
   /** Latency of successful answers, in milliseconds. */
-  latency: {
-    count: number;
-    min: number;
-    mean: number;
-    p50: number;
-    p90: number;
-    p95: number;
-    p99: number;
-    p999: number;
-    max: number;
-  } | null;
+  latency: LatencyStats | null;
+  /**
+   * Latency of every measured request, in milliseconds: successful answers at their latency,
+   * failed requests (timeouts, connection errors, unexpected statuses) at the timeout.
+   */
+  overall: LatencyStats | null;
   /** Latency of answers that counted as errors (a fast 500 is not a fast answer). */
   failedLatency: { count: number; p50: number; max: number } | null;
   statuses: Record<string, number>;
@@ -78,6 +94,8 @@ export interface LoadResult {
   interrupted: boolean;
   /** Any percentile (0-100] of successful latency in ms; null without data. */
   percentile(p: number): number | null;
+  /** Any percentile (0-100] of the latency of all requests (failures at the timeout) in ms. */
+  overallPercentile(p: number): number | null;
 }
 
 interface Connection {
@@ -100,6 +118,13 @@ export function runLoad(plan: LoadPlan): Promise<LoadResult> {
       highestTrackableValue: 3_600_000_000,
       numberOfSignificantValueDigits: 3,
     });
+    // Every measured request: successes at their latency, failures at the timeout.
+    const overallHistogram = hdr.build({
+      lowestDiscernibleValue: 1,
+      highestTrackableValue: 3_600_000_000,
+      numberOfSignificantValueDigits: 3,
+    });
+    const timeoutUs = Math.min(3_600_000_000, Math.max(1, Math.round(plan.timeoutMs * 1000)));
     const failedHistogram = hdr.build({
       lowestDiscernibleValue: 1,
       highestTrackableValue: 3_600_000_000,
@@ -132,11 +157,15 @@ export function runLoad(plan: LoadPlan): Promise<LoadResult> {
       while (seconds.length <= index) seconds.push({ requests: 0, errors: 0, max: 0, samples: [], seen: 0 });
       return seconds[index]!;
     };
-    const countError = (reason: string, connection: Connection, now: number) => {
-      if (!connection.measured) return;
+    /** A measured request failed: an error, and a latency of (at least) the timeout. */
+    const countFailure = (reason: string, now: number) => {
       failed++;
       errors.set(reason, (errors.get(reason) ?? 0) + 1);
       secondOf(now).errors++;
+      overallHistogram.recordValue(timeoutUs);
+    };
+    const countError = (reason: string, connection: Connection, now: number) => {
+      if (connection.measured) countFailure(reason, now);
     };
     const record = (connection: Connection, response: ParsedResponse) => {
       const now = performance.now();
@@ -149,6 +178,7 @@ export function runLoad(plan: LoadPlan): Promise<LoadResult> {
         if (plan.isSuccess(response.status)) {
           succeeded++;
           histogram.recordValue(latencyUs);
+          overallHistogram.recordValue(latencyUs);
           if (latencyUs > bucket.max) bucket.max = latencyUs;
           // Reservoir sample per second: percentiles over time without a histogram per second.
           bucket.seen++;
@@ -321,8 +351,7 @@ export function runLoad(plan: LoadPlan): Promise<LoadResult> {
         const due = backlog.shift()!;
         if (due >= measureFrom) {
           issued++;
-          failed++;
-          errors.set('timeout', (errors.get('timeout') ?? 0) + 1);
+          countFailure('timeout', now);
         }
       }
       if (now >= measureUntil && !stopping) stop();
@@ -358,7 +387,15 @@ export function runLoad(plan: LoadPlan): Promise<LoadResult> {
       }
       finished = true;
       clearInterval(sweep);
+      const now = performance.now();
       for (const connection of connections) {
+        // A request still without an answer is a failure, never left out of the counts.
+        if (connection.dueAt !== 0 && !interrupted)
+          countError(
+            now - connection.sentAt >= plan.timeoutMs ? 'timeout' : 'no answer when the test ended',
+            connection,
+            now,
+          );
         connection.closed = true;
         connection.socket.destroy();
       }
@@ -371,21 +408,23 @@ export function runLoad(plan: LoadPlan): Promise<LoadResult> {
     const summarize = (durationMs: number): LoadResult => {
       const ms = (us: number) => Math.round(us) / 1000;
       // HDR reports a bucket's highest equivalent value, which can exceed the largest recorded.
-      const at = (p: number) => ms(Math.min(histogram.getValueAtPercentile(p), histogram.maxValue));
-      const latency =
-        histogram.totalCount > 0
+      const valueAt = (h: typeof histogram, p: number) => ms(Math.min(h.getValueAtPercentile(p), h.maxValue));
+      const at = (p: number) => valueAt(histogram, p);
+      const stats = (h: typeof histogram): LatencyStats | null =>
+        h.totalCount > 0
           ? {
-              count: histogram.totalCount,
-              min: ms(histogram.minNonZeroValue),
-              mean: Math.round(histogram.mean) / 1000,
-              p50: at(50),
-              p90: at(90),
-              p95: at(95),
-              p99: at(99),
-              p999: at(99.9),
-              max: ms(histogram.maxValue),
+              count: h.totalCount,
+              min: ms(h.minNonZeroValue),
+              mean: Math.round(h.mean) / 1000,
+              p50: valueAt(h, 50),
+              p90: valueAt(h, 90),
+              p95: valueAt(h, 95),
+              p99: valueAt(h, 99),
+              p999: valueAt(h, 99.9),
+              max: ms(h.maxValue),
             }
           : null;
+      const latency = stats(histogram);
       const distribution: Array<[number, number]> = [];
       if (histogram.totalCount > 0) {
         for (const percentile of [0, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.99, 100]) {
@@ -415,12 +454,16 @@ export function runLoad(plan: LoadPlan): Promise<LoadResult> {
       });
       return {
         percentile: (p: number) => (histogram.totalCount > 0 ? at(p) : null),
+        overallPercentile: (p: number) =>
+          overallHistogram.totalCount > 0 ? valueAt(overallHistogram, p) : null,
         completed,
         succeeded,
         failed,
         issued,
         durationMs,
+        timeoutMs: plan.timeoutMs,
         latency,
+        overall: stats(overallHistogram),
         failedLatency,
         statuses: Object.fromEntries(
           [...statuses].sort((a, b) => a[0] - b[0]).map(([status, count]) => [String(status), count]),

@@ -3,8 +3,14 @@ import { z } from 'zod';
 import { defineCheck } from '../../engine/types.js';
 import type { Evidence } from '../../report/schema.js';
 import { encodeRequest } from '../../service/http1.js';
-import { judgeLoadThreshold, loadThresholdError, parseLoadThreshold } from '../../service/load-thresholds.js';
-import { runLoad } from '../../service/load.js';
+import {
+  failedRequestsNote,
+  formatTimeout,
+  judgeLoadThreshold,
+  loadThresholdError,
+  parseLoadThreshold,
+} from '../../service/load-thresholds.js';
+import { type LatencyStats, runLoad } from '../../service/load.js';
 import { isLoopbackHost } from '../../service/managed.js';
 import { buildRequest, RequestFields, requestTargetIssue, Secrets } from '../../service/request-spec.js';
 import type { OutgoingRequest } from '../../service/request.js';
@@ -36,9 +42,15 @@ export default defineCheck({
     'arrives) or open loop (`rate`: requests due at a constant rate whatever the service does;',
     'latency counts from when a request was due, so a stalling service cannot hide the queue',
     'it causes — coordinated omission). Bounded by `requests` and `duration`, after a',
-    '`warmup`. Latency of successful answers goes into an HDR histogram; the evidence has',
-    'the percentiles, status codes, error reasons and a per-second series. A latency threshold',
-    'with nothing measured (every request failed) fails. Targets must be on this machine',
+    '`warmup`. Latencies go into HDR histograms; the evidence has the percentiles, status',
+    'codes, error reasons and a per-second series. Failed requests are never left out: a',
+    'request that timed out, hit a connection error (refused, reset, closed) or got a status',
+    'outside `success_status` counts in `errors` and `error_rate`, and in latency at the request',
+    '`timeout` (as k6 records a timed-out request). Latency thresholds are judged over all',
+    'measured requests, and p(q) cannot pass when more than (100 − q)% of them failed — nor any',
+    'latency threshold when more than half failed (med, avg and min: 50%, max: none) — whatever',
+    'its limit. A latency threshold with no successful answer (every request failed) fails.',
+    'Targets must be on this machine',
     '(loopback) unless `allow_remote: true`. Runs alone, so that other items do not distort it;',
     'a service that dies under load fails the item with its last output.',
   ].join(' '),
@@ -176,6 +188,9 @@ export default defineCheck({
       return { status: 'error', summary: 'the load test was stopped before it finished' };
 
     const verdicts = thresholds.map((threshold) => judgeLoadThreshold(result, threshold));
+    const timeouts = result.errors.timeout ?? 0;
+    // The latency thresholds judge: every request, failures at the timeout.
+    const latency = result.succeeded > 0 ? result.overall : null;
     const rps = result.completed / (result.durationMs / 1000);
     const attempted = result.succeeded + result.failed;
     const target = `${outgoing.method} ${params.path ?? secrets.mask(outgoing.url)}`;
@@ -194,20 +209,16 @@ export default defineCheck({
         ? [
             {
               type: 'table' as const,
-              title: 'latency of successful answers (ms)',
-              columns: ['count', 'min', 'mean', 'p50', 'p90', 'p95', 'p99', 'p99.9', 'max'],
+              title:
+                result.failed > 0
+                  ? `latency (ms): thresholds judge all requests, the ${result.failed} failed at the ${formatTimeout(result.timeoutMs)} timeout`
+                  : 'latency of successful answers (ms)',
+              columns: ['requests', 'count', 'min', 'mean', 'p50', 'p90', 'p95', 'p99', 'p99.9', 'max'],
               rows: [
-                [
-                  result.latency.count,
-                  result.latency.min,
-                  result.latency.mean,
-                  result.latency.p50,
-                  result.latency.p90,
-                  result.latency.p95,
-                  result.latency.p99,
-                  result.latency.p999,
-                  result.latency.max,
-                ],
+                ...(result.failed > 0 && result.overall
+                  ? [['all (failures at the timeout)', ...latencyRow(result.overall)]]
+                  : []),
+                ['successful answers', ...latencyRow(result.latency)],
               ],
             },
           ]
@@ -233,6 +244,7 @@ export default defineCheck({
           result.failedLatency
             ? `failed answers: ${result.failedLatency.count}, median ${result.failedLatency.p50} ms`
             : '',
+          result.failed > 0 ? failedRequestsNote(result) : '',
         ]
           .filter(Boolean)
           .join('\n'),
@@ -252,13 +264,14 @@ export default defineCheck({
       requests: attempted,
       succeeded: result.succeeded,
       errors: result.failed,
+      timeouts,
       error_rate: attempted > 0 ? Math.round((result.failed / attempted) * 1e6) / 1e6 : null,
       rps: Math.round(rps * 10) / 10,
-      p50_ms: result.latency?.p50 ?? null,
-      p90_ms: result.latency?.p90 ?? null,
-      p95_ms: result.latency?.p95 ?? null,
-      p99_ms: result.latency?.p99 ?? null,
-      max_ms: result.latency?.max ?? null,
+      p50_ms: latency?.p50 ?? null,
+      p90_ms: latency?.p90 ?? null,
+      p95_ms: latency?.p95 ?? null,
+      p99_ms: latency?.p99 ?? null,
+      max_ms: latency?.max ?? null,
     };
     for (const verdict of verdicts) measured[verdict.text.split(/\s*[<>=!]/)[0]!.trim()] = verdict.value;
     const threshold = Object.fromEntries(
@@ -276,7 +289,7 @@ export default defineCheck({
         evidence.push({ type: 'text', title: "the service's last output", text: log.join('\n') });
     }
     const failedVerdicts = verdicts.filter((verdict) => !verdict.ok);
-    const figures = `p95 ${result.latency ? formatMs(result.latency.p95) : '—'}, p99 ${result.latency ? formatMs(result.latency.p99) : '—'}, ${formatNumber(Math.round(rps))} rps, ${result.failed} error${result.failed === 1 ? '' : 's'}`;
+    const figures = `p95 ${latency ? formatMs(latency.p95) : '—'}, p99 ${latency ? formatMs(latency.p99) : '—'}, ${formatNumber(Math.round(rps))} rps, ${result.failed} error${result.failed === 1 ? '' : 's'}${timeouts > 0 ? ` (${timeouts} timeout${timeouts === 1 ? '' : 's'})` : ''}`;
     if (died || failedVerdicts.length > 0) {
       const reasons = [
         ...(died ? [`the service died during the load test: ${died.replace(/^the service /, '')}`] : []),
@@ -313,6 +326,20 @@ async function encodeBody(
     bytes: Buffer.from(await response.arrayBuffer()),
     headers: { 'content-type': response.headers.get('content-type')! },
   };
+}
+
+function latencyRow(stats: LatencyStats): number[] {
+  return [
+    stats.count,
+    stats.min,
+    stats.mean,
+    stats.p50,
+    stats.p90,
+    stats.p95,
+    stats.p99,
+    stats.p999,
+    stats.max,
+  ];
 }
 
 /** Enough digits to read, not more: 0.42 ms, 12.3 ms, 230 ms. */

@@ -34,7 +34,7 @@ const Columns = {
     .union([z.string(), z.array(z.string()).min(1)])
     .optional()
     .describe(
-      'Probability columns: a glob ("prob_*") or names in class order; one column = positive-class probability.',
+      'Probability columns (default "prob_*"). A glob maps by name: the part * matches is the class (prob_1 is class 1), in any column order. A list of names maps by position to the classes in sorted label order (scikit-learn\'s classes_ and predict_proba order), and is refused when its names say other classes in another order. One column is the probability of the class its glob names, else of the positive class (labels 0 and 1).',
     ),
 };
 
@@ -58,6 +58,13 @@ const Params = z
       .enum(['classification', 'regression'])
       .default('classification')
       .describe('What the predictions are.'),
+    positive: z
+      .union([z.string().min(1), z.number(), z.boolean()])
+      .transform((value) => String(value))
+      .optional()
+      .describe(
+        'Two classes: the positive class of precision, recall, f1, roc_auc, average_precision and brier (its probability is the column that names it). Default: the greater label (1 of 0/1), or the label true/yes/pos/positive (any case); with other text labels a positive-class metric is an error until this is set. Never the order of the columns.',
+      ),
     prob_sum_tolerance: z
       .number()
       .positive()
@@ -105,6 +112,9 @@ const Params = z
         message: `cannot tell the format of "${params.file}": set format (${TABLE_FORMATS.join(', ')})`,
       });
     }
+    if (params.positive !== undefined && params.task === 'regression') {
+      ctx.addIssue({ code: 'custom', path: ['positive'], message: 'positive: is for classification' });
+    }
     if (params.arrays && (params.slices || params.compare)) {
       ctx.addIssue({ code: 'custom', message: 'slices and compare need a predictions table ("file")' });
     }
@@ -135,7 +145,11 @@ export default defineCheck({
     "memory flat) or NumPy arrays — with scikit-learn's definitions: accuracy, balanced accuracy,",
     "precision/recall/F1 (macro, weighted, micro, per class), MCC, Cohen's kappa, log loss, ROC AUC,",
     'average precision, Brier, top-k accuracy, ECE; for regression MAE, MSE, RMSE, R², MAPE, median',
-    'and max error, explained variance. Thresholds use the common language; `min_per_class` holds',
+    'and max error, explained variance. With two classes, precision, recall, f1, roc_auc,',
+    'average_precision and brier are for the positive class: `positive:`, by default the greater',
+    'label (1 of 0/1) or true/yes/pos/positive, never the order of the probability columns;',
+    'probability columns map to classes by name (a glob, `prob_*`) or, for a list, by position',
+    'in sorted label order. Thresholds use the common language; `min_per_class` holds',
     'every class to a floor; `confidence` judges a threshold on the bootstrap bound (seeded), so a',
     'small test set cannot pass a high bar by luck; `reported` checks what a training run claimed',
     '("metrics.json claims 78.43%, measured 78.40%: within 0.5 pp"); `compare` bounds the gap to',
@@ -301,7 +315,7 @@ async function evaluate(
         probs: probs ? entry(probs) : undefined,
       },
       base.task,
-      { probSumTolerance: base.prob_sum_tolerance, keepRegressionRows: keepRows },
+      { probSumTolerance: base.prob_sum_tolerance, keepRegressionRows: keepRows, positive: base.positive },
     );
     return { evaluation, shown: ctx.display(ctx.resolve(labels)) };
   }
@@ -317,6 +331,7 @@ async function evaluate(
         label: params.label,
         pred: params.pred,
         probs: params.probs,
+        positive: base.positive,
         slices:
           base.slices && params === base
             ? Array.isArray(base.slices.columns)

@@ -14,6 +14,8 @@ export interface MetricsOptions {
   label?: string;
   pred?: string;
   probs?: string;
+  /** Two classes: the positive class (default: the greater label, or true/yes/pos/positive). */
+  positive?: string;
   fileFormat?: TableFormat;
   format: 'text' | 'json';
 }
@@ -38,6 +40,7 @@ export async function metricsCommand(file: string, options: MetricsOptions, io: 
         label: options.label,
         pred: options.pred,
         probs: options.probs,
+        positive: options.positive,
       });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`${file} not found`);
@@ -58,6 +61,9 @@ export async function metricsCommand(file: string, options: MetricsOptions, io: 
       columns.pred ? `pred ${columns.pred}` : 'pred: argmax of probabilities',
       columns.probs.length
         ? `probs ${columns.probs.length > 3 ? `${columns.probs[0]} … ${columns.probs[columns.probs.length - 1]}` : columns.probs.join(', ')}`
+        : '',
+      result.task === 'classification' && result.positive !== undefined
+        ? `positive class ${result.positive}`
         : '',
     ].filter(Boolean);
     out.push(
