@@ -56,6 +56,7 @@ export function serviceFromSpec(
           timeoutMs: parseDuration(spec.start!.ready.timeout)!,
         },
         graceMs: parseDuration(spec.start!.grace)!,
+        verifyListener: spec.start!.verify_listener,
       });
   return {
     get url() {

@@ -3,10 +3,28 @@
  * process mlgate starts (a free port handed in through an environment variable), waits for,
  * watches and stops — SIGTERM to its process group, SIGKILL after a grace period — so no
  * process or socket outlives the run, whatever happens to the service or to mlgate.
+ *
+ * What answers on the port must be the process mlgate started: a fixed port that is taken is
+ * refused, and once ready the listening socket must belong to the service or a process it
+ * started (Linux /proc). Processes it started are recorded, so that one that left its
+ * process group (setsid) is still found and ended when the service stops.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import {
+  allProcesses,
+  commandLine,
+  isRunning,
+  isSameProcess,
+  type ProcessInfo,
+  processInfo,
+  ProcUnavailable,
+  processTree,
+} from '../util/procfs.js';
 import { formatDuration } from '../util/units.js';
+import { spawnWatched } from '../util/watchdog.js';
+import { describeHolders, listeningSockets, socketHolders } from './listeners.js';
+import { rootCauseLine } from './root-cause.js';
 
 export interface ServiceStartSpec {
   command?: string;
@@ -20,6 +38,11 @@ export interface ServiceStartSpec {
   host: string;
   ready: { path: string; status: number; timeoutMs: number };
   graceMs: number;
+  /**
+   * Check that the socket answering on the port belongs to the service (default true).
+   * Without it, a stranger holding the port could answer for a service that died.
+   */
+  verifyListener?: boolean;
 }
 
 export interface ServiceState {
@@ -32,6 +55,8 @@ export interface ServiceState {
   exit?: { code: number | null; signal: string | null; afterMs: number; expected: boolean };
   logTail: string[];
   error?: string;
+  /** Whether the listener on the port was checked to be the service's (false: turned off). */
+  listenerVerified?: boolean;
 }
 
 /** Lines kept: the first ones (start-up) and the most recent ones. */
@@ -47,6 +72,16 @@ export interface LogLine {
 
 export class ServiceUnavailable extends Error {}
 
+/** A process still running after the service exited. */
+export interface Leftover {
+  pid: number;
+  command: string;
+  /** How mlgate knows it: in the service's process group, started by it, on its port… */
+  why: string;
+  /** mlgate ended it (it does not kill processes it cannot tell are the service's). */
+  killed: boolean;
+}
+
 export interface StopResult {
   exitedAfterMs: number;
   code: number | null;
@@ -55,6 +90,10 @@ export interface StopResult {
   killed: boolean;
   /** Processes it started were still running after it exited (mlgate killed them). */
   orphans: boolean;
+  /** Those processes, and any process still listening on its port. */
+  leftovers: Leftover[];
+  /** Why mlgate could not look for leftovers beyond the process group (no /proc). */
+  unverified?: string;
 }
 
 export class ManagedService {
@@ -71,6 +110,11 @@ export class ManagedService {
   private readyMs: number | undefined;
   private startedAt: string | undefined;
   private exited: Promise<void> | undefined;
+  private port: number | undefined;
+  /** Every process seen below the service (at readiness and at stop), by pid. */
+  private readonly family = new Map<number, ProcessInfo>();
+  /** The sockets it listened on, once they were verified to be its own. */
+  private readonly ownSockets = new Set<string>();
   url: string;
 
   constructor(private readonly spec: { url: string } | ServiceStartSpec) {
@@ -98,9 +142,15 @@ export class ManagedService {
     if (this.exitInfo && !this.exitInfo.expected) {
       const { code, signal, afterMs } = this.exitInfo;
       throw new ServiceUnavailable(
-        `the service exited (${signal ? `signal ${signal}` : `code ${code}`}) ${formatDuration(afterMs)} after it started`,
+        `the service exited (${signal ? `signal ${signal}` : `code ${code}`}) ${formatDuration(afterMs)} after it started${this.cause()}`,
       );
     }
+  }
+
+  /** ": <the line of its output that says why>", or nothing when no line does. */
+  private cause(): string {
+    const line = rootCauseLine(this.log().slice(-200));
+    return line ? `: ${line}` : '';
   }
 
   get alive(): boolean {
@@ -133,16 +183,20 @@ export class ManagedService {
   private async start(signal?: AbortSignal): Promise<void> {
     const spec = this.spec as ServiceStartSpec;
     const port = spec.port === 'auto' ? await freePort(spec.host) : spec.port;
+    // A stranger on a fixed port would answer every request while the service dies.
+    if (spec.port !== 'auto') await assertPortFree(spec.host, port);
+    this.port = port;
     this.url = `http://${spec.host.includes(':') ? `[${spec.host}]` : spec.host}:${port}`;
     const argv = spec.argv ?? ['bash', '--noprofile', '--norc', '-c', `exec ${spec.command}`];
     this.began = performance.now();
     this.startedAt = new Date().toISOString();
-    this.child = spawn(argv[0]!, argv.slice(1), {
+    const watched = spawnWatched({
+      argv,
       cwd: spec.cwd,
       env: { ...process.env, ...spec.env, [spec.portEnv]: String(port), HOST: spec.host },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
+      graceMs: spec.graceMs,
     });
+    this.child = watched.child;
     const collect = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
       const text = this.partial[stream] + chunk.toString('utf8');
       const parts = text.split('\n');
@@ -151,21 +205,14 @@ export class ManagedService {
     };
     this.child.stdout!.on('data', collect('stdout'));
     this.child.stderr!.on('data', collect('stderr'));
-    this.exited = new Promise((resolve) => {
-      this.child!.on('exit', (code, exitSignal) => {
-        this.exitInfo = {
-          code,
-          signal: exitSignal,
-          afterMs: performance.now() - this.began,
-          expected: this.expectingExit,
-        };
-        resolve();
-      });
-      this.child!.on('error', (error) => {
-        this.exitInfo = { code: null, signal: null, afterMs: 0, expected: false };
-        this.addLine('stderr', `mlgate: cannot start the service: ${error.message}`);
-        resolve();
-      });
+    this.exited = watched.ended.then(({ code, signal: exitSignal, spawnError }) => {
+      if (spawnError) this.addLine('stderr', `mlgate: cannot start the service: ${spawnError.message}`);
+      this.exitInfo = {
+        code,
+        signal: exitSignal,
+        afterMs: spawnError ? 0 : performance.now() - this.began,
+        expected: this.expectingExit,
+      };
     });
     // Whatever happens to mlgate, the service does not outlive it.
     process.once('exit', this.killOnExit);
@@ -175,22 +222,109 @@ export class ManagedService {
       if (signal?.aborted) throw new Error('interrupted while waiting for the service');
       if (this.exitInfo)
         throw new Error(
-          `it exited (${this.exitInfo.signal ?? `code ${this.exitInfo.code}`}) before it was ready`,
+          `it exited (${this.exitInfo.signal ?? `code ${this.exitInfo.code}`}) before it was ready${this.cause()}`,
         );
-      try {
-        const response = await fetch(`${this.url}${spec.ready.path}`, { signal: AbortSignal.timeout(2000) });
-        await response.arrayBuffer();
-        if (response.status === spec.ready.status) {
-          this.readyMs = performance.now() - this.began;
-          return;
-        }
-        last = `GET ${spec.ready.path} answered ${response.status}`;
-      } catch (error) {
-        last = `GET ${spec.ready.path}: ${(error as Error).cause ? String((error as { cause: Error }).cause.message ?? (error as Error).cause) : (error as Error).message}`;
+      const answer = await this.probeReady();
+      if (answer === 'ready') {
+        if (spec.verifyListener !== false) this.verifyListener(port);
+        this.recordFamily();
+        this.readyMs = performance.now() - this.began;
+        return;
       }
+      last = answer;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     throw new Error(`not ready after ${formatDuration(spec.ready.timeoutMs)} (${last})`);
+  }
+
+  /** One readiness request: "ready", or what came back instead. */
+  private async probeReady(): Promise<'ready' | string> {
+    const { path, status } = (this.spec as ServiceStartSpec).ready;
+    try {
+      // Never followed: a redirect is not "ready", and could lead away from loopback.
+      const response = await fetch(`${this.url}${path}`, {
+        signal: AbortSignal.timeout(2000),
+        redirect: 'manual',
+      });
+      await response.arrayBuffer();
+      if (response.status === status) return 'ready';
+      const location = response.headers.get('location');
+      return `GET ${path} answered ${response.status}${location ? ` (a redirect to ${location}, not followed)` : ''}`;
+    } catch (error) {
+      const { cause, message } = error as Error & { cause?: Error };
+      return `GET ${path}: ${cause ? String(cause.message ?? cause) : message}`;
+    }
+  }
+
+  /**
+   * The socket answering on the port must be held by the service or a process it started:
+   * otherwise the answers come from a stranger (the service may have died of EADDRINUSE).
+   */
+  private verifyListener(port: number): void {
+    const host = (this.spec as ServiceStartSpec).host;
+    const unverifiable = (why: string) =>
+      new Error(
+        `it answered on port ${port}, but mlgate cannot verify that the answer came from the process it started: ${why}`,
+      );
+    try {
+      const ours = new Set(this.familyNow().map((info) => info.pid));
+      const listeners = listeningSockets(port, host);
+      if (listeners.length === 0)
+        throw unverifiable(`no socket on this machine listens on port ${port} (another network namespace?)`);
+      const holders = socketHolders(
+        listeners.map((listener) => listener.inode),
+        [...ours],
+      );
+      const strangers = listeners.filter(
+        (listener) => !holders.get(listener.inode)!.some((holder) => ours.has(holder.pid)),
+      );
+      if (strangers.length > 0)
+        throw new Error(
+          `port ${port} on ${host} is answered by another process, not by the service mlgate started: ${strangers
+            .map(
+              (listener) =>
+                `${describeHolders(holders.get(listener.inode)!)} listening on ${listener.address}`,
+            )
+            .join('; ')}`,
+        );
+      for (const listener of listeners) this.ownSockets.add(listener.inode);
+    } catch (error) {
+      if (error instanceof ProcUnavailable) throw unverifiable(`${error.message} (this needs Linux /proc)`);
+      throw error;
+    }
+  }
+
+  /** The service's processes now: its tree, and whatever is still in its group or session. */
+  private familyNow(table: ProcessInfo[] = allProcesses()): ProcessInfo[] {
+    const root = this.child!.pid!;
+    // Once the watchdog has exited its pid may name another process: only the group counts.
+    const tree = this.exitInfo ? [] : processTree(root, table);
+    const inTree = new Set(tree.map((info) => info.pid));
+    return [
+      ...tree,
+      ...table.filter((info) => !inTree.has(info.pid) && (info.pgid === root || info.sid === root)),
+    ].filter(isRunning);
+  }
+
+  /** Its processes still running: in its group, session or tree, or recorded earlier. */
+  private remaining(table: ProcessInfo[]): ProcessInfo[] {
+    const now = this.familyNow(table);
+    const seen = new Set(now.map((info) => info.pid));
+    const recorded = [...this.family.values()].filter((info) => {
+      const current = table.find((entry) => entry.pid === info.pid);
+      return !seen.has(info.pid) && current?.startTime === info.startTime && isRunning(current);
+    });
+    return [...now, ...recorded];
+  }
+
+  /** Remembers the service's processes, so one that leaves its group is still found later. */
+  private recordFamily(): void {
+    if (!this.child?.pid) return;
+    try {
+      for (const info of this.familyNow()) this.family.set(info.pid, info);
+    } catch {
+      // no /proc: stop() says so
+    }
   }
 
   private readonly killOnExit = () => {
@@ -201,6 +335,15 @@ export class ManagedService {
         // gone
       }
     }
+    for (const info of this.family.values()) {
+      if (isSameProcess(info.pid, info.startTime)) {
+        try {
+          process.kill(info.pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+    }
   };
 
   /**
@@ -209,15 +352,20 @@ export class ManagedService {
    */
   async stop(graceMs?: number): Promise<StopResult | undefined> {
     if (!this.managed || !this.child?.pid) return undefined;
-    process.off('exit', this.killOnExit);
-    if (this.exitInfo)
+    if (this.exitInfo) {
+      process.off('exit', this.killOnExit);
+      const { leftovers, unverified } = await this.endLeftovers();
       return {
         exitedAfterMs: 0,
         code: this.exitInfo.code,
         signal: this.exitInfo.signal,
         killed: false,
-        orphans: false,
+        orphans: leftovers.some((leftover) => leftover.killed),
+        leftovers,
+        ...(unverified ? { unverified } : {}),
       };
+    }
+    this.recordFamily();
     this.expectingExit = true;
     const grace = graceMs ?? (this.spec as ServiceStartSpec).graceMs;
     const sent = performance.now();
@@ -245,11 +393,107 @@ export class ManagedService {
     } catch {
       // the group is empty
     }
-    group('SIGKILL');
+    const { leftovers, unverified } = await this.endLeftovers();
+    process.off('exit', this.killOnExit);
     // Set by the exit handler while we awaited (TypeScript cannot see that).
     const info = this.exitInfo as ServiceState['exit'] | undefined;
     if (info) info.expected = true;
-    return { exitedAfterMs, code: info?.code ?? null, signal: info?.signal ?? null, killed, orphans };
+    return {
+      exitedAfterMs,
+      code: info?.code ?? null,
+      signal: info?.signal ?? null,
+      killed,
+      orphans: unverified ? orphans : leftovers.some((leftover) => leftover.killed),
+      leftovers,
+      ...(unverified ? { unverified } : {}),
+    };
+  }
+
+  /**
+   * After the service exited: finds what is still running of it — its process group and
+   * session, the processes recorded below it (one may have left with setsid), whatever
+   * listens on its port — ends what is provably its own, and names everything.
+   */
+  private async endLeftovers(): Promise<{ leftovers: Leftover[]; unverified?: string }> {
+    const root = this.child!.pid!;
+    const killGroup = () => {
+      try {
+        process.kill(-root, 'SIGKILL');
+      } catch {
+        // the group is empty
+      }
+    };
+    let table: ProcessInfo[];
+    try {
+      table = allProcesses();
+      // Processes signalled with the service may still be on their way out: a moment for them.
+      for (let waited = 0; waited < 1000 && this.remaining(table).length > 0; waited += 20) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        table = allProcesses();
+      }
+    } catch (error) {
+      killGroup();
+      return { leftovers: [], unverified: (error as Error).message };
+    }
+    const found = new Map<number, Leftover>();
+    const startTimes = new Map<number, string | undefined>();
+    const add = (pid: number, why: string, killed = true) => {
+      const known = found.get(pid);
+      if (known) known.why += `; ${why}`;
+      else found.set(pid, { pid, command: commandLine(pid), why, killed });
+      if (!startTimes.has(pid)) startTimes.set(pid, processInfo(pid)?.startTime);
+    };
+    for (const info of this.remaining(table)) {
+      add(
+        info.pid,
+        info.pgid === root
+          ? 'in its process group'
+          : info.sid === root
+            ? 'in its session'
+            : this.family.has(info.pid)
+              ? 'started by it, then left its process group'
+              : 'started by it',
+      );
+    }
+    let unverified: string | undefined;
+    if (this.port !== undefined) {
+      try {
+        const listeners = listeningSockets(this.port, (this.spec as ServiceStartSpec).host);
+        const holders = socketHolders(
+          listeners.map((listener) => listener.inode),
+          [...found.keys()],
+        );
+        for (const listener of listeners) {
+          const own = this.ownSockets.has(listener.inode);
+          for (const holder of holders.get(listener.inode)!) {
+            const ours = own || found.has(holder.pid);
+            add(
+              holder.pid,
+              `still listening on port ${this.port}${ours ? '' : ' (not started by mlgate as far as it can tell: left running)'}`,
+              ours,
+            );
+          }
+        }
+      } catch (error) {
+        unverified = (error as Error).message;
+      }
+    }
+    killGroup();
+    const doomed = [...found.values()].filter((leftover) => leftover.killed);
+    for (const leftover of doomed) {
+      try {
+        process.kill(leftover.pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+    // Gone before stop() returns: the port and files are free for whatever runs next.
+    for (let waited = 0; waited < 5000; waited += 20) {
+      if (doomed.every((leftover) => !isSameProcess(leftover.pid, startTimes.get(leftover.pid) ?? ''))) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    this.family.clear();
+    return { leftovers: [...found.values()], ...(unverified ? { unverified } : {}) };
   }
 
   state(): ServiceState {
@@ -263,6 +507,9 @@ export class ManagedService {
             pid: this.child?.pid,
             startedAt: this.startedAt,
             readyMs: this.readyMs,
+            ...(this.readyMs !== undefined
+              ? { listenerVerified: (this.spec as ServiceStartSpec).verifyListener !== false }
+              : {}),
           }
         : {}),
       ...(this.exitInfo ? { exit: this.exitInfo } : {}),
@@ -270,6 +517,32 @@ export class ManagedService {
       ...(this.startError ? { error: this.startError } : {}),
     };
   }
+}
+
+/** Refuses a fixed port another process holds, naming the holder when /proc says who. */
+async function assertPortFree(host: string, port: number): Promise<void> {
+  const taken = await new Promise<boolean>((resolve, reject) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'EADDRINUSE' ? resolve(true) : reject(error),
+    );
+    server.listen(port, host, () => server.close(() => resolve(false)));
+  });
+  if (!taken) return;
+  let holder = '';
+  try {
+    const listeners = listeningSockets(port, host);
+    const holders = socketHolders(
+      listeners.map((listener) => listener.inode),
+      [],
+    );
+    holder = ` (${[...new Set(listeners.map((listener) => describeHolders(holders.get(listener.inode)!)))].join('; ')})`;
+  } catch {
+    // who holds it is a detail; that it is taken is the point
+  }
+  throw new Error(
+    `port ${port} on ${host} is already in use by another process${holder}; free it or use port: auto`,
+  );
 }
 
 /** A port the OS says is free on this host right now. */

@@ -4,6 +4,11 @@
  * its death is every later item's error, it is stopped at the end, and nothing of it — no
  * process, no socket — outlives the run.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { makePlan } from '../engine/plan.js';
 import { loadBuiltinChecks } from '../engine/registry.js';
@@ -12,11 +17,12 @@ import { parseSpec } from '../spec/load.js';
 import { TOY_MODEL } from '../testing/fixtures.js';
 import { tempFiles } from '../testing/temp.js';
 import { serviceFromSpec } from './controller.js';
+import { freePort } from './managed.js';
 
 const ROW = `[${Array(64).fill(0.5).join(', ')}]`;
 
-async function run(service: string, items: string, concurrency = 4) {
-  const dir = tempFiles({ 'notes.txt': 'a file to check\n' });
+async function run(service: string, items: string, concurrency = 4, files: Record<string, string> = {}) {
+  const dir = tempFiles({ 'notes.txt': 'a file to check\n', ...files });
   const text = [
     'version: 1',
     'project: { name: service-test }',
@@ -81,7 +87,10 @@ describe('the service during a run', () => {
     // Items that start after the death: an error naming it, not a vague connection failure.
     for (const id of ['health', 'log']) {
       expect(byId[id]!.status).toBe('error');
-      expect(byId[id]!.summary).toMatch(/^the service exited \(code 1\) \d+ ms after it started$/);
+      // The exit, and the line of its output that says why.
+      expect(byId[id]!.summary).toMatch(
+        /^the service exited \(code 1\) [\d.]+ m?s after it started: \S+ ERROR model runtime aborted$/,
+      );
       expect(byId[id]!.evidence).toEqual([
         expect.objectContaining({
           type: 'text',
@@ -103,7 +112,9 @@ describe('the service during a run', () => {
     );
     for (const id of ['a', 'b']) {
       expect(byId[id]!.status).toBe('error');
-      expect(byId[id]!.summary).toBe('the service did not start: it exited (code 3) before it was ready');
+      expect(byId[id]!.summary).toMatch(
+        /^the service did not start: it exited \(code 3\) before it was ready: \S+ ERROR cannot load model: file not found$/,
+      );
       expect(JSON.stringify(byId[id]!.evidence)).toContain('cannot load model: file not found');
     }
     expect(byId.c!.status).toBe('pass');
@@ -120,7 +131,7 @@ describe('the service during a run', () => {
       /^the service did not start: not ready after 1\.00 s \(GET \/health: .*ECONNREFUSED|refused/,
     );
     expect(alive(controller.state().pid)).toBe(false);
-  }, 20_000);
+  });
 
   test('it is only started when an item needs it', async () => {
     const { byId, controller } = await run(
@@ -170,5 +181,186 @@ describe('the service during a run', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(sockets()).toBe(before);
     expect(alive(controller.state().pid)).toBe(false);
-  }, 30_000);
+  });
+});
+
+/** Polls until `ready()` holds; generous, so a loaded machine only makes it slower. */
+async function waitFor(ready: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  for (let waited = 0; !ready(); waited += 50) {
+    if (waited > timeoutMs) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Another program's HTTP server on loopback (not started by mlgate): 200 to everything. */
+async function startStranger(port = 0): Promise<{ port: number; child: ChildProcess }> {
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const s = require('node:http').createServer((q, r) => r.end('a stranger')).listen(${port}, '127.0.0.1', () => console.log(s.address().port))`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const line = await new Promise<string>((resolve) =>
+    child.stdout!.once('data', (chunk) => resolve(String(chunk))),
+  );
+  return { port: Number(line.trim()), child };
+}
+
+const refused = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(true));
+  });
+
+const pidIn = (text: string) => Number(/pid (\d+)/.exec(text)?.[1]);
+
+describe('what answers on the port is the service mlgate started', () => {
+  test('a fixed port another process holds is refused: every item that needs the service is an error, the stranger is left alone', async () => {
+    const stranger = await startStranger();
+    try {
+      const { byId } = await run(
+        toy('', `  port: ${stranger.port}`),
+        `
+- { id: health, title: Health, check: { kind: http, path: /health } }
+- { id: load, title: Load, check: { kind: load, path: /health, requests: 20, concurrency: 2, warmup: 0s, thresholds: ["error_rate < 1%"] } }
+`,
+      );
+      for (const id of ['health', 'load']) {
+        expect(byId[id]!.status).toBe('error');
+        expect(byId[id]!.summary).toBe(
+          `the service did not start: port ${stranger.port} on 127.0.0.1 is already in use by another process (pid ${stranger.child.pid} (${process.execPath} -e ${stranger.child.spawnargs[2]})); free it or use port: auto`,
+        );
+      }
+      expect(alive(stranger.child.pid)).toBe(true);
+    } finally {
+      stranger.child.kill('SIGKILL');
+    }
+  });
+
+  test('a stranger that takes the port after the check and answers readiness: an error naming it, not a ready service', async () => {
+    const port = await freePort('127.0.0.1');
+    const marker = join(mkdtempSync(join(tmpdir(), 'mlgate-marker-')), 'started');
+    let stranger: Awaited<ReturnType<typeof startStranger>> | undefined;
+    try {
+      // The service never listens; the stranger starts once the service is running.
+      const running = run(
+        `start:\n  command: node quiet.mjs\n  port: ${port}\n  env: { MARKER: "${marker}" }\n  ready: { timeout: 2m }`,
+        `- { id: health, title: Health, check: { kind: http, path: /health } }`,
+        4,
+        {
+          'quiet.mjs':
+            "import { writeFileSync } from 'node:fs';\nwriteFileSync(process.env.MARKER, '');\nsetInterval(() => {}, 1000);\n",
+        },
+      );
+      await waitFor(() => existsSync(marker), 'the service to start');
+      stranger = await startStranger(port);
+      const { byId, controller } = await running;
+      expect(byId.health!.status).toBe('error');
+      expect(byId.health!.summary).toBe(
+        `the service did not start: port ${port} on 127.0.0.1 is answered by another process, not by the service mlgate started: pid ${stranger.child.pid} (${process.execPath} -e ${stranger.child.spawnargs[2]}) listening on 127.0.0.1`,
+      );
+      expect(alive(controller.state().pid)).toBe(false);
+    } finally {
+      stranger?.child.kill('SIGKILL');
+    }
+  });
+
+  test('verify_listener: false is the spec saying so: the port is taken as it answers, and the report records it unverified', async () => {
+    const { byId, controller } = await run(
+      toy('', '  verify_listener: false\n'),
+      `- { id: health, title: Health, check: { kind: http, path: /health } }`,
+    );
+    expect(byId.health!.status).toBe('pass');
+    expect(controller.state().listenerVerified).toBe(false);
+    const verified = await run(
+      toy(),
+      `- { id: health, title: Health, check: { kind: http, path: /health } }`,
+    );
+    expect(verified.controller.state().listenerVerified).toBe(true);
+  });
+
+  test('it dies after it was ready: later items are errors naming the exit and the line that says why, not the stack', async () => {
+    const crash = [
+      "import { writeFileSync } from 'node:fs';",
+      "import { createServer } from 'node:http';",
+      'const port = Number(process.env.PORT);',
+      "writeFileSync('service.port', String(port));",
+      'createServer((request, response) => {',
+      "  response.end('ok');",
+      // A second listen on its own port: an unhandled 'error' event, printed after node's
+      // own lines and before a long stack.
+      "  if (request.url === '/crash') setTimeout(() => createServer().listen(port, process.env.HOST), 10);",
+      '}).listen(port, process.env.HOST);',
+    ].join('\n');
+    // Waits until the service's port is closed (it has crashed), then a moment more.
+    const pause =
+      'p=$(cat service.port); while (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; do sleep 0.05; done; sleep 0.2';
+    const { byId, controller } = await run(
+      `start:\n  command: node crash.mjs\n  ready: { path: / }`,
+      `
+- { id: crash, title: Crash it, check: { kind: http, path: /crash } }
+- { id: pause, title: Pause, check: { kind: command, run: "${pause}" } }
+- { id: health, title: Health afterwards, check: { kind: http, path: / } }
+`,
+      1,
+      { 'crash.mjs': crash },
+    );
+    expect(byId.crash!.status).toBe('pass');
+    expect(byId.pause!.status).toBe('pass');
+    expect(byId.health!.status).toBe('error');
+    expect(byId.health!.summary).toMatch(
+      /^the service exited \(code 1\) [\d.]+ m?s after it started: Error: listen EADDRINUSE: address already in use 127\.0\.0\.1:\d+$/,
+    );
+    expect(controller.state().exit).toMatchObject({ code: 1, expected: false });
+  });
+
+  test('readiness does not follow a redirect: a 302 is not ready unless ready.status says 302', async () => {
+    const redirecting =
+      "import { createServer } from 'node:http';\n" +
+      "createServer((request, response) => {\n  if (request.url === '/health') response.writeHead(302, { location: '/elsewhere' });\n  response.end('ok');\n}).listen(Number(process.env.PORT), process.env.HOST);\n";
+    const items = `- { id: a, title: A, check: { kind: http, path: /elsewhere } }`;
+    const followed = await run(
+      `start:\n  command: node redirecting.mjs\n  ready: { timeout: 2s }`,
+      items,
+      4,
+      { 'redirecting.mjs': redirecting },
+    );
+    expect(followed.byId.a!.status).toBe('error');
+    expect(followed.byId.a!.summary).toBe(
+      'the service did not start: not ready after 2.00 s (GET /health answered 302 (a redirect to /elsewhere, not followed))',
+    );
+    const asked = await run(`start:\n  command: node redirecting.mjs\n  ready: { status: 302 }`, items, 4, {
+      'redirecting.mjs': redirecting,
+    });
+    expect(asked.byId.a!.status).toBe('pass');
+  });
+
+  test('a child that left with setsid and keeps the port open fails the shutdown item, by pid and command, and is ended', async () => {
+    const listener =
+      "import { createServer } from 'node:http';\n" +
+      "createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT), process.env.HOST);\n";
+    const { byId, controller } = await run(
+      `start:\n  command: bash -c "trap 'exit 0' TERM; setsid node listener.mjs & wait"\n  ready: { path: / }`,
+      `
+- { id: root, title: Root, check: { kind: http, path: / } }
+- { id: stop, title: Stop, check: { kind: service-shutdown, within: 5s } }
+`,
+      4,
+      { 'listener.mjs': listener },
+    );
+    expect(byId.root!.status).toBe('pass');
+    expect(byId.stop!.status).toBe('fail');
+    expect(byId.stop!.summary).toMatch(
+      /^on SIGTERM: processes it started were still running after it exited: pid \d+ `node listener\.mjs` \(started by it, then left its process group; still listening on port \d+\)$/,
+    );
+    const pid = pidIn(byId.stop!.summary);
+    await waitFor(() => !alive(pid), 'the listener to be gone');
+    expect(await refused(Number(new URL(controller.url).port))).toBe(true);
+  });
 });

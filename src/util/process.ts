@@ -1,8 +1,10 @@
 /**
  * Runs a program as its own process group, so a timeout or Ctrl-C ends it and everything it
- * started, not just the shell on top. Output is kept (bounded) for matching and evidence.
+ * started, not just the shell on top, and under a watchdog, so that it does not outlive
+ * mlgate even when mlgate is killed outright. Output is kept (bounded) for matching and
+ * evidence.
  */
-import { spawn } from 'node:child_process';
+import { spawnWatched } from './watchdog.js';
 
 export interface RunProcessOptions {
   argv: string[];
@@ -34,18 +36,17 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   const began = performance.now();
   return new Promise((resolvePromise) => {
-    const [program, ...args] = options.argv;
-    const child = spawn(program!, args, {
+    const program = options.argv[0];
+    const { child, ended } = spawnWatched({
+      argv: options.argv,
       cwd: options.cwd,
       env: options.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
+      graceMs: options.killGraceMs,
     });
     const chunks = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
     const sizes = { stdout: 0, stderr: 0 };
     let truncated = false;
     let aborted = false;
-    let spawnError: string | undefined;
     let killTimer: NodeJS.Timeout | undefined;
 
     const collect = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
@@ -59,8 +60,8 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
       chunks[stream].push(kept);
       sizes[stream] += kept.length;
     };
-    child.stdout.on('data', collect('stdout'));
-    child.stderr.on('data', collect('stderr'));
+    child.stdout!.on('data', collect('stdout'));
+    child.stderr!.on('data', collect('stderr'));
 
     const killGroup = (signal: NodeJS.Signals) => {
       if (child.pid === undefined) return;
@@ -79,14 +80,12 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
     if (options.signal?.aborted) onAbort();
     else options.signal?.addEventListener('abort', onAbort, { once: true });
 
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      spawnError =
-        error.code === 'ENOENT'
-          ? `cannot start "${program}": not found (is it installed and on PATH?)`
-          : error.code === 'EACCES'
-            ? `cannot start "${program}": permission denied`
-            : `cannot start "${program}": ${error.message}`;
-    });
+    const describeSpawnError = (error: NodeJS.ErrnoException) =>
+      error.code === 'ENOENT'
+        ? `cannot start "${program}": not found (is it installed and on PATH?)`
+        : error.code === 'EACCES'
+          ? `cannot start "${program}": permission denied`
+          : `cannot start "${program}": ${error.message}`;
     // A background job the command started may hold its output open after it exits; give the
     // pipes a moment, then end the whole group so nothing is left behind.
     let reaper: NodeJS.Timeout | undefined;
@@ -94,19 +93,20 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
       reaper = setTimeout(() => killGroup('SIGKILL'), 500);
       reaper.unref();
     });
-    child.on('close', (exitCode, signal) => {
+    child.on('close', async () => {
       options.signal?.removeEventListener('abort', onAbort);
       if (killTimer) clearTimeout(killTimer);
       if (reaper) clearTimeout(reaper);
       killGroup('SIGKILL');
+      const { code, signal, spawnError } = await ended;
       resolvePromise({
-        exitCode,
+        exitCode: code,
         signal,
         stdout: Buffer.concat(chunks.stdout).toString('utf8'),
         stderr: Buffer.concat(chunks.stderr).toString('utf8'),
         truncated,
         durationMs: performance.now() - began,
-        spawnError,
+        spawnError: spawnError && describeSpawnError(spawnError),
         aborted,
       });
     });

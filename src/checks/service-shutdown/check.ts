@@ -15,7 +15,9 @@ export default defineCheck({
   description: [
     'Runs last: sends SIGTERM to the service mlgate started — what Kubernetes and Docker do —',
     'and checks that it exits by itself `within` the limit (default 10 s, before the pod',
-    'grace period runs out) with an accepted exit code (0), leaving no child processes behind.',
+    'grace period runs out) with an accepted exit code (0), leaving nothing behind: no process',
+    'in its group or session, none it started that left with setsid, none still listening on',
+    'its port (mlgate names them, by pid and command line, and ends those that are its own).',
     'With `in_flight`, a request is started just before the signal and must still be answered',
     '(the service drains, it does not drop work). Killed by the signal itself (no handler),',
     'killed after the limit, or a dropped request fail. Only for a service mlgate starts.',
@@ -104,7 +106,23 @@ export default defineCheck({
       );
     else if (stopped.code !== null && !accepted.includes(stopped.code))
       problems.push(`it exited with code ${stopped.code} (expected ${accepted.join(' or ')})`);
-    if (stopped.orphans)
+    const leftovers = stopped.leftovers ?? [];
+    if (leftovers.length > 0) {
+      const named = leftovers.map(
+        (leftover) => `pid ${leftover.pid} \`${leftover.command}\` (${leftover.why})`,
+      );
+      problems.push(`processes it started were still running after it exited: ${named.join(', ')}`);
+      evidence.push({
+        type: 'text',
+        title: 'left behind',
+        text: leftovers
+          .map(
+            (leftover) =>
+              `pid ${leftover.pid}: ${leftover.command}\n  ${leftover.why}; ${leftover.killed ? 'killed by mlgate' : 'left running'}`,
+          )
+          .join('\n'),
+      });
+    } else if (stopped.orphans)
       problems.push('processes it started were still running after it exited (mlgate killed them)');
     if (exchange) {
       evidence.push(exchangeEvidence(exchange, secrets, 'the request in flight at SIGTERM'));
@@ -143,6 +161,15 @@ export default defineCheck({
     const threshold = { exit_ms: `<= ${withinMs}`, exit_code: accepted.join(' or ') };
     if (problems.length > 0) {
       return { status: 'fail', summary: `on SIGTERM: ${problems.join('; ')}`, measured, threshold, evidence };
+    }
+    if (stopped.unverified) {
+      return {
+        status: 'error',
+        summary: `it exited with code ${stopped.code}, but mlgate cannot tell whether it left processes or a listener behind: ${stopped.unverified}`,
+        measured,
+        threshold,
+        evidence,
+      };
     }
     return {
       status: 'pass',
