@@ -5,6 +5,7 @@ import type { Evidence } from '../../report/schema.js';
 import { sendOversized } from '../../service/oversized.js';
 import { type ExpositionProblem, parseExposition } from '../../service/prometheus.js';
 import {
+  emptyExchange,
   exchangeEvidence,
   type HttpExchange,
   HttpClient,
@@ -109,14 +110,23 @@ export default defineCheck({
     'credentials. Security headers on the answer (`X-Content-Type-Options: nosniff` by',
     'default); no version disclosure. With `metrics:`, the metrics endpoint must be valid',
     'Prometheus text (parsed, problems by line) with the required metric names. `levels` sets',
-    'any rule to error, warning or off. Every probe is in a table; failed ones keep their exchange.',
+    'any rule to error, warning or off. Each probe has its own `probe_timeout`: one that gets no',
+    'answer within it is a failed probe ("no answer within 5 s"), and the next probe goes on. The',
+    "probes are paced to the item's timeout: when too little of it is left for another probe, the",
+    'rest are listed as not sent (an error, unless a probe already failed). Every probe is in a',
+    'table, hung and unsent ones too; failed ones keep their exchange.',
   ].join(' '),
   defaultTimeout: '2m',
+  // One probe and the time to report must fit in the item's timeout.
+  minTimeoutMs: (params) => probeTimeoutMs(params) + REPORT_RESERVE_MS,
   params: z
     .strictObject({
       ...RequestFields,
       method: z.enum(METHODS).default('POST').describe('Method of the valid request.'),
-      timeout: Duration.default('5s').describe('Each probe: no answer within this is a hang.'),
+      probe_timeout: Duration.optional().describe(
+        "Each probe's own limit (default 5s): no answer within it is a hang, a failed probe, and the next probe goes on. Must fit in the item's timeout.",
+      ),
+      timeout: Duration.optional().describe('The old name of probe_timeout.'),
       body_limit: Size.default('1MB').describe(
         'The largest body the service should accept; the probe sends twice as much.',
       ),
@@ -159,6 +169,12 @@ export default defineCheck({
     .superRefine((params, ctx) => {
       const target = requestTargetIssue(params);
       if (target) ctx.addIssue({ code: 'custom', message: target });
+      if (params.probe_timeout !== undefined && params.timeout !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['timeout'],
+          message: 'timeout is the old name of probe_timeout: give only probe_timeout',
+        });
       for (const rule of Object.keys(params.levels)) {
         const id = rule.replace(/^http-contract\//, '');
         if (!(id in RULES)) {
@@ -192,7 +208,8 @@ export default defineCheck({
   service: (params) => params.url === undefined,
   async run(ctx, params) {
     const secrets = new Secrets();
-    const timeoutMs = parseDuration(params.timeout)!;
+    const timeoutMs = probeTimeoutMs(params);
+    const deadline = ctx.deadline ?? Number.POSITIVE_INFINITY;
     let valid: OutgoingRequest;
     try {
       valid = await buildRequest(ctx, params, secrets, { timeoutMs, maxBodyBytes: 256 * 1024 });
@@ -214,9 +231,28 @@ export default defineCheck({
       },
     ) => {
       if (levelOf(probe.rule) === 'off' || ctx.signal.aborted) return undefined;
+      // Not enough of the item's time left for this probe's own limit: listed, not sent, so
+      // that the outcome (and the table of every probe) is reported before the item times out.
+      const left = deadline - REPORT_RESERVE_MS - performance.now();
+      // Sending a large body can take longer than a small one: up to 15 s, time permitting.
+      const request = probe.oversized
+        ? { ...probe.request, timeoutMs: Math.max(timeoutMs, Math.min(15_000, left)) }
+        : probe.request;
+      if (left < request.timeoutMs) {
+        const skipped: Probe = {
+          rule: probe.rule,
+          name: probe.name,
+          expected: probe.expected,
+          exchange: { ...emptyExchange(request), error: 'not sent' },
+          problem: undefined,
+          notSent: `not sent: too little of the item's timeout left for its ${formatDuration(request.timeoutMs)}`,
+        };
+        probes.push(skipped);
+        return undefined;
+      }
       const exchange = probe.oversized
-        ? await sendOversized(probe.request, probe.oversized, ctx.signal)
-        : await client.send(probe.request, ctx.signal);
+        ? await sendOversized(request, probe.oversized, ctx.signal)
+        : await client.send(request, ctx.signal);
       const done: Probe = {
         rule: probe.rule,
         name: probe.name,
@@ -237,7 +273,7 @@ export default defineCheck({
         request: valid,
         judge: (exchange) =>
           exchange.status === undefined
-            ? (exchange.error ?? 'no answer')
+            ? noAnswer(exchange, timeoutMs)
             : exchange.status >= 200 && exchange.status < 300
               ? undefined
               : `answered ${exchange.status}`,
@@ -318,7 +354,7 @@ export default defineCheck({
           rule: 'oversized-body',
           name: `a ${formatSize(size)} body`,
           expected: '413',
-          request: { ...valid, timeoutMs: Math.max(timeoutMs, 15_000) },
+          request: valid,
           oversized: size,
           judge: rejects(413),
         });
@@ -469,7 +505,7 @@ export default defineCheck({
           expected: '200, Prometheus text format',
           request: metricsRequest,
           judge: (exchange) => {
-            if (exchange.status === undefined) return exchange.error ?? 'no answer';
+            if (exchange.status === undefined) return noAnswer(exchange, timeoutMs);
             if (exchange.status !== 200) return `answered ${exchange.status}`;
             const exposition = parseExposition(exchange.body.toString('utf8'));
             parseProblems = exposition.problems;
@@ -518,6 +554,7 @@ export default defineCheck({
     // Across probes: error answers must be JSON and must not carry a stack trace.
     const rejectionsAnswered = probes.filter(
       (probe) =>
+        !probe.notSent &&
         RULES_WITH_ERROR_BODIES.has(probe.rule) &&
         probe.exchange.status !== undefined &&
         probe.exchange.status >= 400,
@@ -540,7 +577,7 @@ export default defineCheck({
     const traces = probes.filter(
       (probe) => !DERIVED.has(probe.rule) && STACK_TRACE.test(probe.exchange.body.toString('utf8')),
     );
-    if (levelOf('no-stack-traces') !== 'off') {
+    if (levelOf('no-stack-traces') !== 'off' && probes.length > 0) {
       probes.push({
         rule: 'no-stack-traces',
         name: 'no stack traces in answers',
@@ -565,8 +602,24 @@ interface Probe {
   expected: string;
   exchange: HttpExchange;
   problem: string | undefined;
+  /** Why it was not sent (the item's time ran out); such a probe neither holds nor fails. */
+  notSent?: string;
   /** More evidence when it fails. */
   evidence?: Evidence[];
+}
+
+/** Time kept back from the item's timeout to judge the probes and report them. */
+const REPORT_RESERVE_MS = 1000;
+
+function probeTimeoutMs(params: { probe_timeout?: string | number; timeout?: string | number }): number {
+  return parseDuration(params.probe_timeout ?? params.timeout ?? '5s')!;
+}
+
+/** "no answer within 5.00 s (it hangs)", or why nothing came back. */
+function noAnswer(exchange: HttpExchange, timeoutMs: number): string {
+  return exchange.timedOut
+    ? `no answer within ${formatDuration(timeoutMs)} (it hangs)`
+    : (exchange.error ?? 'no answer');
 }
 
 /** Rules judged on another probe's exchange. */
@@ -591,11 +644,7 @@ const RULES_WITH_ERROR_BODIES = new Set<RuleId>([
 
 /** What is wrong with the answer to a request that must be rejected with one of `statuses`. */
 function rejection(exchange: HttpExchange, statuses: number[], timeoutMs: number): string | undefined {
-  if (exchange.status === undefined) {
-    return exchange.timedOut
-      ? `no answer within ${formatDuration(timeoutMs)} (it hangs)`
-      : (exchange.error ?? 'no answer');
-  }
+  if (exchange.status === undefined) return noAnswer(exchange, timeoutMs);
   const status = exchange.status;
   if (statuses.includes(status)) return undefined;
   if (status >= 500) return `answered ${status}: a server error, where ${statuses.join('/')} was expected`;
@@ -668,6 +717,7 @@ function judge(
   target: string,
 ): CheckOutcome {
   const evidence: Evidence[] = [];
+  const notSent = probes.filter((probe) => probe.notSent !== undefined);
   const failed = probes.filter((probe) => probe.problem !== undefined);
   const errors = failed.filter((probe) => levelOf(probe.rule) === 'error');
   const warnings = failed.filter((probe) => levelOf(probe.rule) === 'warning');
@@ -688,10 +738,17 @@ function judge(
       probe.rule,
       probe.name,
       probe.expected,
-      probe.exchange.status !== undefined
-        ? `${probe.exchange.status} in ${formatDuration(probe.exchange.durationMs)}`
-        : (probe.exchange.error ?? 'none'),
-      probe.problem === undefined ? 'ok' : levelOf(probe.rule) === 'error' ? 'FAILED' : 'warning',
+      probe.notSent ??
+        (probe.exchange.status !== undefined
+          ? `${probe.exchange.status} in ${formatDuration(probe.exchange.durationMs)}`
+          : (probe.problem ?? probe.exchange.error ?? 'none')),
+      probe.notSent
+        ? 'not run'
+        : probe.problem === undefined
+          ? 'ok'
+          : levelOf(probe.rule) === 'error'
+            ? 'FAILED'
+            : 'warning',
     ]),
   });
   // The exchanges behind failures (once each), so a reviewer sees what the service answered.
@@ -702,8 +759,19 @@ function judge(
     evidence.push(exchangeEvidence(probe.exchange, secrets, probe.name));
   }
   for (const probe of [...errors, ...warnings]) evidence.push(...(probe.evidence ?? []));
-  const measured = { probes: probes.length, failed: errors.length, warnings: warnings.length };
-  const tail = warnings.length ? ` (${warnings.length} warning${warnings.length > 1 ? 's' : ''})` : '';
+  const measured = {
+    probes: probes.length,
+    failed: errors.length,
+    warnings: warnings.length,
+    not_sent: notSent.length,
+  };
+  const tail = [
+    warnings.length ? `${warnings.length} warning${warnings.length > 1 ? 's' : ''}` : '',
+    notSent.length ? `${notSent.length} not sent: the item's timeout ran out` : '',
+  ]
+    .filter(Boolean)
+    .map((part) => ` (${part})`)
+    .join('');
   if (errors.length > 0) {
     const first = errors.slice(0, 3).map((probe) => `${probe.rule}: ${probe.name}: ${probe.problem}`);
     return {
@@ -711,6 +779,19 @@ function judge(
       summary: `${target}: ${errors.length} of ${probes.length} probes failed — ${first.join('; ')}${errors.length > 3 ? '; …' : ''}${tail}`,
       measured,
       threshold: { failed: '== 0' },
+      evidence,
+    };
+  }
+  if (notSent.length > 0) {
+    // Could not tell: the probes that were not sent might have failed.
+    return {
+      status: 'error',
+      summary: `${target}: ${notSent.length} of ${probes.length} probes not sent, the item's timeout ran out before them (${notSent
+        .slice(0, 3)
+        .map((probe) => probe.name)
+        .join(', ')}${notSent.length > 3 ? ', …' : ''}); raise timeout on the item or lower probe_timeout`,
+      measured,
+      threshold: { failed: '== 0', not_sent: '== 0' },
       evidence,
     };
   }

@@ -4,6 +4,12 @@ import { defineCheck } from '../../engine/types.js';
 import type { Evidence } from '../../report/schema.js';
 import { checkJsonAssertion, JsonAssertion, validateJsonSchema } from '../../service/json-assert.js';
 import { buildRequest, RequestFields, requestTargetIssue, Secrets } from '../../service/request-spec.js';
+import {
+  describeRedirect,
+  type FollowResult,
+  redirectEvidence,
+  sendFollowingRedirects,
+} from '../../service/redirects.js';
 import { exchangeEvidence, HttpClient, isJsonContentType } from '../../service/request.js';
 import { TemplateError } from '../../service/template.js';
 import { Duration, Size } from '../../spec/schema.js';
@@ -57,8 +63,12 @@ export default defineCheck({
     'Then checks the status (default any 2xx), headers, the body against regular expressions,',
     'a JSON Schema (any draft) and JSONPath assertions (equals, in, matches, type, a threshold,',
     'length, sum — "probabilities sum to 1"), and how long the answer took. No answer (refused,',
-    'reset, no headers within `timeout`) fails, with the reason. The exchange is the evidence:',
-    'request, status, headers and a body excerpt, secrets masked.',
+    'reset, no headers within `timeout`) fails, with the reason. Redirects are not followed: a 3xx',
+    'is the answer judged, and a wrong one names its Location. With `follow_redirects: true` up',
+    'to `max_redirects` hops are followed, only to loopback (127.0.0.0/8, ::1, localhost) unless',
+    'the service has `allow_remote: true`, credentials are not sent to another origin, and every',
+    'hop is in the evidence. The exchange is the evidence: request, status, headers and a body',
+    'excerpt, secrets masked.',
   ].join(' '),
   defaultTimeout: '60s',
   params: z
@@ -66,6 +76,19 @@ export default defineCheck({
       ...RequestFields,
       timeout: Duration.default('10s').describe('No complete answer within this is a failure.'),
       max_response: Size.default('1MB').describe('Response bytes kept for the assertions; more fails.'),
+      follow_redirects: z
+        .boolean()
+        .default(false)
+        .describe(
+          'Follow 3xx redirects (only to loopback unless the service has allow_remote: true); by default a redirect is the answer judged.',
+        ),
+      max_redirects: z
+        .number()
+        .int()
+        .min(1)
+        .max(20)
+        .default(5)
+        .describe('With follow_redirects: the most hops followed; one more fails.'),
       expect: Expect,
     })
     .superRefine((params, ctx) => {
@@ -151,13 +174,30 @@ export default defineCheck({
     }
 
     const client = new HttpClient();
-    const exchange = await client.send(outgoing, ctx.signal).finally(() => client.close());
+    let followed: FollowResult | undefined;
+    const exchange = await (
+      params.follow_redirects
+        ? sendFollowingRedirects(client, outgoing, {
+            maxHops: params.max_redirects,
+            // The service's allow_remote covers the service, not an absolute url of the item's own.
+            allowRemote: Boolean(ctx.service?.allowRemote && params.url === undefined),
+            signal: ctx.signal,
+          }).then((result) => {
+            followed = result;
+            return result.exchange;
+          })
+        : client.send(outgoing, ctx.signal)
+    ).finally(() => client.close());
     const target = `${outgoing.method} ${params.path ?? secrets.mask(outgoing.url)}`;
     const evidence: Evidence[] = [exchangeEvidence(exchange, secrets)];
+    if (followed && followed.hops.length > 0) evidence.push(redirectEvidence(followed, secrets));
+    // Over a redirect chain, the latency is the whole chain's.
+    const durationMs = followed?.durationMs ?? exchange.durationMs;
     const measured = {
       status: exchange.status ?? null,
-      latency_ms: Math.round(exchange.durationMs * 100) / 100,
+      latency_ms: Math.round(durationMs * 100) / 100,
       bytes: exchange.bytes,
+      ...(followed ? { redirects: followed.hops.filter((hop) => hop.outcome === 'followed').length } : {}),
     };
     const threshold = {
       status: String(params.expect.status),
@@ -167,14 +207,29 @@ export default defineCheck({
     if (exchange.status === undefined) {
       return { status: 'fail', summary: `${target}: ${exchange.error}`, measured, threshold, evidence };
     }
+    if (followed?.stopped) {
+      // Asked to follow, and the chain did not end: whatever the last status, the target was not reached.
+      return {
+        status: 'fail',
+        summary: `${target}: ${secrets.mask(followed.stopped)}`,
+        measured,
+        threshold,
+        evidence,
+      };
+    }
 
     const failures: string[] = [];
     const passed: string[] = [];
     if (!statusMatches(exchange.status, params.expect.status)) {
       // The body of a wrong answer is in the evidence; judging it against the spec adds noise.
+      const redirect = describeRedirect(exchange, secrets);
       return {
         status: 'fail',
-        summary: `${target}: status ${exchange.status}, expected ${statusText(params.expect.status)}`,
+        summary: `${target}: status ${exchange.status}, expected ${statusText(params.expect.status)}${
+          redirect && !params.follow_redirects
+            ? ` (a redirect: ${redirect}; redirects are not followed unless follow_redirects: true)`
+            : ''
+        }`,
         measured,
         threshold,
         evidence,
@@ -261,10 +316,8 @@ export default defineCheck({
     }
     if (params.expect.max_latency) {
       const limit = parseDuration(params.expect.max_latency)!;
-      if (exchange.durationMs > limit)
-        failures.push(
-          `answered in ${formatDuration(exchange.durationMs)}, over ${params.expect.max_latency}`,
-        );
+      if (durationMs > limit)
+        failures.push(`answered in ${formatDuration(durationMs)}, over ${params.expect.max_latency}`);
     }
 
     if (failures.length > 0) {
@@ -278,13 +331,21 @@ export default defineCheck({
     }
     return {
       status: 'pass',
-      summary: `${target} → ${exchange.status} in ${formatDuration(exchange.durationMs)}${passed.length ? `; ${passed.length} assertion${passed.length > 1 ? 's' : ''} held` : ''}`,
+      summary: `${target} → ${exchange.status} in ${formatDuration(durationMs)}${followedText(followed, secrets)}${passed.length ? `; ${passed.length} assertion${passed.length > 1 ? 's' : ''} held` : ''}`,
       measured,
       threshold,
       evidence,
     };
   },
 });
+
+/** " after 1 redirect (302 to http://127.0.0.1:8081/health)" for a pass summary. */
+function followedText(followed: FollowResult | undefined, secrets: Secrets): string {
+  if (!followed || followed.hops.length === 0) return '';
+  const count = followed.hops.length;
+  const last = followed.hops[count - 1]!;
+  return ` after ${count} redirect${count > 1 ? 's' : ''} (last: ${last.status} to ${secrets.mask(last.to ?? last.location)})`;
+}
 
 function statusMatches(status: number, expected: z.output<typeof StatusSpec>): boolean {
   if (typeof expected === 'number') return status === expected;

@@ -168,6 +168,33 @@ const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet
 const SERVING = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Pod']);
 const SCALABLE = new Set(['Deployment', 'StatefulSet']);
 
+/** The three probe types, the rule that requires each, and what is lost without it. */
+const PROBES = {
+  readiness: {
+    field: 'readinessProbe',
+    rule: 'readiness-probe',
+    why: 'traffic arrives before the model is loaded',
+  },
+  liveness: { field: 'livenessProbe', rule: 'liveness-probe', why: 'a hung server is never restarted' },
+  startup: {
+    field: 'startupProbe',
+    rule: 'startup-probe',
+    why: 'a slow model load can trip the liveness probe into a restart loop',
+  },
+} as const;
+type ProbeType = keyof typeof PROBES;
+const PROBE_TYPES = Object.keys(PROBES) as ProbeType[];
+
+/** The probes a spec requires: require_probes, or liveness and readiness; startup too with slow_start. */
+function requiredProbes(params: { require_probes?: ProbeType[]; slow_start: boolean }): ProbeType[] {
+  const required = new Set<ProbeType>(params.require_probes ?? ['liveness', 'readiness']);
+  if (params.slow_start) required.add('startup');
+  return PROBE_TYPES.filter((type) => required.has(type));
+}
+
+/** "startup-probe" or "kubernetes/startup-probe" → the full rule id. */
+const fullRuleId = (rule: string) => (rule.startsWith('kubernetes/') ? rule : `kubernetes/${rule}`);
+
 const get = (value: unknown, ...path: Array<string | number>): unknown =>
   path.reduce<unknown>(
     (current, key) => (current && typeof current === 'object' ? (current as Obj)[key as string] : undefined),
@@ -181,8 +208,10 @@ export default defineCheck({
   title: 'Kubernetes manifests run the model safely: probes, resources, security, scaling, network',
   description: [
     'Reads Kubernetes manifests (multi-document YAML, List objects, every workload kind) and applies',
-    'rules, each with an id, file:line and a fix: readiness and liveness probes that differ (a',
-    'startup probe when `slow_start`); CPU/memory requests and limits; image tags pinned, not latest;',
+    'rules, each with an id, file:line and a fix: the probes `require_probes` lists on every serving',
+    'workload (liveness and readiness by default, startup too with `slow_start`), naming the container',
+    'that lacks one, with a table of which container has which probe; readiness and liveness probes',
+    'that differ; CPU/memory requests and limits; image tags pinned, not latest;',
     'runAsNonRoot, readOnlyRootFilesystem, allowPrivilegeEscalation: false, no privileged, drop ALL',
     'capabilities; replicas >= `min_replicas` (or an HPA with that minimum); an HPA, a PDB with a policy,',
     'a Service and a NetworkPolicy selecting each serving workload (label selectors evaluated, namespaces',
@@ -191,29 +220,73 @@ export default defineCheck({
     'kubernetes/RULE: reason` above the line. No manifests found is nothing to judge; a file that does',
     'not parse is an error with its line.',
   ].join(' '),
-  params: z.strictObject({
-    paths: z
-      .union([z.string(), z.array(z.string()).min(1)])
-      .transform((v) => (Array.isArray(v) ? v : [v]))
-      .describe('Manifest files, folders (their .yaml/.yml files) or globs.'),
-    min_replicas: z.number().int().min(1).default(2).describe('Fewest replicas a serving workload may run.'),
-    slow_start: z.boolean().default(false).describe('The model loads slowly: require a startupProbe.'),
-    ignore: IgnoreParam,
-    levels: LevelsParam,
-  }),
+  params: z
+    .strictObject({
+      paths: z
+        .union([z.string(), z.array(z.string()).min(1)])
+        .transform((v) => (Array.isArray(v) ? v : [v]))
+        .describe('Manifest files, folders (their .yaml/.yml files) or globs.'),
+      min_replicas: z
+        .number()
+        .int()
+        .min(1)
+        .default(2)
+        .describe('Fewest replicas a serving workload may run.'),
+      slow_start: z
+        .boolean()
+        .default(false)
+        .describe('The model loads slowly: require a startupProbe (adds startup to require_probes).'),
+      require_probes: z
+        .array(z.enum(['liveness', 'readiness', 'startup']))
+        .optional()
+        .describe(
+          'Probe types every serving workload must have (some container of its pod); default [liveness, readiness], plus startup with slow_start. A type not listed is not required.',
+        ),
+      ignore: IgnoreParam,
+      levels: LevelsParam,
+    })
+    .superRefine((params, ctx) => {
+      const known = new Set(RULES.rules.map((rule) => rule.id));
+      for (const [rule, level] of Object.entries(params.levels)) {
+        if (!known.has(fullRuleId(rule))) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['levels', rule],
+            message: `unknown rule "${rule}" (known: ${[...known].join(', ')})`,
+          });
+        } else if (level === 'off') {
+          const type = PROBE_TYPES.find((probe) => `kubernetes/${PROBES[probe].rule}` === fullRuleId(rule));
+          // Turning off a probe required only by default is how specs opted out before require_probes.
+          const asked =
+            type && (params.require_probes?.includes(type) || (type === 'startup' && params.slow_start));
+          if (asked)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['levels', rule],
+              message: `${type} probes are required (${params.require_probes?.includes(type) ? 'require_probes' : 'slow_start'}) and this turns their rule off; drop one of the two`,
+            });
+        }
+      }
+    }),
   examples: [
     { title: 'Production manifests', params: { paths: 'k8s/', min_replicas: 2 } },
     {
       title: 'A large model that takes minutes to load',
       params: { paths: ['deploy/model.yaml', 'deploy/network.yaml'], slow_start: true },
     },
+    {
+      title: 'Liveness, readiness and startup probes, each required',
+      params: { paths: 'k8s/', require_probes: ['liveness', 'readiness', 'startup'] },
+    },
   ],
   async run(ctx, params) {
     const { files, missing } = expandPaths(ctx.root, params.paths, /\.ya?ml$/i);
-    const levels = {
-      ...(params.slow_start ? {} : { 'kubernetes/startup-probe': 'off' as const }),
-      ...params.levels,
-    };
+    const required = requiredProbes(params);
+    // A probe type that is not required is off, unless levels says otherwise; levels may use short ids.
+    const levels: Record<string, 'error' | 'warning' | 'off'> = {};
+    for (const type of PROBE_TYPES)
+      if (!required.includes(type)) levels[`kubernetes/${PROBES[type].rule}`] = 'off';
+    for (const [rule, level] of Object.entries(params.levels)) levels[fullRuleId(rule)] = level;
     if (files.length === 0) {
       return ruleOutcome({
         ruleset: RULES,
@@ -316,6 +389,7 @@ export default defineCheck({
       });
     }
 
+    const probeRows: Array<Array<string | number>> = [];
     for (const workload of workloads) {
       const { labels, spec, specPath } = podTemplates.get(workload)!;
       const containers = list(spec.containers);
@@ -324,22 +398,22 @@ export default defineCheck({
       const podSecurity = (spec.securityContext ?? {}) as Obj;
 
       if (serving) {
-        const withReadiness = containers.filter((c) => c.readinessProbe);
-        const withLiveness = containers.filter((c) => c.livenessProbe);
-        if (withReadiness.length === 0)
+        for (const type of PROBE_TYPES) {
+          const { field, rule, why } = PROBES[type];
+          if (containers.some((container) => container[field])) continue;
+          // Name the container(s) and point at the first: that is where the probe goes.
+          const names = containers.map((container) => `"${String(container.name ?? '(unnamed)')}"`);
           finding(
             workload,
-            'readiness-probe',
-            'no container has a readinessProbe: traffic arrives before the model is loaded',
-            specPath,
+            rule,
+            names.length === 1
+              ? `container ${names[0]} has no ${field}: ${why}`
+              : names.length === 0
+                ? `the pod has no containers, so no ${field}`
+                : `no container (${names.join(', ')}) has a ${field}: ${why}`,
+            names.length === 0 ? specPath : [...specPath, 'containers', 0],
           );
-        if (withLiveness.length === 0)
-          finding(
-            workload,
-            'liveness-probe',
-            'no container has a livenessProbe: a hung server is never restarted',
-            specPath,
-          );
+        }
         containers.forEach((container, index) => {
           if (
             container.readinessProbe &&
@@ -354,13 +428,15 @@ export default defineCheck({
             );
           }
         });
-        if (!containers.some((c) => c.startupProbe))
-          finding(
-            workload,
-            'startup-probe',
-            'no startupProbe: a slow model load can trip the liveness probe into a restart loop',
-            specPath,
-          );
+        containers.forEach((container, index) => {
+          const at = workload.source.locate([...workload.base, ...specPath, 'containers', index]);
+          probeRows.push([
+            `${workload.file}:${at.line}`,
+            `${workload.kind}/${workload.name}`,
+            String(container.name ?? '(unnamed)'),
+            ...PROBE_TYPES.map((type) => (container[PROBES[type].field] ? 'yes' : 'no')),
+          ]);
+        });
       }
 
       const everyContainer = [
@@ -557,6 +633,16 @@ export default defineCheck({
           columns: ['file', 'kind', 'namespace', 'name'],
           rows: resources.map((r) => [r.file, r.kind, r.namespace, r.name]),
         },
+        ...(probeRows.length
+          ? [
+              {
+                type: 'table' as const,
+                title: `probes of serving containers (required: ${required.join(', ') || 'none'})`,
+                columns: ['at', 'workload', 'container', ...PROBE_TYPES],
+                rows: probeRows,
+              },
+            ]
+          : []),
       ],
     });
   },

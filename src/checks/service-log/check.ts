@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineCheck } from '../../engine/types.js';
 import type { Evidence } from '../../report/schema.js';
+import { DEFAULT_ERROR_PATTERNS } from './patterns.js';
 
 const Patterns = z.array(
   z.string().superRefine((pattern, ctx) => {
@@ -12,30 +13,23 @@ const Patterns = z.array(
   }),
 );
 
-/** What an error looks like in the logs of Python, Node, JVM and Go services. */
-const DEFAULT_ERRORS = [
-  '\\b(ERROR|CRITICAL|FATAL)\\b',
-  'Traceback \\(most recent call last\\)',
-  'Unhandled(PromiseRejection| exception| rejection)',
-  '^panic: ',
-  'Exception in thread',
-  '\\bOutOfMemoryError\\b|\\bout of memory\\b',
-];
-
 export default defineCheck({
   kind: 'service-log',
   title: "The service's output has no errors and says what it must",
   description: [
     'Reads what the service mlgate started wrote to stdout and stderr during the whole run',
     '(it runs after every other item that talks to the service): no line may match',
-    '`not_matches` (by default ERROR/CRITICAL/FATAL, Python tracebacks, unhandled',
-    'rejections, panics, out-of-memory), except lines matching `allow`; every pattern in',
-    '`matches` must appear (e.g. "model loaded"). Offending lines are the evidence, with their',
-    "line numbers. Only for a service mlgate starts: a running service's log is not visible",
-    '(use the `log` kind on its log file).',
+    '`not_matches`, except lines matching `allow`; every pattern in `matches` must appear (e.g.',
+    '"model loaded"). By default an error line is ERROR/CRITICAL/FATAL, an unhandled rejection,',
+    'out-of-memory, or a line of a stack trace of Node.js (`TypeError: ...`, `at fn (file.js:1:2)`),',
+    'Python (`Traceback (most recent call last):`, `File "x.py", line 3`, `ValueError: ...`), the',
+    'JVM (`Exception in thread`, `at com.x.Y(Y.java:12)`, `Caused by:`) or Go (`panic:`,',
+    '`goroutine 1 [running]:`, `x.go:12 +0x1d`), each frame counted. Offending lines are the',
+    "evidence, with their line numbers. Only for a service mlgate starts: a running service's log",
+    'is not visible (use the `log` kind on its log file).',
   ].join(' '),
   params: z.strictObject({
-    not_matches: Patterns.default(DEFAULT_ERRORS).describe(
+    not_matches: Patterns.default(DEFAULT_ERROR_PATTERNS).describe(
       'No line may match any of these (case-sensitive regular expressions).',
     ),
     allow: Patterns.default([]).describe('Lines matching these are not errors (known, accepted messages).'),
