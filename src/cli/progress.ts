@@ -3,6 +3,7 @@
  * colour TTY, one plain line per finished item otherwise.
  */
 import type { PlannedItem } from '../engine/plan.js';
+import { inlineText } from '../redact/clean.js';
 import type { RunEvents } from '../engine/run.js';
 import type { ItemResult } from '../report/schema.js';
 import { statusLabel } from '../report/text.js';
@@ -29,7 +30,7 @@ export function makeProgress(
         done++;
         const status = result.applicable ? result.status : 'n/a';
         stream.write(
-          `[${done}/${total}] ${status.toUpperCase().padEnd(7)} ${result.id} (${formatDuration(result.durationMs)})\n`,
+          `[${done}/${total}] ${status.toUpperCase().padEnd(7)} ${inlineText(result.id)} (${formatDuration(result.durationMs)})\n`,
         );
       },
       stop() {},
@@ -55,7 +56,10 @@ export function makeProgress(
       done++;
       const status = result.applicable ? result.status : ('n/a' as const);
       if (result.applicable && result.status !== 'pass') {
-        stream.write(`\r\u001b[K${statusLabel(status, style)} ${result.id}: ${result.summary}\n`);
+        // The result is redacted already (the runner does it); one line, no escapes of its own.
+        stream.write(
+          `\r\u001b[K${statusLabel(status, style)} ${inlineText(result.id)}: ${inlineText(result.summary)}\n`,
+        );
       }
       draw();
     },

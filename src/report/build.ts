@@ -2,6 +2,8 @@ import type { ArtifactRecord } from '../engine/artifacts.js';
 import { countItems, decide } from '../engine/gate.js';
 import type { Plan } from '../engine/plan.js';
 import type { RunOutcome } from '../engine/run.js';
+import { sanitize } from '../redact/index.js';
+import type { Redactor } from '../redact/redactor.js';
 import type { LoadedSpec } from '../spec/load.js';
 import { TOOL_VERSION } from '../version.js';
 import { computeMlTestScore } from './ml-test-score.js';
@@ -17,6 +19,8 @@ export interface BuildReportInput {
   /** How the spec path is shown (relative to where mlgate was run). */
   specPath: string;
   service?: RunReport['service'];
+  /** The run's secrets: the whole report (the service's log tail included) passes through it. */
+  redactor?: Pick<Redactor, 'redact'>;
 }
 
 export function buildReport(input: BuildReportInput): RunReport {
@@ -24,7 +28,7 @@ export function buildReport(input: BuildReportInput): RunReport {
   const { spec } = loaded;
   const mlTestScore = computeMlTestScore(outcome.items);
   const sectionKeys = new Map(loaded.items.map((item) => [item.id, item.sectionKey]));
-  return {
+  const report: RunReport = {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'mlgate', version: TOOL_VERSION },
     project: { name: spec.project.name, model: spec.project.model, owner: spec.project.owner },
@@ -55,6 +59,8 @@ export function buildReport(input: BuildReportInput): RunReport {
     ...(mlTestScore ? { mlTestScore } : {}),
     ...(input.service ? { service: input.service } : {}),
   };
+  // Cleaned and redacted as a whole: what any writer or the store sees has no secret in it.
+  return sanitize(report, input.redactor);
 }
 
 function isWithin(itemKey: string | undefined, sectionKey: string): boolean {

@@ -3,6 +3,7 @@
  * values read against their thresholds, and where an item points in the project.
  */
 import path from 'node:path';
+import { inlineText } from '../redact/clean.js';
 import { formatNumber } from '../util/threshold.js';
 import type { Evidence, ItemResult, Location, RunReport } from './schema.js';
 
@@ -95,20 +96,24 @@ export function formatLocation(location: Location): string {
   return `${location.path}${location.line ? `:${location.line}` : ''}`;
 }
 
-/** The approvals and waiver of an item, as sentences. */
+/**
+ * The approvals and waiver of an item, as sentences. Names, comments and reasons are people's
+ * input: one line each, without escape sequences, whatever the store holds.
+ */
 export function signoffLines(item: ItemResult): string[] {
   const lines: string[] = [];
+  const say = inlineText;
   for (const approval of item.approvals ?? []) {
     const state =
-      approval.state === 'current' ? '' : ` — ${approval.state}: ${approval.reason ?? ''}`.trimEnd();
+      approval.state === 'current' ? '' : ` — ${approval.state}: ${say(approval.reason ?? '')}`.trimEnd();
     lines.push(
-      `${approval.role}: approved by ${approval.by} on ${approval.at.slice(0, 10)}${approval.comment ? ` ("${approval.comment}")` : ''}${state}`,
+      `${say(approval.role)}: approved by ${say(approval.by)} on ${approval.at.slice(0, 10)}${approval.comment ? ` ("${say(approval.comment)}")` : ''}${state}`,
     );
   }
   if (item.waiver) {
     const waiver = item.waiver;
     lines.push(
-      `waiver by ${waiver.by} until ${waiver.expires.slice(0, 10)} (${waiver.state}${waiver.stateReason ? `: ${waiver.stateReason}` : ''}): ${waiver.reason}${waiver.waivedSummary ? ` — without it: ${waiver.waivedSummary}` : ''}`,
+      `waiver by ${say(waiver.by)} until ${waiver.expires.slice(0, 10)} (${waiver.state}${waiver.stateReason ? `: ${say(waiver.stateReason)}` : ''}): ${say(waiver.reason)}${waiver.waivedSummary ? ` — without it: ${say(waiver.waivedSummary)}` : ''}`,
     );
   }
   return lines;

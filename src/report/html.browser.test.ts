@@ -14,7 +14,15 @@ import { renderHtml } from './html.js';
 
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 
-describe('HTML report in Chromium', () => {
+// `npm test` installs Chromium first when it can (scripts/ensure-chromium.mjs). Where it truly
+// cannot be had, the test is skipped with a loud notice — except in CI, where it must run.
+const missing = !chromiumAvailable() && process.env.CI !== 'true';
+if (missing)
+  console.warn(
+    `\n!!! SKIPPED: the HTML report browser test (no Chromium at ${CHROMIUM}; apt-get install chromium, or set MLGATE_CHROMIUM)\n`,
+  );
+
+describe.skipIf(missing)('HTML report in Chromium', () => {
   let browser: Browser;
   let file: string;
 
@@ -27,7 +35,7 @@ describe('HTML report in Chromium', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     file = join(ARTIFACTS, 'report.html');
     writeFileSync(file, renderHtml(fixtureReport()));
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await browser?.close();
@@ -72,6 +80,6 @@ describe('HTML report in Chromium', () => {
       const overflow = await page.evaluate('document.documentElement.scrollWidth - window.innerWidth');
       expect(overflow as number).toBeLessThanOrEqual(0);
       await page.close();
-    }, 60_000);
+    });
   }
 });

@@ -9,6 +9,7 @@ import { renderMarkdown } from './markdown.js';
 import { renderSarif } from './sarif.js';
 import type { RunReport } from './schema.js';
 import { renderText } from './text.js';
+import { Redactor, sanitize } from '../redact/index.js';
 
 export const REPORT_FORMATS = ['md', 'html', 'junit', 'sarif', 'json', 'text'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -20,7 +21,10 @@ export interface RenderOptions {
   verbose?: boolean;
 }
 
-export function renderReport(report: RunReport, format: ReportFormat, options: RenderOptions): string {
+export function renderReport(raw: RunReport, format: ReportFormat, options: RenderOptions): string {
+  // Reports read back from the store or a file may predate today's cleaning and redaction: no
+  // control sequence, and nothing the secrets rules recognise, reaches a terminal or a page.
+  const report = sanitize(raw, new Redactor());
   switch (format) {
     case 'md':
       return renderMarkdown(report);

@@ -11,7 +11,8 @@ import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
 import { computeMlTestScore } from './ml-test-score.js';
-import { formatFromPath, parseReportTarget } from './render.js';
+import { makeStyle } from '../cli/style.js';
+import { formatFromPath, parseReportTarget, renderReport } from './render.js';
 import { renderSarif } from './sarif.js';
 
 const report = fixtureReport();
@@ -264,5 +265,19 @@ describe('report targets', () => {
     expect(formatFromPath('scan.sarif.json')).toBe('sarif');
     expect(() => parseReportTarget('pdf=report.pdf')).toThrow(/unknown report format "pdf"/);
     expect(() => parseReportTarget('report.pdf')).toThrow(/cannot tell the format/);
+  });
+});
+
+describe('a report read back from the store or a file', () => {
+  it('reaches no format with a control sequence or a secret the rules recognise', () => {
+    // A report written before redaction existed, or edited by hand.
+    const token = `ghp_${'A1b2C3d4E5'.repeat(3)}abcdef`;
+    const old = fixtureReport();
+    old.items[0]!.summary = `\u001b[2J\u001b[32mVerdict: PASS\u001b[0m token ${token}`;
+    for (const format of ['md', 'html', 'junit', 'sarif', 'json', 'text'] as const) {
+      const text = renderReport(old, format, { cwd: '/', style: makeStyle(false) });
+      expect(text, format).not.toContain(token);
+      expect(text, format).not.toContain('\u001b');
+    }
   });
 });

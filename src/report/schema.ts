@@ -273,6 +273,12 @@ export const RunReport = z.object({
         .optional(),
       logTail: z.array(z.string()),
       error: z.string().optional(),
+      listenerVerified: z
+        .boolean()
+        .optional()
+        .describe(
+          'The socket on the port was checked to belong to the started process (false: verify_listener off).',
+        ),
     })
     .optional()
     .describe('The model service the HTTP checks talked to.'),

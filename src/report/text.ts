@@ -5,6 +5,7 @@
 import type { Style } from '../cli/style.js';
 import { verdictLine } from '../engine/gate.js';
 import { formatNumber } from '../util/threshold.js';
+import { cleanDeep, inlineText } from '../redact/clean.js';
 import { formatDuration } from '../util/units.js';
 import { mlTestScoreLine } from './ml-test-score.js';
 import type { Counts, Evidence, ItemResult, ItemStatus, RunReport } from './schema.js';
@@ -33,8 +34,10 @@ export function statusLabel(status: ItemStatus | 'n/a', style: Style): string {
   }
 }
 
-export function renderText(report: RunReport, options: TextOptions): string {
+export function renderText(given: RunReport, options: TextOptions): string {
   const { style } = options;
+  // A stored report may predate cleaning: no escape sequence of its own reaches the terminal.
+  const report = cleanDeep(given);
   const out: string[] = [];
   const model = report.project.model
     ? ` (${report.project.model.name}${report.project.model.version ? ` ${report.project.model.version}` : ''})`
@@ -65,7 +68,7 @@ export function renderText(report: RunReport, options: TextOptions): string {
   ) {
     const service = report.service;
     const how = service.managed
-      ? `${service.readyMs !== undefined ? `ready in ${formatDuration(service.readyMs)}` : service.error ? `did not start: ${service.error}` : 'not started'}${service.exit ? `; ${service.exit.expected ? 'stopped' : 'DIED'} (${service.exit.signal ?? `exit ${service.exit.code}`})` : ''}`
+      ? `${service.readyMs !== undefined ? `ready in ${formatDuration(service.readyMs)}${service.listenerVerified === false ? ', port owner NOT verified (verify_listener: false)' : ''}` : service.error ? `did not start: ${service.error}` : 'not started'}${service.exit ? `; ${service.exit.expected ? 'stopped' : 'DIED'} (${service.exit.signal ?? `exit ${service.exit.code}`})` : ''}`
       : 'already running';
     out.push(style.dim(`service ${service.url} (${how})`));
   }
@@ -94,8 +97,11 @@ function renderItem(item: ItemResult, options: TextOptions): string[] {
   const { style } = options;
   const status = item.applicable ? statusLabel(item.status, style) : statusLabel('n/a', style);
   const severity = item.severity === 'required' ? '' : style.dim(` (${item.severity})`);
-  const lines = [`  ${status} ${item.id}${severity}  ${style.dim(item.title)}`];
-  lines.push(`          ${item.summary}${item.source === 'reported' ? style.dim(' [reported]') : ''}`);
+  const lines = [`  ${status} ${item.id}${severity}  ${style.dim(inlineText(item.title))}`];
+  // One line: a summary (with a name or a log line in it) never starts a line of its own.
+  lines.push(
+    `          ${inlineText(item.summary)}${item.source === 'reported' ? style.dim(' [reported]') : ''}`,
+  );
   const showEvidence =
     options.verbose || (item.applicable && item.status !== 'pass' && item.status !== 'skip');
   if (showEvidence) {
@@ -128,7 +134,7 @@ export function renderEvidence(evidence: Evidence[], limit: number): string[] {
           ? `${entry.location.path}${entry.location.line ? `:${entry.location.line}` : ''} `
           : '';
         lines.push(
-          `${where}[${entry.rule}] ${entry.message}${entry.ignored ? ` (ignored: ${entry.ignored.reason})` : ''}`,
+          `${where}[${entry.rule}] ${entry.message}${entry.ignored ? ` (ignored: ${inlineText(entry.ignored.reason)})` : ''}`,
         );
         break;
       }
@@ -188,7 +194,7 @@ function textTable(
         ? Number.isInteger(value)
           ? String(value)
           : formatNumber(value)
-        : String(value);
+        : inlineText(String(value));
   const texts = rows.map((row) => row.map(cell));
   const widths = columns.map((column, i) =>
     Math.min(40, Math.max(column.length, ...texts.map((row) => (row[i] ?? '').length))),
@@ -252,13 +258,13 @@ function renderVerdict(report: RunReport, style: Style): string[] {
     lines.push(`${style.bold(style.red('Verdict: BLOCKED'))} — ${count} reason${count === 1 ? '' : 's'}:`);
     for (const reason of verdict.blocking) {
       const who = reason.itemId ? `${reason.itemId} (${reason.status})` : reason.status;
-      lines.push(`  ${style.red('✗')} ${who}: ${reason.message}`);
+      lines.push(`  ${style.red('✗')} ${who}: ${inlineText(reason.message)}`);
     }
   }
   if (verdict.warningReasons.length > 0) {
     lines.push(style.yellow(`Warnings — recommended items not passing:`));
     for (const reason of verdict.warningReasons)
-      lines.push(`  ${style.yellow('!')} ${reason.itemId} (${reason.status}): ${reason.message}`);
+      lines.push(`  ${style.yellow('!')} ${reason.itemId} (${reason.status}): ${inlineText(reason.message)}`);
   }
   if (report.mlTestScore) lines.push(style.dim(mlTestScoreLine(report.mlTestScore)));
   if (!report.complete) lines.push(style.red('The run was interrupted: this report is incomplete.'));

@@ -7,6 +7,7 @@
  */
 import type { ArtifactRecord } from '../engine/artifacts.js';
 import type { ItemOutcome } from '../engine/types.js';
+import { cleanText, inlineText } from '../redact/clean.js';
 import type { Approval, Evidence, ItemStatus, Waiver } from '../report/schema.js';
 import type { LoadedItem } from '../spec/load.js';
 import { formatDuration, parseDuration } from '../util/units.js';
@@ -62,10 +63,12 @@ export async function appendEvent(
     at: event.at.toISOString(),
     action: event.action,
     item_id: event.itemId,
-    role: event.role ?? null,
-    actor: event.actor,
-    comment: event.comment ?? null,
-    evidence: event.evidence ?? null,
+    // People's input, printed in terminals and reports: no escape sequences or control
+    // characters; a name, role or reference is one line (the commands refuse them first).
+    role: event.role === undefined ? null : inlineText(event.role),
+    actor: inlineText(event.actor),
+    comment: event.comment === undefined ? null : cleanText(event.comment),
+    evidence: event.evidence === undefined ? null : inlineText(event.evidence),
     evidence_sha256: event.evidenceSha256 ?? null,
     expires_at: event.expiresAt?.toISOString() ?? null,
     definition_digest: event.binding?.definitionDigest ?? null,
@@ -87,10 +90,11 @@ export async function loadEvents(store: Store, itemId?: string): Promise<Map<str
       at: row.at,
       action: row.action,
       itemId: row.item_id,
-      role: row.role,
-      actor: row.actor,
-      comment: row.comment,
-      evidence: row.evidence,
+      // Records written before input was cleaned are cleaned as they are read.
+      role: row.role === null ? null : inlineText(row.role),
+      actor: inlineText(row.actor),
+      comment: row.comment === null ? null : cleanText(row.comment),
+      evidence: row.evidence === null ? null : inlineText(row.evidence),
       evidenceSha256: row.evidence_sha256,
       expiresAt: row.expires_at,
       definitionDigest: row.definition_digest,

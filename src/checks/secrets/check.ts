@@ -14,7 +14,7 @@ import {
 } from '../../rules/findings.js';
 import { walkFiles } from '../../util/walk.js';
 
-interface Detector {
+export interface Detector {
   id: string;
   /** What one finding is: "GitHub token". */
   label: string;
@@ -180,6 +180,9 @@ const DETECTORS: Detector[] = [
       !PLACEHOLDER.test(v) && !/[$({[]|\b(os\.|process\.|env\.|getenv|config\.)/.test(v) && entropy(v) >= 3.5,
   },
 ];
+
+/** The detectors, read-only, for redacting evidence (src/redact) with the same rules. */
+export const SECRET_DETECTORS: ReadonlyArray<Readonly<Detector>> = DETECTORS;
 
 function safe(value: string): string {
   try {

@@ -4,6 +4,7 @@ import { digestArtifacts } from '../../engine/artifacts.js';
 import { UsageError } from '../../engine/errors.js';
 import { makePlan } from '../../engine/plan.js';
 import { runPlan } from '../../engine/run.js';
+import { redactorForRun } from '../../redact/index.js';
 import { buildReport } from '../../report/build.js';
 import { githubAnnotations, githubJobSummary } from '../../report/github.js';
 import { parseReportTarget, renderReport, writeFileAtomic } from '../../report/render.js';
@@ -67,6 +68,9 @@ export async function checkCommand(
       : makeProgress(io.stderr, plan.items.length, stderrStyle, live);
     // The service (if any) starts on first need and is always stopped, even when a check throws.
     const service = loaded.spec.service ? serviceFromSpec(loaded.spec.service, loaded.root) : undefined;
+    // The run's secrets (the service's environment as resolved, `${random}` included; each
+    // command's env; `${env.NAME}` values; credential headers), kept out of every output.
+    const redactor = redactorForRun(loaded, { serviceEnv: service?.env, outerEnvs: [process.env, io.env] });
     let outcome;
     try {
       outcome = await runPlan(loaded, plan, {
@@ -83,6 +87,7 @@ export async function checkCommand(
           : {}),
         onItemStart: progress?.onItemStart,
         onItemEnd: progress?.onItemEnd,
+        redactor,
       });
     } finally {
       progress?.stop();
@@ -97,6 +102,7 @@ export async function checkCommand(
       finishedAt: new Date(),
       specPath,
       service: service?.state(),
+      redactor,
     });
     if (store) {
       try {

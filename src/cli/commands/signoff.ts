@@ -3,6 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { digestArtifacts } from '../../engine/artifacts.js';
 import { UsageError } from '../../engine/errors.js';
+import { hasControlCharacters, showControls } from '../../redact/clean.js';
 import type { LoadedItem, LoadedSpec } from '../../spec/load.js';
 import { openStore } from '../../store/db.js';
 import {
@@ -14,6 +15,7 @@ import {
   standingWaiver,
 } from '../../store/signoffs.js';
 import { sha256OfFile } from '../../util/digest.js';
+import { OutsideProjectError, resolveInProject } from '../../util/project-path.js';
 import { didYouMean } from '../../util/suggest.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CliIO } from '../io.js';
@@ -49,6 +51,11 @@ export async function signoffCommand(
     const { loaded } = await loadProject(dir, options, io);
     const item = findItem(loaded, itemId);
     const who = actor(options.by, io);
+    refuseControlCharacters(who, 'the name (--by, MLGATE_USER or git user.name)', false);
+    if (options.role !== undefined) refuseControlCharacters(options.role, '--role', false);
+    if (options.evidence !== undefined) refuseControlCharacters(options.evidence, '--evidence', false);
+    if (options.comment !== undefined) refuseControlCharacters(options.comment, '--comment', true);
+    if (options.reason !== undefined) refuseControlCharacters(options.reason, '--reason', true);
     const artifacts = await digestArtifacts(loaded);
     const binding = bindingFor(item, loaded.sha256, artifacts);
     const store = (await openStore(storeDir(dir, options, io), { create: true }))!;
@@ -167,6 +174,19 @@ export async function signoffCommand(
   }
 }
 
+/**
+ * Names, roles and comments are printed in terminals and reports for years: a record with an
+ * escape sequence or a newline in a name could recolour, hide or forge lines there (a fake
+ * "Verdict: PASS"). Comments and reasons may span lines; nothing else may.
+ */
+function refuseControlCharacters(value: string, what: string, newlinesAllowed: boolean): void {
+  if (!hasControlCharacters(value, newlinesAllowed)) return;
+  throw new UsageError(
+    `${what} contains ${newlinesAllowed ? 'terminal escape sequences or control characters' : 'a line break, a terminal escape sequence or a control character'}: "${showControls(value)}"`,
+    newlinesAllowed ? 'write it as plain text' : 'write it as plain text on one line',
+  );
+}
+
 function findItem(loaded: LoadedSpec, id: string): LoadedItem {
   const item = loaded.items.find((candidate) => candidate.id === id);
   if (!item) {
@@ -190,6 +210,15 @@ async function evidenceRef(
   const path = resolve(io.cwd, value);
   if (!existsSync(path) || !statSync(path).isFile()) {
     throw new UsageError(`evidence "${value}" is neither a URL (https://...) nor a file that exists`);
+  }
+  try {
+    resolveInProject(loaded.root, path, { hint: '' });
+  } catch (error) {
+    if (!(error instanceof OutsideProjectError)) throw error;
+    throw new UsageError(
+      `evidence ${value} resolves outside the project (${error.realPath})`,
+      "evidence is a file inside the project (the spec's folder), or a URL",
+    );
   }
   return { ref: relative(loaded.root, path).split('\\').join('/'), sha256: await sha256OfFile(path) };
 }

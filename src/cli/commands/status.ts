@@ -1,6 +1,7 @@
 /** mlgate status: which sign-offs are still needed and who must act; which waivers are in force. */
 import { digestArtifacts } from '../../engine/artifacts.js';
 import { makePlan } from '../../engine/plan.js';
+import { cleanDeep, inlineText } from '../../redact/clean.js';
 import { openStore } from '../../store/db.js';
 import {
   bindingFor,
@@ -81,7 +82,10 @@ export async function statusCommand(
         };
       });
     if (options.format === 'json') {
-      io.stdout.write(`${JSON.stringify({ profile: plan.profile, signoffs, waivers }, null, 2)}\n`);
+      // Names and reasons are people's input: no escape sequences, even from old records.
+      io.stdout.write(
+        `${JSON.stringify(cleanDeep({ profile: plan.profile, signoffs, waivers }), null, 2)}\n`,
+      );
       return ExitCode.Pass;
     }
     const pending = signoffs.filter((s) => s.status !== 'pass');
@@ -97,7 +101,7 @@ export async function statusCommand(
             s.item,
             s.severity,
             s.status === 'pass' ? style.green('approved') : style.yellow('pending'),
-            s.summary,
+            inlineText(s.summary),
           ]),
         ),
       );
@@ -111,10 +115,10 @@ export async function statusCommand(
             w.item,
             w.state === 'in force'
               ? w.state
-              : style.yellow(`${w.state}${w.stateReason ? `: ${w.stateReason}` : ''}`),
+              : style.yellow(`${w.state}${w.stateReason ? `: ${inlineText(w.stateReason)}` : ''}`),
             w.expires?.slice(0, 10) ?? '',
-            w.by,
-            w.reason,
+            inlineText(w.by),
+            inlineText(w.reason),
           ]),
         ),
       );
