@@ -37,10 +37,16 @@ const parsePositiveInt = (value: string) => {
   return number;
 };
 
-export function buildProgram(
-  io: CliIO,
-  run: (work: (signal: AbortSignal) => Promise<number>) => Promise<void>,
-): Command {
+/**
+ * Runs a command's work. `interruptible` commands (check) get the interrupt signal and write
+ * what they have when it fires; any other command simply ends with exit 130.
+ */
+export type Runner = (
+  work: (signal: AbortSignal) => Promise<number>,
+  options?: { interruptible?: boolean },
+) => Promise<void>;
+
+export function buildProgram(io: CliIO, run: Runner): Command {
   const program = new Command('mlgate')
     .description('Executable deployment checklists for ML models and their services: verify, sign off, gate.')
     .version(TOOL_VERSION, '-V, --version')
@@ -84,12 +90,14 @@ export function buildProgram(
       '\nExit codes: 0 PASS, 1 BLOCKED, 2 spec or usage error, 130 interrupted (partial report, BLOCKED).',
     )
     .action((dir: string, options) =>
-      run((signal) =>
-        checkCommand(
-          dir,
-          { ...options, noStore: options.store === false, store: options.store || undefined, signal },
-          io,
-        ),
+      run(
+        (signal) =>
+          checkCommand(
+            dir,
+            { ...options, noStore: options.store === false, store: options.store || undefined, signal },
+            io,
+          ),
+        { interruptible: true },
       ),
     );
 
@@ -282,6 +290,10 @@ export function buildProgram(
     .option('--label <column>', 'true label / target column (default: label, y_true, target, ...)')
     .option('--pred <column>', 'prediction column (default: pred, prediction, y_pred, ...)')
     .option('--probs <glob>', 'probability columns (default prob_*)')
+    .option(
+      '--positive <label>',
+      'two classes: the positive class (default: the greater label, or true/yes/pos/positive)',
+    )
     .addOption(
       new Option('--file-format <format>', 'when the extension does not tell').choices([
         'csv',
@@ -306,30 +318,62 @@ export function buildProgram(
   return program;
 }
 
-/** Runs the CLI and returns the exit code. The first Ctrl-C aborts checks; a second one exits. */
-export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
+/**
+ * Runs the CLI and returns the exit code. The first Ctrl-C (or SIGTERM) stops checks and
+ * writes a partial report; a second one exits. bin/mlgate.js catches the signals before it
+ * even loads this module and passes `interrupt` (aborted on the first signal, perhaps already):
+ * a signal during the seconds the CLI takes to load is handled like one during the run.
+ * Without it (main called in-process), main catches them itself while a command runs.
+ */
+export async function main(
+  argv: string[],
+  io: CliIO = processIO(),
+  interrupt?: AbortSignal,
+): Promise<number> {
   let exitCode: number = ExitCode.Pass;
-  const controller = new AbortController();
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts++;
-    if (interrupts === 1) {
-      io.stderr.write(
-        '\nInterrupted: stopping checks and writing a partial report (Ctrl-C again to quit now)\n',
-      );
-      controller.abort();
-    } else {
-      process.exit(ExitCode.Interrupted);
-    }
+  const own = interrupt ? undefined : new AbortController();
+  const signal = interrupt ?? own!.signal;
+  const onSignal = () => {
+    if (own!.signal.aborted) process.exit(ExitCode.Interrupted);
+    own!.abort();
   };
-  const program = buildProgram(io, async (work) => {
-    process.on('SIGINT', onSigint);
-    process.on('SIGTERM', onSigint);
+  const program = buildProgram(io, async (work, { interruptible = false } = {}) => {
+    if (own) {
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+    }
+    const announce = () => {
+      io.stderr.write(
+        interruptible
+          ? '\nInterrupted: stopping checks and writing a partial report (Ctrl-C again to quit now)\n'
+          : '\nInterrupted\n',
+      );
+    };
+    let stop: (() => void) | undefined;
     try {
-      exitCode = await work(controller.signal);
+      if (signal.aborted) announce();
+      else signal.addEventListener('abort', announce, { once: true });
+      if (interruptible) {
+        exitCode = await work(signal);
+      } else if (signal.aborted) {
+        // Interrupted before it began: nothing is done, nothing is half-done.
+        exitCode = ExitCode.Interrupted;
+      } else {
+        // Nothing partial to write: an interrupt ends the command. (Its store writes are
+        // transactions: one cut short is rolled back, never half-applied.)
+        const interrupted = new Promise<number>((resolve) => {
+          stop = () => resolve(ExitCode.Interrupted);
+          signal.addEventListener('abort', stop, { once: true });
+        });
+        exitCode = await Promise.race([work(signal), interrupted]);
+      }
     } finally {
-      process.off('SIGINT', onSigint);
-      process.off('SIGTERM', onSigint);
+      signal.removeEventListener('abort', announce);
+      if (stop) signal.removeEventListener('abort', stop);
+      if (own) {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
     }
   });
   if (argv.length <= 2) {

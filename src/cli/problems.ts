@@ -1,6 +1,7 @@
 /** Prints spec and usage errors the way a person fixes them: where, what, how. */
 import { UsageError } from '../engine/errors.js';
 import { SpecError } from '../spec/errors.js';
+import { isDamageError } from '../store/damage.js';
 import { formatYamlPath } from '../util/yaml-source.js';
 import { ExitCode } from './exit-codes.js';
 import type { CliIO } from './io.js';
@@ -44,6 +45,13 @@ export function reportKnownError(error: unknown, io: CliIO, style: Style): numbe
   }
   if (error instanceof UsageError) {
     io.stderr.write(`${style.red('error')}: ${error.message}\n${error.hint ? `  ${error.hint}\n` : ''}`);
+    return ExitCode.Usage;
+  }
+  // SQLite's "damaged" errors from a query the store did not wrap (the store names the file itself).
+  if (isDamageError(error)) {
+    io.stderr.write(
+      `${style.red('error')}: the store is damaged (${(error as Error).message}); nothing was changed\n  move it aside (mlgate starts a new store) or restore it from a backup\n`,
+    );
     return ExitCode.Usage;
   }
   throw error;

@@ -28,9 +28,10 @@ export async function existingStore(
   dir: string | undefined,
   options: StoreOptions,
   io: CliIO,
+  access: { write?: boolean } = {},
 ): Promise<Store> {
   const where = storeDir(dir, options, io);
-  const store = await openStore(where, { create: false });
+  const store = await openStore(where, { create: false, write: access.write ?? false });
   if (!store) {
     throw new UsageError(
       `no store at ${where}: nothing has been recorded for this project yet`,
@@ -81,17 +82,21 @@ export function parseExpiry(text: string, now: Date): Date {
 }
 
 /**
- * Runs a command that reads the store: opens it (an error when there is none), closes it
- * afterwards, and turns known errors into their message and exit code 2.
+ * Runs a command on the store: opens it (an error when there is none; checked whole first
+ * when the command writes), prints what opening it noticed (missing guards), closes it
+ * afterwards, and turns known errors (a damaged store too) into their message and exit code 2.
  */
 export async function withExistingStore(
   dir: string | undefined,
   options: StoreOptions,
   io: CliIO,
   work: (store: Store) => Promise<number>,
+  access: { write?: boolean } = {},
 ): Promise<number> {
   try {
-    const store = await existingStore(dir, options, io);
+    const store = await existingStore(dir, options, io, access);
+    const style = makeStyle(colourWanted(io.stderr as NodeJS.WriteStream, io.env));
+    for (const notice of store.notices) io.stderr.write(`${style.yellow('warning')}: ${notice}\n`);
     try {
       return await work(store);
     } finally {
@@ -100,4 +105,14 @@ export async function withExistingStore(
   } catch (error) {
     return reportKnownError(error, io, makeStyle(colourWanted(io.stderr as NodeJS.WriteStream, io.env)));
   }
+}
+
+/** As withExistingStore, for a command that writes (tag): a damaged store is refused before any write. */
+export function withWritableStore(
+  dir: string | undefined,
+  options: StoreOptions,
+  io: CliIO,
+  work: (store: Store) => Promise<number>,
+): Promise<number> {
+  return withExistingStore(dir, options, io, work, { write: true });
 }

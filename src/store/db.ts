@@ -1,68 +1,175 @@
 /**
  * The project's store: `.mlgate/mlgate.db`, an SQLite database (WAL, so a run reading it
  * never blocks a run writing it; a busy timeout, so two runs that write at once both land),
- * reached through Kysely, migrated on open. A file that is not a database, or one written by
- * a newer mlgate, is an error that says what to do — it is never overwritten.
+ * reached through Kysely, migrated on open. A file that is not a database, an empty one, a
+ * damaged one, or one written by a newer mlgate is an error that says what to do — it is
+ * never overwritten, and a damaged store is never written: opening it to write runs
+ * `PRAGMA quick_check` first, and SQLite's "corrupt" errors anywhere become that same error.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
+import { Kysely, Migrator, SqliteDialect, type SqliteDatabase, sql } from 'kysely';
 import { UsageError } from '../engine/errors.js';
+import { isDamageError } from './damage.js';
+import { checkGuards } from './guards.js';
 import { migrationProvider, MIGRATIONS } from './migrations.js';
 import type { Database } from './schema.js';
+
+export { isDamageError } from './damage.js';
 
 export const STORE_FILE = 'mlgate.db';
 
 /** A store that cannot be used as it is: reported like bad input (exit 2), with a fix. */
 export class StoreError extends UsageError {}
 
+const DAMAGED_FIX = 'move it aside (mlgate starts a new store) or restore it from a backup';
+
+/** The database file is damaged (or empty): exit 2, and nothing is written to it. */
+export class StoreDamaged extends StoreError {
+  constructor(path: string, detail: string) {
+    super(`the store ${path} is damaged (${detail}); nothing was changed`, DAMAGED_FIX);
+  }
+}
+
 export interface Store {
   db: Kysely<Database>;
   /** Absolute path of the database file. */
   path: string;
+  /**
+   * What opening it noticed and a person should see: append-only guards that are missing
+   * or altered (restored, and recorded in the store, when opened for writing).
+   */
+  notices: string[];
   close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Create the store when there is none (else: undefined). */
+  create: boolean;
+  /**
+   * The caller will write (a run, a sign-off, a tag): the whole file is checked first
+   * (`PRAGMA quick_check`) and missing guards are restored. Default: `create`.
+   */
+  write?: boolean;
 }
 
 /**
  * Opens (creating on first use, when `create`) the store in `dir`. Without `create`, a missing
  * store is reported as undefined: reading history from a project that has none is not an error.
  */
-export async function openStore(dir: string, options: { create: boolean }): Promise<Store | undefined> {
+export async function openStore(dir: string, options: OpenOptions): Promise<Store | undefined> {
   const path = join(dir, STORE_FILE);
+  const write = options.write ?? options.create;
   if (!existsSync(path)) {
     if (!options.create) return undefined;
     mkdirSync(dir, { recursive: true });
     // Keep the store out of git without touching the project's own .gitignore.
     const ignore = join(dir, '.gitignore');
     if (!existsSync(ignore)) writeFileSync(ignore, '# mlgate store: local run history and sign-offs\n*\n');
+    await createStoreFile(path);
   }
   checkHeader(path);
   let sqlite: BetterSqlite3.Database;
   try {
-    sqlite = new BetterSqlite3(path);
+    // fileMustExist: a file removed since the checks above is not silently recreated empty.
+    sqlite = new BetterSqlite3(path, { fileMustExist: true });
+  } catch (error) {
+    throw storeError(path, error);
+  }
+  try {
     sqlite.pragma('busy_timeout = 10000');
+    // Before anything that could write: a damaged file is refused, never made worse.
+    if (write) quickCheck(sqlite, path);
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('foreign_keys = ON');
     // WAL with synchronous=NORMAL survives a killed process (not a power cut) without an fsync per commit.
     sqlite.pragma('synchronous = NORMAL');
   } catch (error) {
-    throw unreadable(path, error);
+    sqlite.close();
+    throw storeError(path, error);
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: guarded(sqlite, path) }) });
+  let notices: string[];
   try {
     await migrate(db, path);
+    notices = await checkGuards(db, { repair: write });
   } catch (error) {
     await db.destroy();
-    if (error instanceof StoreError) throw error;
-    throw unreadable(path, error);
+    throw storeError(path, error);
   }
-  return { db, path, close: () => db.destroy() };
+  return { db, path, notices, close: () => db.destroy() };
 }
 
-/** SQLite files start with "SQLite format 3\0"; anything else is not ours to open. */
+/**
+ * A new store is made whole under a temporary name and then linked into place, which fails
+ * if the name is taken: no other process ever sees a half-made (or empty) store, so an empty
+ * mlgate.db is always damage, never "someone is creating it right now".
+ */
+async function createStoreFile(path: string): Promise<void> {
+  const temp = `${path}.new-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    const sqlite = new BetterSqlite3(temp);
+    sqlite.pragma('journal_mode = WAL');
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: guarded(sqlite, temp) }) });
+    try {
+      await migrate(db, temp);
+    } finally {
+      // Closing the last connection checkpoints the WAL into the file and removes it.
+      await db.destroy();
+    }
+    try {
+      linkSync(temp, path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // Another process made the store first: use theirs.
+      if (code === 'EEXIST') return;
+      // A file system without hard links: an exclusive copy still never replaces a store.
+      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'ENOSYS' || code === 'EOPNOTSUPP') {
+        try {
+          copyFileSync(temp, path, constants.COPYFILE_EXCL);
+        } catch (copyError) {
+          if ((copyError as NodeJS.ErrnoException).code !== 'EEXIST') throw copyError;
+        }
+        return;
+      }
+      throw error;
+    }
+  } catch (error) {
+    throw storeError(path, error);
+  } finally {
+    for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${temp}${suffix}`, { force: true });
+  }
+}
+
+/** SQLite files start with "SQLite format 3\0"; anything else (an empty file too) is not ours to open. */
 function checkHeader(path: string): void {
-  if (!existsSync(path) || statSync(path).size === 0) return;
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch (error) {
+    throw storeError(path, error);
+  }
+  if (size === 0) {
+    // mlgate never leaves an empty store behind (see createStoreFile): this one lost its contents.
+    throw new StoreError(
+      `${path} is empty (0 bytes): damaged, or not mlgate's; nothing was changed`,
+      DAMAGED_FIX,
+    );
+  }
   const header = Buffer.alloc(16);
   const fd = openSync(path, 'r');
   try {
@@ -73,19 +180,59 @@ function checkHeader(path: string): void {
   if (header.toString('latin1') !== 'SQLite format 3\u0000') {
     throw new StoreError(
       `${path} is not an SQLite database (damaged, or not mlgate's); nothing was changed`,
-      'move it aside (mlgate starts a new store) or restore it from a backup',
+      DAMAGED_FIX,
     );
   }
 }
 
-function unreadable(path: string, error: unknown): StoreError {
+/** Every page of every table and index, read once: damage anywhere is found before a write. */
+function quickCheck(sqlite: BetterSqlite3.Database, path: string): void {
+  const rows = sqlite.pragma('quick_check(5)') as Array<{ quick_check: string }>;
+  const problems = rows.map((row) => row.quick_check);
+  if (problems.length === 1 && problems[0] === 'ok') return;
+  throw new StoreDamaged(path, `quick_check: ${problems.slice(0, 3).join('; ')}`);
+}
+
+function storeError(path: string, error: unknown): StoreError {
+  if (error instanceof StoreError) return error;
   const message = (error as Error).message;
-  return new StoreError(
-    `cannot use the store ${path}: ${message}`,
-    /malformed|not a database|corrupt/i.test(message)
-      ? 'the file is damaged: move it aside (mlgate starts a new store) or restore it from a backup'
-      : undefined,
-  );
+  if (isDamageError(error)) return new StoreDamaged(path, message);
+  return new StoreError(`cannot use the store ${path}: ${message}`);
+}
+
+/**
+ * better-sqlite3 as Kysely drives it, with SQLite's "damaged" errors turned into StoreDamaged
+ * naming the file: every query of every command reports damage the same way (exit 2, the fix).
+ */
+function guarded(sqlite: BetterSqlite3.Database, path: string): SqliteDatabase {
+  const guard = <T>(work: () => T): T => {
+    try {
+      return work();
+    } catch (error) {
+      throw isDamageError(error) ? new StoreDamaged(path, (error as Error).message) : error;
+    }
+  };
+  return {
+    close: () => sqlite.close(),
+    prepare(text: string) {
+      const statement = guard(() => sqlite.prepare(text));
+      return {
+        reader: statement.reader,
+        all: (parameters: ReadonlyArray<unknown>) => guard(() => statement.all(parameters)),
+        run: (parameters: ReadonlyArray<unknown>) => guard(() => statement.run(parameters)),
+        iterate(parameters: ReadonlyArray<unknown>) {
+          const rows = guard(() => statement.iterate(parameters));
+          return {
+            next: () => guard(() => rows.next()),
+            return: (value?: unknown) => guard(() => rows.return?.(value) ?? { done: true, value }),
+            [Symbol.iterator]() {
+              return this;
+            },
+          } as IterableIterator<unknown>;
+        },
+      };
+    },
+  };
 }
 
 async function migrate(db: Kysely<Database>, path: string): Promise<void> {
@@ -96,7 +243,11 @@ async function migrate(db: Kysely<Database>, path: string): Promise<void> {
         .selectFrom('kysely_migration' as never)
         .select('name' as never)
         .execute()
-        .catch(() => [] as Array<{ name: string }>)
+        .catch((error: unknown) => {
+          // A new store has no migration table yet; any other failure (damage) is not "nothing ran".
+          if (/no such table/i.test((error as Error).message)) return [] as Array<{ name: string }>;
+          throw error;
+        })
     ).map((row) => (row as { name: string }).name);
   const check = (names: string[]) => {
     const unknown = names.filter((name) => !known.has(name));

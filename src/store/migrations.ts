@@ -71,21 +71,45 @@ export const MIGRATIONS: Record<string, Migration> = {
       // Append-only, enforced by the database itself: the audit trail cannot be edited.
       // (SQLite's trigger syntax; a PostgreSQL store gets its own in its migration.)
       if (!(db.getExecutor().adapter instanceof SqliteAdapter)) return;
-      for (const table of ['signoff_events', 'tag_events']) {
-        await sql
-          .raw(
-            `CREATE TRIGGER ${table}_no_update BEFORE UPDATE ON ${table} BEGIN SELECT RAISE(ABORT, '${table} is append-only'); END`,
-          )
-          .execute(db);
-        await sql
-          .raw(
-            `CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table} BEGIN SELECT RAISE(ABORT, '${table} is append-only'); END`,
-          )
-          .execute(db);
-      }
+      for (const table of ['signoff_events', 'tag_events']) await createGuards(db, table);
+    },
+  },
+  '0002_append_only_runs': {
+    // Runs are never edited either: changing a recorded verdict now means dropping a guard
+    // first, which the store notices (see guards.ts). `store_events` records what the store
+    // itself noticed and repaired, for `mlgate history` to show.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('store_events')
+        .addColumn('id', 'integer', (col) => col.primaryKey().autoIncrement())
+        .addColumn('at', 'text', (col) => col.notNull())
+        .addColumn('event', 'text', (col) => col.notNull())
+        .addColumn('detail', 'text', (col) => col.notNull())
+        .addColumn('tool_version', 'text', (col) => col.notNull())
+        .execute();
+      if (!(db.getExecutor().adapter instanceof SqliteAdapter)) return;
+      for (const table of ['runs', 'run_items', 'store_events']) await createGuards(db, table);
     },
   },
 };
+
+/** The tables no row of which may be changed or deleted, once every migration has run. */
+export const APPEND_ONLY_TABLES = ['signoff_events', 'tag_events', 'runs', 'run_items', 'store_events'];
+
+/**
+ * The triggers that keep a table append-only, as the migrations create them. The text is part
+ * of the check: a trigger of the same name that does something else is not a guard.
+ */
+export function appendOnlyGuards(table: string): Array<{ name: string; sql: string }> {
+  return (['update', 'delete'] as const).map((action) => ({
+    name: `${table}_no_${action}`,
+    sql: `CREATE TRIGGER ${table}_no_${action} BEFORE ${action.toUpperCase()} ON ${table} BEGIN SELECT RAISE(ABORT, '${table} is append-only'); END`,
+  }));
+}
+
+async function createGuards(db: Kysely<unknown>, table: string): Promise<void> {
+  for (const guard of appendOnlyGuards(table)) await sql.raw(guard.sql).execute(db);
+}
 
 export const migrationProvider: MigrationProvider = {
   getMigrations: async () => MIGRATIONS,

@@ -2,10 +2,14 @@
  * Runs in the store: every `mlgate check` with its whole report, one row per item for the
  * queries history, diff and baselines make, and tags that name a run ("production").
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { RunHistory } from '../engine/types.js';
 import { RunReport } from '../report/schema.js';
+import { type Selectable, sql } from 'kysely';
 import type { Store } from './db.js';
 import { StoreError } from './db.js';
+import { GUARDS_RESTORED, storeEvents } from './guards.js';
+import type { RunItemsTable, RunsTable } from './schema.js';
 
 export interface RunSummary {
   id: number;
@@ -18,6 +22,11 @@ export interface RunSummary {
   artifacts: Record<string, string | null>;
   tags: string[];
   toolVersion: string;
+  /**
+   * Where the row disagrees with the report stored in it (verdict, counts, items): the
+   * store was changed outside mlgate. Empty when they agree.
+   */
+  problems: string[];
 }
 
 /** Stores a finished run (report and items in one transaction); returns its number. */
@@ -63,6 +72,17 @@ export async function saveRun(store: Store, report: RunReport): Promise<number> 
 export async function listRuns(store: Store, limit = 20): Promise<RunSummary[]> {
   const rows = await store.db.selectFrom('runs').selectAll().orderBy('id', 'desc').limit(limit).execute();
   const tags = await currentTags(store);
+  const items = rows.length
+    ? await store.db
+        .selectFrom('run_items')
+        .selectAll()
+        .where(
+          'run_id',
+          'in',
+          rows.map((row) => row.id),
+        )
+        .execute()
+    : [];
   return rows.map((row) => ({
     id: row.id,
     startedAt: row.started_at,
@@ -70,11 +90,93 @@ export async function listRuns(store: Store, limit = 20): Promise<RunSummary[]> 
     verdict: row.verdict,
     complete: row.complete === 1,
     partial: row.selection !== null,
-    counts: JSON.parse(row.counts),
-    artifacts: JSON.parse(row.artifacts),
+    counts: parseOr(row.counts, {}),
+    artifacts: parseOr(row.artifacts, {}),
     tags: [...tags].filter(([, runId]) => runId === row.id).map(([tag]) => tag),
     toolVersion: row.tool_version,
+    problems: runProblems(
+      row,
+      items.filter((item) => item.run_id === row.id),
+    ),
   }));
+}
+
+function parseOr<T>(text: string, fallback: T): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return fallback;
+  }
+}
+
+/**
+ * The columns history, baselines and last-pass read are copies of the report saved with the
+ * run: they must say what it says. A difference means someone edited one of them (anyone who
+ * can write the file can edit both consistently: this finds careless edits, not careful ones).
+ */
+export function runProblems(row: Selectable<RunsTable>, items: Array<Selectable<RunItemsTable>>): string[] {
+  const problems: string[] = [];
+  // JSON on both sides (what was written), so that only a real difference counts.
+  const plain = (value: unknown) => (value === undefined ? undefined : JSON.parse(JSON.stringify(value)));
+  const differs = (what: string, inRow: unknown, inReport: unknown) => {
+    if (!isDeepStrictEqual(plain(inRow), plain(inReport)))
+      problems.push(
+        `${what}: ${JSON.stringify(inRow)} in the row, ${JSON.stringify(inReport)} in its report`,
+      );
+  };
+  let report: RunReport;
+  try {
+    report = JSON.parse(row.report) as RunReport;
+    differs('verdict', row.verdict, report.verdict.status);
+    differs('complete', row.complete === 1, report.complete);
+    differs('profile', row.profile, report.profile ?? null);
+    differs(
+      'selection',
+      row.selection === null ? null : parseOr(row.selection, row.selection),
+      report.selection ?? null,
+    );
+    differs('spec', row.spec_sha256, report.spec.sha256);
+    differs('counts', parseOr(row.counts, row.counts), report.counts);
+    differs(
+      'artifacts',
+      parseOr(row.artifacts, row.artifacts),
+      Object.fromEntries(report.artifacts.map((a) => [a.name, a.sha256])),
+    );
+    if (!Array.isArray(report.items)) throw new Error('no items');
+  } catch {
+    return ['its stored report cannot be read'];
+  }
+  const byId = new Map(items.map((item) => [item.item_id, item]));
+  for (const item of report.items) {
+    const stored = byId.get(item.id);
+    byId.delete(item.id);
+    if (!stored) {
+      problems.push(`item ${item.id}: in its report, not in the row's items`);
+      continue;
+    }
+    differs(`item ${item.id} status`, stored.status, item.status);
+    differs(`item ${item.id} measured`, parseOr(stored.measured, stored.measured), item.measured);
+  }
+  for (const id of byId.keys()) problems.push(`item ${id}: in the row's items, not in its report`);
+  return problems;
+}
+
+/**
+ * What `history` must warn about: runs whose row disagrees with their report, and the times
+ * the store found its append-only guards gone and restored them (every one, ever: the
+ * trail before each may have been edited).
+ */
+export async function historyWarnings(store: Store, runs: RunSummary[]): Promise<string[]> {
+  const warnings = runs
+    .filter((run) => run.problems.length > 0)
+    .map(
+      (run) =>
+        `run #${run.id} does not match the report stored with it (${run.problems.slice(0, 3).join('; ')}${run.problems.length > 3 ? `; ${run.problems.length - 3} more` : ''}): the store was changed outside mlgate; trust neither`,
+    );
+  for (const event of await storeEvents(store.db)) {
+    if (event.event === GUARDS_RESTORED) warnings.push(`${event.at}: the store's ${event.detail}`);
+  }
+  return warnings;
 }
 
 /** Each tag and the run it names now (the latest tag event wins). */
@@ -139,7 +241,10 @@ export async function lastPass(
     .select('id')
     .where('verdict', '=', 'PASS')
     .where('complete', '=', 1)
-    .where('selection', 'is', null);
+    .where('selection', 'is', null)
+    // The report stored with the run must say so too: a row edited to PASS is never a baseline.
+    .where(sql<string>`json_extract(report, '$.verdict.status')`, '=', 'PASS')
+    .where(sql<number>`json_extract(report, '$.complete')`, '=', 1);
   if (project !== undefined) query = query.where('project', '=', project);
   if (profile !== undefined)
     query = profile === null ? query.where('profile', 'is', null) : query.where('profile', '=', profile);

@@ -64,9 +64,19 @@ export interface TagEventsTable {
   actor: string;
 }
 
+/** What the store noticed about itself and repaired (e.g. append-only guards restored). */
+export interface StoreEventsTable {
+  id: Generated<number>;
+  at: string;
+  event: string;
+  detail: string;
+  tool_version: string;
+}
+
 export interface Database {
   runs: RunsTable;
   run_items: RunItemsTable;
   signoff_events: SignoffEventsTable;
   tag_events: TagEventsTable;
+  store_events: StoreEventsTable;
 }

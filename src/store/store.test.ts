@@ -3,7 +3,7 @@
  * that survives concurrent writers, a killed writer, damage and a newer mlgate.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, test } from 'vitest';
@@ -287,6 +287,8 @@ describe('history', () => {
     appendFileSync(join(dir, 'model.bin'), 'v2');
     await cli('check', '--quiet', '--only', 'model-file');
     const history = await cli('history');
+    // An untouched store: nothing to warn about.
+    expect(history.stderr).toBe('');
     expect(history.stdout).toMatch(
       /^run\s+started \(UTC\)\s+profile\s+verdict\s+passed\s+notes\s+artifacts\s+tags$/m,
     );
@@ -306,7 +308,7 @@ describe('history', () => {
     expect(unknown.stderr).toBe(
       'error: no run "staging" in the store\n  give a run number (mlgate history lists them), latest, last-pass, or a tag: production\n',
     );
-  }, 30_000);
+  });
 });
 
 describe('the database itself', () => {
@@ -320,7 +322,7 @@ describe('the database itself', () => {
       (await runCli(['history', '--format', 'json'], { cwd: dir, env })).stdout,
     ) as Array<{ id: number }>;
     expect(history.map((run) => run.id).sort()).toEqual([1, 2, 3, 4]);
-  }, 30_000);
+  });
 
   test('a writer killed with SIGKILL mid-write leaves a consistent database', async () => {
     const dir = tempFiles({});
@@ -360,7 +362,7 @@ describe('the database itself', () => {
       .get() as { n: number };
     expect(orphans.n).toBe(0);
     db.close();
-  }, 30_000);
+  });
 
   test('a damaged file is reported and left as it is', async () => {
     const { dir, env, cli } = project();
@@ -380,7 +382,7 @@ describe('the database itself', () => {
     const damaged = readFileSync(store);
     const second = await cli('check');
     expect(second.code).toBe(2);
-    expect(second.stderr).toMatch(/^error: cannot use the store .*mlgate\.db: /);
+    expect(second.stderr).toMatch(/^error: the store .*mlgate\.db is damaged \(/);
     expect(readFileSync(store).equals(damaged)).toBe(true);
     void dir;
   });
@@ -414,7 +416,210 @@ describe('the database itself', () => {
       'signoff_events is append-only',
     );
     expect(() => db.prepare('DELETE FROM signoff_events').run()).toThrow('signoff_events is append-only');
+    expect(() => db.prepare("UPDATE runs SET verdict = 'BLOCKED'").run()).toThrow('runs is append-only');
+    expect(() => db.prepare('DELETE FROM run_items').run()).toThrow('run_items is append-only');
     db.close();
+  });
+});
+
+describe('a damaged store is refused, never made worse', () => {
+  /** Every command that opens the store, read or write. */
+  const COMMANDS = [
+    ['check', '--quiet'],
+    ['approve', 'lead'],
+    ['waive', 'model-file', '--reason', 'r', '--expires', '30d'],
+    ['tag', '1', 'production'],
+    ['history'],
+    ['show', 'latest'],
+    ['diff', '1', '2'],
+    ['status'],
+  ];
+
+  /** A real store with several runs: one from the CLI, more written by the store's own code. */
+  async function populated() {
+    const p = project();
+    expect((await p.cli('check', '--quiet')).code).toBe(1);
+    const store = (await openStore(p.env.MLGATE_STORE, { create: true }))!;
+    for (let run = 0; run < 6; run++) await saveRun(store, fakeReport(60));
+    await store.close();
+    const path = join(p.env.MLGATE_STORE, 'mlgate.db');
+    const db = new BetterSqlite3(path);
+    const pages = db.pragma('page_count', { simple: true }) as number;
+    expect(db.pragma('page_size', { simple: true })).toBe(4096);
+    // Pages that hold runs (their reports), from SQLite's own page map: damage there is data lost.
+    const runPages = (
+      db.prepare("SELECT pageno FROM dbstat WHERE name = 'runs' ORDER BY pageno").all() as Array<{
+        pageno: number;
+      }>
+    ).map((row) => row.pageno);
+    db.close();
+    expect(pages).toBeGreaterThan(20);
+    return { ...p, path, pages, runPages };
+  }
+
+  /** Zeroes whole pages (numbered from 1, as SQLite does) in place, as a bad disk would. */
+  function zeroPages(path: string, first: number, count: number) {
+    const bytes = readFileSync(path);
+    bytes.fill(0, (first - 1) * 4096, (first - 1 + count) * 4096);
+    writeFileSync(path, bytes);
+  }
+
+  async function expectRefusedUnchanged(
+    cli: (...args: string[]) => Promise<{ code: number | null; stderr: string }>,
+    path: string,
+    commands: string[][],
+  ) {
+    const before = readFileSync(path);
+    for (const args of commands) {
+      const result = await cli(...args);
+      expect({ args, code: result.code }).toEqual({ args, code: 2 });
+      expect(result.stderr).toContain(`error: the store ${path} is damaged (`);
+      expect(result.stderr).toContain(
+        '  move it aside (mlgate starts a new store) or restore it from a backup\n',
+      );
+      expect(result.stderr).not.toMatch(/internal error|^\s+at /m);
+      // Byte for byte: no write reached the damaged file, not even a checkpoint.
+      expect(readFileSync(path).equals(before)).toBe(true);
+    }
+  }
+
+  test('two zeroed pages near the start: every command exits 2 with the fix, the file unchanged', async () => {
+    const { cli, path } = await populated();
+    zeroPages(path, 3, 2);
+    await expectRefusedUnchanged(cli, path, COMMANDS);
+  });
+
+  test('two zeroed pages in the middle of the run data: history and writers exit 2, the file unchanged', async () => {
+    const { cli, path, runPages } = await populated();
+    // Two neighbouring pages of run data, from the middle of the file.
+    const middle = runPages.findIndex((page, i) => i > runPages.length / 3 && runPages[i + 1] === page + 1);
+    expect(middle).toBeGreaterThan(0);
+    zeroPages(path, runPages[middle]!, 2);
+    await expectRefusedUnchanged(cli, path, [
+      ['history'],
+      ['check', '--quiet'],
+      ['approve', 'lead'],
+      ['tag', '1', 'production'],
+    ]);
+  });
+
+  test('an empty (0-byte) store is refused like any damaged file, never turned into a new one', async () => {
+    const { env, cli } = project();
+    mkdirSync(env.MLGATE_STORE, { recursive: true });
+    const path = join(env.MLGATE_STORE, 'mlgate.db');
+    writeFileSync(path, '');
+    for (const args of [['check', '--quiet'], ['approve', 'lead'], ['history'], ['tag', '1', 'x']]) {
+      const result = await cli(...args);
+      expect({ args, code: result.code }).toEqual({ args, code: 2 });
+      expect(result.stderr).toBe(
+        `error: ${path} is empty (0 bytes): damaged, or not mlgate's; nothing was changed\n  move it aside (mlgate starts a new store) or restore it from a backup\n`,
+      );
+      expect(statSync(path).size).toBe(0);
+    }
+    // Moved aside, as the message says: a new store starts.
+    renameSync(path, `${path}.damaged`);
+    expect((await cli('check', '--quiet')).code).toBe(1);
+    expect(statSync(path).size).toBeGreaterThan(0);
+  });
+});
+
+describe('tampering the store can notice', () => {
+  const triggers = (path: string) => {
+    const db = new BetterSqlite3(path);
+    const names = (
+      db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name").all() as Array<{
+        name: string;
+      }>
+    ).map((row) => row.name);
+    db.close();
+    return names;
+  };
+
+  test('guards dropped, altered or added: reported on reading, restored on writing, and history keeps saying so', async () => {
+    const { env, cli } = project();
+    await cli('check', '--quiet');
+    const path = join(env.MLGATE_STORE, 'mlgate.db');
+    const intact = triggers(path);
+    expect(intact).toContain('runs_no_update');
+    expect((await cli('history')).stderr).toBe('');
+
+    const db = new BetterSqlite3(path);
+    db.exec('DROP TRIGGER runs_no_update');
+    db.exec('DROP TRIGGER signoff_events_no_delete');
+    // Same name, does nothing: not a guard.
+    db.exec('DROP TRIGGER tag_events_no_update');
+    db.exec('CREATE TRIGGER tag_events_no_update BEFORE UPDATE ON tag_events BEGIN SELECT 1; END');
+    // One mlgate never made: it would approve every item on each run.
+    db.exec(
+      "CREATE TRIGGER sneaky AFTER INSERT ON runs BEGIN INSERT INTO signoff_events (at, action, item_id, role, actor, artifacts) VALUES ('2026-01-01', 'approve', 'lead', 'technical-lead', 'nobody', '{}'); END",
+    );
+    db.close();
+
+    // Reading: reported, not repaired (a read never writes).
+    const read = await cli('history');
+    expect(read.code).toBe(0);
+    expect(read.stderr).toContain(
+      "warning: the store's append-only guards missing: signoff_events_no_delete, runs_no_update; append-only guards altered: tag_events_no_update; triggers mlgate did not make: sneaky (on runs); records in signoff_events, tag_events, runs may have been changed outside mlgate (mlgate check, approve or tag restores the guards)\n",
+    );
+    expect(triggers(path)).toContain('sneaky');
+
+    // Writing: restored before anything is written, so the sneaky trigger never fires.
+    const { report } = await (async () => {
+      const result = await cli('check', '--format', 'json', '--quiet');
+      return { report: RunReport.parse(JSON.parse(result.stdout)) };
+    })();
+    expect(triggers(path)).toEqual(intact);
+    const check = new BetterSqlite3(path);
+    expect(check.prepare('SELECT count(*) AS n FROM signoff_events').get()).toEqual({ n: 0 });
+    check.prepare("INSERT INTO tag_events (at, tag, run_id, actor) VALUES ('2026-01-01', 't', 1, 'a')").run();
+    expect(() => check.prepare("UPDATE tag_events SET tag = 'x'").run()).toThrow('tag_events is append-only');
+    check.close();
+    expect(status(report, 'lead').status).toBe('pending');
+
+    // And the repair stays on record: every later history says the trail may have been edited.
+    const later = await cli('history');
+    expect(later.stderr).toMatch(
+      /^warning: \d{4}-\d\d-\d\dT[\d:.]+Z: the store's append-only guards missing: signoff_events_no_delete, runs_no_update; append-only guards altered: tag_events_no_update; triggers mlgate did not make: sneaky \(on runs\); records in signoff_events, tag_events, runs may have been changed outside mlgate; restored by mlgate /m,
+    );
+    expect(later.stderr.match(/^warning: /gm)).toHaveLength(1);
+  });
+
+  test('a run row whose verdict was edited is named by history, even with its guard put back', async () => {
+    const { env, cli } = project();
+    expect((await cli('check', '--quiet')).code).toBe(1);
+    expect((await cli('check', '--quiet')).code).toBe(1);
+    const path = join(env.MLGATE_STORE, 'mlgate.db');
+    const db = new BetterSqlite3(path);
+    // A careful editor: drops the guards, edits, and puts the very same guards back.
+    const guards = db
+      .prepare("SELECT sql FROM sqlite_master WHERE name IN ('runs_no_update', 'run_items_no_update')")
+      .all() as Array<{ sql: string }>;
+    db.exec('DROP TRIGGER IF EXISTS runs_no_update; DROP TRIGGER IF EXISTS run_items_no_update');
+    db.prepare("UPDATE runs SET verdict = 'PASS' WHERE id = 1").run();
+    db.prepare("UPDATE run_items SET status = 'pass' WHERE run_id = 1 AND item_id = 'lead'").run();
+    for (const guard of guards) db.exec(guard.sql);
+    db.close();
+
+    const history = await cli('history');
+    expect(history.code).toBe(0);
+    expect(history.stdout).toMatch(/^#1 .* PASS\s+2\/5\s+DOES NOT MATCH ITS REPORT/m);
+    expect(history.stdout).toMatch(/^#2 .* BLOCKED\s+2\/5\s+model /m);
+    expect(history.stderr).toBe(
+      'warning: run #1 does not match the report stored with it (verdict: "PASS" in the row, "BLOCKED" in its report; item lead status: "pass" in the row, "pending" in its report): the store was changed outside mlgate; trust neither\n',
+    );
+    const json = JSON.parse((await cli('history', '--format', 'json')).stdout) as Array<{
+      id: number;
+      problems: string[];
+    }>;
+    expect(json.find((run) => run.id === 1)?.problems).toEqual([
+      'verdict: "PASS" in the row, "BLOCKED" in its report',
+      'item lead status: "pass" in the row, "pending" in its report',
+    ]);
+    expect(json.find((run) => run.id === 2)?.problems).toEqual([]);
+    // Nor does the edited row become the baseline a check compares with.
+    const lastPass = await cli('show', 'last-pass');
+    expect(lastPass.code).toBe(2);
+    expect(lastPass.stderr).toContain('no run "last-pass" in the store');
   });
 });
 

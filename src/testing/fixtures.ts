@@ -70,6 +70,8 @@ export async function runFixture(
       params,
       {
         root: folder,
+        // Cases share data in fixtures/_data: the kind's fixtures folder is the project.
+        projectRoot: dirname(folder),
         itemId: basename(folder),
         profile: history?.profile ?? null,
         artifacts: new Map(),
@@ -125,7 +127,8 @@ async function fixtureHistory(folder: string) {
         tool_version: '',
         counts: '{}',
         artifacts: '{}',
-        report: '{}',
+        // What last-pass reads from the stored report must agree with the row.
+        report: JSON.stringify({ verdict: { status: run.verdict }, complete: run.complete !== false }),
       })
       .returning('id')
       .executeTakeFirstOrThrow();

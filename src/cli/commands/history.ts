@@ -1,5 +1,6 @@
 /** mlgate history: the project's runs, newest first. */
-import { listRuns } from '../../store/runs.js';
+import { cleanDeep, inlineText } from '../../redact/clean.js';
+import { historyWarnings, listRuns } from '../../store/runs.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CliIO } from '../io.js';
 import { type StoreOptions, withExistingStore } from '../store.js';
@@ -18,8 +19,12 @@ export async function historyCommand(
   const style = makeStyle(colourWanted(io.stdout as NodeJS.WriteStream, io.env));
   return withExistingStore(dir, options, io, async (store) => {
     const runs = await listRuns(store, options.limit ?? 20);
+    // Tampering the store can see (rows that disagree with their report, guards restored).
+    const warn = makeStyle(colourWanted(io.stderr as NodeJS.WriteStream, io.env));
+    for (const text of await historyWarnings(store, runs))
+      io.stderr.write(`${warn.yellow('warning')}: ${text}\n`);
     if (options.format === 'json') {
-      io.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
+      io.stdout.write(`${JSON.stringify(cleanDeep(runs), null, 2)}\n`);
       return ExitCode.Pass;
     }
     if (runs.length === 0) {
@@ -29,21 +34,23 @@ export async function historyCommand(
     const rows = runs.map((run) => [
       `#${run.id}`,
       run.startedAt.slice(0, 19).replace('T', ' '),
-      run.profile ?? '—',
+      inlineText(run.profile ?? '—'),
       run.verdict === 'PASS' ? style.green('PASS') : style.red('BLOCKED'),
       `${run.counts.pass ?? 0}/${run.counts.total ?? 0}`,
       [
         !run.complete ? 'interrupted' : '',
         run.partial ? 'partial (--only)' : '',
         run.counts.waived ? `${run.counts.waived} waived` : '',
+        run.problems.length ? 'DOES NOT MATCH ITS REPORT' : '',
       ]
         .filter(Boolean)
         .join(', '),
       Object.entries(run.artifacts)
         .slice(0, 2)
-        .map(([name, sha]) => `${name} ${sha ? sha.slice(0, 8) : '—'}`)
+        .map(([name, sha]) => `${inlineText(name)} ${sha ? sha.slice(0, 8) : '—'}`)
         .join(' '),
-      run.tags.join(', '),
+      // Tags are people's input (mlgate tag): one line, no escape sequences.
+      inlineText(run.tags.join(', ')),
     ]);
     const header = ['run', 'started (UTC)', 'profile', 'verdict', 'passed', 'notes', 'artifacts', 'tags'];
     io.stdout.write(table(header, rows));

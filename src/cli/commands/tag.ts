@@ -3,7 +3,7 @@ import { UsageError } from '../../engine/errors.js';
 import { resolveRun, tagRun } from '../../store/runs.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CliIO } from '../io.js';
-import { actor, type StoreOptions, withExistingStore } from '../store.js';
+import { actor, type StoreOptions, withWritableStore } from '../store.js';
 
 export interface TagOptions extends StoreOptions {
   by?: string;
@@ -18,7 +18,7 @@ export async function tagCommand(
   options: TagOptions,
   io: CliIO,
 ): Promise<number> {
-  return withExistingStore(dir, options, io, async (store) => {
+  return withWritableStore(dir, options, io, async (store) => {
     if (!/^[A-Za-z][A-Za-z0-9._-]*$/.test(tag) || RESERVED.has(tag)) {
       throw new UsageError(
         `"${tag}" cannot be a tag`,
