@@ -136,6 +136,21 @@ describe('checklist parsing', () => {
     ]);
   });
 
+  it('requires each probe type the words name: "Startup probes configured" needs a startupProbe', () => {
+    const items = checklistToSpec(
+      parseChecklist(
+        '## Kubernetes\n- [ ] Startup probes configured\n- [ ] Liveness and readiness probes configured\n- [ ] Probes configured\n',
+      ),
+      { name: 'x', source: 'x' },
+    ).items;
+    expect(items.map((i) => i.mapping)).toMatchObject([
+      { kind: 'kubernetes', params: { require_probes: ['startup'] } },
+      { kind: 'kubernetes', params: { require_probes: ['liveness', 'readiness'] } },
+      { kind: 'kubernetes', params: { paths: 'k8s/' } },
+    ]);
+    expect(items[2]!.mapping).not.toHaveProperty('params.require_probes');
+  });
+
   it('still imports a damaged file: mojibake, CRLF, mixed bullets, ☐ and [ ] without bullets', () => {
     const damaged = [
       '# Release checklist',

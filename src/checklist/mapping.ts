@@ -245,12 +245,22 @@ const health: Rule = (item, all) => {
 };
 
 const kubernetes: Rule = (_item, all) => {
-  if (!/\b(liveness|readiness)\b[^\n]*probe|probes? (are )?configured|kubernetes manifests?/i.test(all))
+  if (
+    !/\b(liveness|readiness|startup)\b[^\n]*probe|probes? (are )?configured|kubernetes manifests?/i.test(all)
+  )
     return undefined;
+  // The probe types the words name are required, each of them: "Startup probes configured" must
+  // not pass on manifests that only have liveness and readiness probes.
+  const named = (['liveness', 'readiness', 'startup'] as const).filter((type) =>
+    new RegExp(`\\b${type}\\b`, 'i').test(all),
+  );
   return {
     kind: 'kubernetes',
-    params: { paths: 'k8s/' },
-    reason: 'probes, resources and security of the manifests',
+    params: { paths: 'k8s/', ...(named.length > 0 ? { require_probes: [...named] } : {}) },
+    reason:
+      named.length > 0
+        ? `${named.join(', ')} probe${named.length > 1 ? 's' : ''} required, with resources and security of the manifests`
+        : 'probes, resources and security of the manifests',
     todo: 'paths: your manifests',
   };
 };

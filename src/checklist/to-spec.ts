@@ -3,7 +3,7 @@
  * the ones a check kind can verify get that check (placeholders marked TODO in a comment),
  * the rest become manual sign-offs. The YAML says where each item came from.
  */
-import { Document, isMap, isSeq, type YAMLMap, type YAMLSeq } from 'yaml';
+import { Document, isMap, isScalar, isSeq, type YAMLMap, type YAMLSeq } from 'yaml';
 import type { Severity } from '../report/schema.js';
 import { SPEC_VERSION } from '../spec/schema.js';
 import { type ManualMapping, type Mapping, mapItem } from './mapping.js';
@@ -26,6 +26,8 @@ export interface ImportResult {
   automated: number;
   manual: number;
   byKind: Record<string, number>;
+  /** Commands written disabled (`review: required`): they run once a person allows them. */
+  needsReview: number;
 }
 
 interface SectionNode {
@@ -35,6 +37,12 @@ interface SectionNode {
 }
 
 const SERVICE_KINDS = new Set(['http', 'http-contract', 'load', 'service-log', 'service-shutdown']);
+
+/**
+ * Kinds that run what the checklist wrote. A checklist may come from anyone, so its shell is
+ * written disabled: `mlgate check` refuses it until a person reads it and deletes the line.
+ */
+const RUNS_CHECKLIST_CODE = new Set(['command']);
 
 export function checklistToSpec(
   checklist: Checklist,
@@ -83,6 +91,7 @@ export function checklistToSpec(
   for (const entry of imported) byKind[entry.kind] = (byKind[entry.kind] ?? 0) + 1;
   const manual = byKind.manual ?? 0;
   const needsService = imported.some((entry) => SERVICE_KINDS.has(entry.kind));
+  const needsReview = imported.filter((entry) => RUNS_CHECKLIST_CODE.has(entry.kind)).length;
 
   const spec: Record<string, unknown> = {
     version: SPEC_VERSION,
@@ -95,19 +104,26 @@ export function checklistToSpec(
     ` mlgate spec imported from ${options.source} by \`mlgate import\`.`,
     ` ${imported.length} items: ${imported.length - manual} checked by mlgate, ${manual} manual sign-offs.`,
     ' Look for TODO: placeholders to point at your files. Then: mlgate validate && mlgate check',
+    ...(needsReview > 0
+      ? [
+          ` ${needsReview} command${needsReview === 1 ? '' : 's'} from the checklist ${needsReview === 1 ? 'is' : 'are'} disabled (review: required):`,
+          ' mlgate check refuses each until you read it and delete its review line.',
+        ]
+      : []),
   ].join('\n');
   if (needsService) {
     const service = doc.get('service', true) as YAMLMap;
     service.commentBefore =
       ' TODO: the service the http and load checks talk to: its url, or start: {command: ...}';
   }
-  annotate(doc, root.sections);
+  annotate(doc, root.sections, options.source);
   return {
     yaml: doc.toString({ lineWidth: 100, blockQuote: 'literal' }),
     items: imported,
     automated: imported.length - manual,
     manual,
     byKind,
+    needsReview,
   };
 }
 
@@ -144,13 +160,27 @@ function itemObject(item: ChecklistItem, imported: ImportedItem): Record<string,
           manual:
             (mapping as ManualMapping).roles.length > 0 ? { roles: (mapping as ManualMapping).roles } : {},
         }
-      : { check: { kind: mapping.kind, ...(mapping as Mapping).params } }),
+      : {
+          check: {
+            kind: mapping.kind,
+            ...(RUNS_CHECKLIST_CODE.has(mapping.kind) ? { review: 'required' } : {}),
+            ...(mapping as Mapping).params,
+          },
+        }),
     ...(item.remediation.length > 0 ? { remediation: item.remediation.join('\n') } : {}),
   };
 }
 
-/** A comment on each item: the line it came from, and for a check why and what to fill in. */
-function annotate(doc: Document, sections: SectionNode[], path: Array<string | number> = ['sections']): void {
+/**
+ * A comment on each item: the line it came from, and for a check why and what to fill in;
+ * above a `review: required`, what to do before the command may run.
+ */
+function annotate(
+  doc: Document,
+  sections: SectionNode[],
+  source: string,
+  path: Array<string | number> = ['sections'],
+): void {
   sections.forEach((section, s) => {
     const sectionPath = [...path, s];
     const items = doc.getIn([...sectionPath, 'items'], true);
@@ -163,8 +193,14 @@ function annotate(doc: Document, sections: SectionNode[], path: Array<string | n
         if (mapping.kind !== 'manual' && (mapping as Mapping).todo)
           lines.push(` TODO: ${(mapping as Mapping).todo}`);
         node.commentBefore = lines.join('\n');
+        const check = node.get('check', true);
+        const review = isMap(check)
+          ? check.items.find((pair) => isScalar(pair.key) && pair.key.value === 'review')
+          : undefined;
+        if (review && isScalar(review.key))
+          review.key.commentBefore = ` imported from ${source}: read the command, then delete this line to allow it`;
       });
     }
-    annotate(doc, section.sections, [...sectionPath, 'sections']);
+    annotate(doc, section.sections, source, [...sectionPath, 'sections']);
   });
 }

@@ -2,10 +2,11 @@
  * Runs one check under a timeout and an abort signal. Whatever happens inside — a throw, a
  * hang, a malformed result — comes out as an outcome; `error` is the floor, never `pass`.
  */
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { relative, sep } from 'node:path';
 import { z } from 'zod';
 import { Evidence, type ItemResult, OutcomeStatus } from '../report/schema.js';
 import { compact } from '../util/objects.js';
+import { OutsideProjectError, realLocation, resolveInProject } from '../util/project-path.js';
 import { formatDuration } from '../util/units.js';
 import type {
   ArtifactInfo,
@@ -41,19 +42,51 @@ export class InterruptReason extends Error {
 
 export interface ContextBase {
   root: string;
+  /**
+   * The folder every path the check resolves must stay in (default `root`). Fixture tests
+   * widen it to the kind's fixtures folder, whose shared data sits beside each case.
+   */
+  projectRoot?: string;
+  /** The item's `allow_outside_project: true`: its paths may lead outside the project. */
+  allowOutsideProject?: boolean;
+  /** Where the item is written in the spec, for messages that send the reader there. */
+  spec?: { file: string; line: number };
   itemId: string;
   profile: string | null;
-  artifacts: ReadonlyMap<string, ArtifactInfo>;
+  /** Artifacts declared `{path, allow_outside_project: true}` may be read where they are. */
+  artifacts: ReadonlyMap<string, ArtifactInfo & { allowOutsideProject?: boolean }>;
   service?: ServiceHandle;
   result?(itemId: string): ItemResult | undefined;
   history?: RunHistory;
 }
 
-export function makeContext(base: ContextBase, signal: AbortSignal): CheckContext {
+/** A check's context, and the paths it asked for that lead outside the project. */
+export function makeContext(
+  base: ContextBase,
+  signal: AbortSignal,
+): CheckContext & { refused: OutsideProjectError[] } {
+  const refused: OutsideProjectError[] = [];
+  const allowed = [...base.artifacts.values()]
+    .filter((artifact) => artifact.allowOutsideProject)
+    .map((artifact) => realLocation(artifact.absolutePath));
+  const { projectRoot, allowOutsideProject, ...visible } = base;
   return {
-    ...base,
+    ...visible,
     signal,
-    resolve: (path: string) => (isAbsolute(path) ? path : resolve(base.root, path)),
+    refused,
+    resolve: (path: string) => {
+      try {
+        return resolveInProject(base.root, path, {
+          within: projectRoot,
+          allowOutside: allowOutsideProject,
+          allowed,
+        });
+      } catch (error) {
+        // Remembered: a check that catches this and carries on still ends as an error.
+        if (error instanceof OutsideProjectError) refused.push(error);
+        throw error;
+      }
+    },
     display: (absolutePath: string) => {
       const rel = relative(base.root, absolutePath);
       return (rel === '' ? '.' : rel).split(sep).join('/');
@@ -90,22 +123,34 @@ export async function executeCheck(
       { once: true },
     );
   });
-  const running = Promise.resolve().then(() =>
-    definition.run(makeContext(base, controller.signal), params as Record<string, unknown>),
-  );
+  const ctx = makeContext(base, controller.signal);
+  // Checks that pace their own steps (one request after another) stop in time to report them.
+  ctx.deadline = performance.now() + timeoutMs;
+  const running = Promise.resolve().then(() => definition.run(ctx, params as Record<string, unknown>));
   // A check that loses the race may still reject later; that must not crash the process.
   running.catch(() => undefined);
   try {
     const outcome = await Promise.race([running, aborted]);
-    return validateOutcome(outcome, definition.kind);
+    return refusedPath(ctx.refused) ?? validateOutcome(outcome, definition.kind);
   } catch (error) {
-    return crashed(error);
+    return refusedPath(ctx.refused) ?? crashed(error);
   } finally {
     clearTimeout(timer);
     parentSignal?.removeEventListener('abort', forwardAbort);
     // Tell a check that is still running (it lost the race) to stop and clean up.
     if (!controller.signal.aborted) controller.abort(new InterruptReason());
   }
+}
+
+/**
+ * A check that asked for a path outside the project is an error, whatever it made of the
+ * refusal (a check may catch it and report "cannot read"): nothing it found stands.
+ */
+function refusedPath(refused: OutsideProjectError[]): CheckOutcome | undefined {
+  if (refused.length === 0) return undefined;
+  const more =
+    refused.length > 1 ? ` (and ${refused.length - 1} more path${refused.length > 2 ? 's' : ''})` : '';
+  return { status: 'error', summary: `${refused[0]!.message}${more}` };
 }
 
 function interrupted(): CheckOutcome {

@@ -2,6 +2,8 @@
  * Runs a plan: items in parallel up to a limit, each after the items it needs. Collects
  * results only; the verdict is decided afterwards by the gate.
  */
+import { sanitize } from '../redact/index.js';
+import type { Redactor } from '../redact/redactor.js';
 import type { ItemResult } from '../report/schema.js';
 import type { LoadedSpec } from '../spec/load.js';
 import { compact } from '../util/objects.js';
@@ -29,6 +31,12 @@ export interface RunOptions extends RunEvents {
   /** Applies a waiver recorded for the item, if one holds (the sign-off store). */
   applyWaiver?(planned: PlannedItem, outcome: ItemOutcome): ItemOutcome;
   now?(): Date;
+  /**
+   * Takes the run's secrets out of each result as it finishes, before anything (progress,
+   * items that need it, reports, the store) sees it. Results are cleaned of terminal control
+   * sequences either way.
+   */
+  redactor?: Pick<Redactor, 'redact'>;
 }
 
 /** What the runner needs of the service (ManagedService, wrapped with its spec settings). */
@@ -66,7 +74,7 @@ export async function runPlan(loaded: LoadedSpec, plan: Plan, options: RunOption
 
   const finish = (planned: PlannedItem, outcome: ItemOutcome, startedAt?: Date, durationMs = 0) => {
     const { item } = planned;
-    const result: ItemResult = {
+    const raw: ItemResult = {
       id: item.id,
       sectionPath: item.sectionPath,
       title: item.title,
@@ -90,6 +98,7 @@ export async function runPlan(loaded: LoadedSpec, plan: Plan, options: RunOption
       startedAt: startedAt?.toISOString(),
       durationMs,
     };
+    const result = sanitize(raw, options.redactor);
     results.set(item.id, result);
     options.onItemEnd?.(result);
   };
@@ -131,6 +140,8 @@ export async function runPlan(loaded: LoadedSpec, plan: Plan, options: RunOption
           item.check.params,
           {
             root: loaded.root,
+            allowOutsideProject: item.allowOutsideProject,
+            spec: { file: loaded.file, line: item.position.line },
             itemId: item.id,
             profile: plan.profile,
             artifacts,

@@ -48,10 +48,18 @@ export interface ServiceHandle {
   /** The same with line numbers, and how many lines from the middle were not kept. */
   logLines(): { lines: Array<{ n: number; stream: 'stdout' | 'stderr'; text: string }>; dropped: number };
   /** SIGTERM, then SIGKILL after graceMs; how it ended. */
-  stop(
-    graceMs?: number,
-  ): Promise<
-    | { exitedAfterMs: number; code: number | null; signal: string | null; killed: boolean; orphans: boolean }
+  stop(graceMs?: number): Promise<
+    | {
+        exitedAfterMs: number;
+        code: number | null;
+        signal: string | null;
+        killed: boolean;
+        orphans: boolean;
+        /** Processes still running after it exited, or still listening on its port. */
+        leftovers?: Array<{ pid: number; command: string; why: string; killed: boolean }>;
+        /** Why leftovers could not be looked for beyond the process group. */
+        unverified?: string;
+      }
     | undefined
   >;
 }
@@ -78,6 +86,12 @@ export interface CheckContext {
   readonly profile: string | null;
   /** Aborted on timeout or Ctrl-C: stop work, kill children, return. */
   readonly signal: AbortSignal;
+  /**
+   * When the item's timeout fires, on the performance.now() clock (absent: no limit known).
+   * A check that runs many steps stops starting new ones in time to return what it has;
+   * after the timeout its outcome is discarded.
+   */
+  deadline?: number;
   readonly artifacts: ReadonlyMap<string, ArtifactInfo>;
   /** The service, for kinds that declare they need it. */
   readonly service?: ServiceHandle;
@@ -85,7 +99,12 @@ export interface CheckContext {
   result?(itemId: string): ItemResult | undefined;
   /** Earlier runs (the project's store); absent with --no-store. */
   readonly history?: RunHistory;
-  /** Absolute path for a path written in the spec. */
+  /** Where the item is written (the spec file, absolute, and the item's line), for messages. */
+  readonly spec?: { file: string; line: number };
+  /**
+   * Absolute path for a path written in the spec. Throws OutsideProjectError for a path that
+   * leads outside the project (`..`, absolute, a symlink) unless the item allows it.
+   */
   resolve(path: string): string;
   /** The path as evidence shows it: relative to the root, forward slashes. */
   display(absolutePath: string): string;

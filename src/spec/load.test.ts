@@ -151,7 +151,7 @@ describe('spec loading: every problem, with file:line:column and a fix', () => {
         check: { kind: file, pth: model.onnx }
 `),
     ).toEqual([
-      '8:9 unknown key "sevrity". Did you mean "severity"? Allowed keys: id, title, description, severity, check, manual, remediation, timeout, needs, when, tags.',
+      '8:9 unknown key "sevrity". Did you mean "severity"? Allowed keys: id, title, description, severity, check, manual, remediation, timeout, allow_outside_project, needs, when, tags.',
     ]);
     expect(
       problems(`${HEAD}sections:

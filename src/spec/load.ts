@@ -11,6 +11,7 @@ import type { Severity } from '../report/schema.js';
 import { canonicalJson, sha256OfText } from '../util/digest.js';
 import { didYouMean } from '../util/suggest.js';
 import { formatDuration, parseDuration } from '../util/units.js';
+import { OutsideProjectError, resolveInProject } from '../util/project-path.js';
 import { formatYamlPath, type Position, type YamlPath, YamlSource } from '../util/yaml-source.js';
 import { SpecError, type SpecProblem } from './errors.js';
 import { type ManualSpec, type Spec, type SpecItem, type SpecSection, SpecShape } from './schema.js';
@@ -29,6 +30,8 @@ export interface LoadedItem {
   manual?: ManualSpec;
   remediation?: string;
   timeoutMs?: number;
+  /** `allow_outside_project: true`: the check's paths may lead outside the project. */
+  allowOutsideProject: boolean;
   needs: string[];
   /** Items this one runs after, whatever their outcome (a baseline reads their measured values). */
   after: string[];
@@ -155,6 +158,7 @@ export function parseSpec(text: string, absoluteFile: string, registry: CheckReg
   if (!parsed.success || problems.length > 0) throw new SpecError(sortProblems(problems), shown);
 
   const spec = parsed.data;
+  checkPathsStayInProject(spec, dirname(absoluteFile), report);
   const artifactPaths = new Map(Object.entries(spec.artifacts).map(([name, a]) => [name, artifactPath(a)]));
   const profileNames = Object.keys(spec.profiles);
   const items: LoadedItem[] = [];
@@ -240,6 +244,7 @@ export function parseSpec(text: string, absoluteFile: string, registry: CheckReg
           manual: item.manual,
           remediation: item.remediation,
           timeoutMs: item.timeout === undefined ? undefined : parseDuration(item.timeout),
+          allowOutsideProject: item.allow_outside_project,
           needs: item.needs,
           after: [],
           when: item.when === undefined ? sectionWhens : [...sectionWhens, toList(item.when)],
@@ -342,6 +347,45 @@ export function parseSpec(text: string, absoluteFile: string, registry: CheckReg
 }
 
 type Report = (path: YamlPath, message: string, position?: Position, context?: string) => void;
+
+/**
+ * Paths the spec declares outside any check (artifacts, the service's folder) stay in the
+ * project unless they opt out; a check's own paths are judged when it runs (ctx.resolve).
+ */
+function checkPathsStayInProject(spec: Spec, root: string, report: Report) {
+  const refuse = (path: YamlPath, written: string, allowOutside: boolean, hint: string) => {
+    try {
+      resolveInProject(root, written, { allowOutside, hint });
+    } catch (error) {
+      if (!(error instanceof OutsideProjectError)) throw error;
+      report(path, error.message);
+    }
+  };
+  for (const [name, artifact] of Object.entries(spec.artifacts)) {
+    if (typeof artifact === 'string')
+      refuse(
+        ['artifacts', name],
+        artifact,
+        false,
+        `write it as {path: ${artifact}, allow_outside_project: true} to allow it`,
+      );
+    else
+      refuse(
+        ['artifacts', name, 'path'],
+        artifact.path,
+        artifact.allow_outside_project,
+        'set allow_outside_project: true on this artifact to allow it',
+      );
+  }
+  const start = spec.service?.start;
+  if (start)
+    refuse(
+      ['service', 'start', 'cwd'],
+      start.cwd,
+      start.allow_outside_project,
+      'set allow_outside_project: true under service.start to allow it',
+    );
+}
 
 /** An item is either automated or a sign-off; say so before anything else about it. */
 function checkItemsHaveOneBody(

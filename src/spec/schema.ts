@@ -79,6 +79,12 @@ export function buildItemSchema<C extends z.ZodType>(check: C) {
     manual: Manual.optional(),
     remediation: z.string().optional().describe('What to do when it fails ("If unchecked: ...").'),
     timeout: Duration.optional(),
+    allow_outside_project: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Let the check's paths lead outside the project (the spec's folder), through `..`, an absolute path or a symbolic link. Off: such a path is an error and nothing there is read.",
+      ),
     needs: z
       .array(Id)
       .default([])
@@ -122,6 +128,10 @@ export const ServiceSpec = z
           .describe('Shell command that starts the service (run with exec, in its own process group).'),
         argv: z.array(z.string()).min(1).optional().describe('Or a program and its arguments.'),
         cwd: z.string().default('.').describe('Working folder, relative to the spec.'),
+        allow_outside_project: z
+          .boolean()
+          .default(false)
+          .describe("Let `cwd` lead outside the project (the spec's folder); off: the spec is refused."),
         env: z
           .record(z.string(), z.string())
           .default({})
@@ -143,6 +153,12 @@ export const ServiceSpec = z
           .default({ path: '/health', status: 200, timeout: '30s' })
           .describe('Ready once GET path answers status.'),
         grace: Duration.default('10s').describe('After SIGTERM, how long before SIGKILL.'),
+        verify_listener: z
+          .boolean()
+          .default(true)
+          .describe(
+            'Check (Linux /proc) that the socket answering on the port belongs to the process mlgate started; false accepts the port unverified (macOS, a port published by docker run -p), and the report says so.',
+          ),
       })
       .optional()
       .describe('A service mlgate starts, waits for, watches and stops.'),
@@ -188,9 +204,15 @@ export function buildSpecSchema<C extends z.ZodType>(
         path: z.string(),
         description: z.string().optional(),
         required: z.boolean().default(true).describe('A missing required artifact blocks the verdict.'),
+        allow_outside_project: z
+          .boolean()
+          .default(false)
+          .describe(
+            "The path may lead outside the project (the spec's folder); off: the spec is refused. Checks may then read it through ${artifacts.NAME}.",
+          ),
       }),
     ],
-    { error: 'expected a path, or {path, description, required}' },
+    { error: 'expected a path, or {path, description, required, allow_outside_project}' },
   );
   return z
     .strictObject({

@@ -1,12 +1,15 @@
 /**
  * Files under a folder, for the checks that read a project: expanded from paths, folders and
  * globs ("k8s/**\/*.yaml"), optionally honouring .gitignore files (with git's semantics, via
- * the `ignore` package). Version-control and dependency folders are never entered.
+ * the `ignore` package). Version-control and dependency folders are never entered, and a
+ * symbolic link is followed only when it leads to a folder inside the walk's boundary (the
+ * folder walked, or `within`): a link out of the project is not a way to read outside it.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { pathMatches } from '../rules/findings.js';
+import { isWithin, realLocation } from './project-path.js';
 
 const NEVER = new Set([
   '.git',
@@ -26,17 +29,29 @@ export interface WalkOptions {
   gitignore?: boolean;
   /** Extra folder names never to enter. */
   skip?: string[];
+  /** Links are followed only to folders below this one (default: the folder walked). */
+  within?: string;
 }
 
 /** Every file below `root`, as paths relative to it with forward slashes. */
 export function walkFiles(root: string, options: WalkOptions = {}): string[] {
   const out: string[] = [];
   const skip = new Set([...NEVER, ...(options.skip ?? [])]);
-  const visit = (dir: string, rules: Array<{ base: string; matcher: Ignore }>) => {
+  const boundary = realLocation(options.within ?? root);
+  const inside = (path: string) => isWithin(boundary, realLocation(path));
+  // `ancestors`: the real folders above this one; a link back to one would walk forever.
+  const visit = (
+    dir: string,
+    rules: Array<{ base: string; matcher: Ignore }>,
+    ancestors: ReadonlySet<string>,
+    real: string,
+  ) => {
+    if (ancestors.has(real)) return;
+    const chain = new Set(ancestors).add(real);
     let scoped = rules;
     if (options.gitignore) {
       const file = join(dir, '.gitignore');
-      if (existsSync(file)) {
+      if (existsSync(file) && inside(file)) {
         scoped = [
           ...rules,
           {
@@ -55,7 +70,9 @@ export function walkFiles(root: string, options: WalkOptions = {}): string[] {
     for (const entry of entries) {
       const absolute = join(dir, entry.name);
       const path = relative(root, absolute).split(sep).join('/');
-      const isDirectory = entry.isDirectory() || (entry.isSymbolicLink() && safeIsDirectory(absolute));
+      const isLink = entry.isSymbolicLink();
+      if (isLink && !inside(absolute)) continue;
+      const isDirectory = entry.isDirectory() || (isLink && safeIsDirectory(absolute));
       if (isDirectory && skip.has(entry.name)) continue;
       if (
         scoped.some(({ base, matcher }) => {
@@ -66,11 +83,13 @@ export function walkFiles(root: string, options: WalkOptions = {}): string[] {
       ) {
         continue;
       }
-      if (isDirectory) visit(absolute, scoped);
+      // A plain folder's real path follows from its parent's; only a link needs resolving.
+      if (isDirectory)
+        visit(absolute, scoped, chain, isLink ? realLocation(absolute) : join(real, entry.name));
       else if (entry.isFile()) out.push(path);
     }
   };
-  visit(root, []);
+  if (inside(root)) visit(root, [], new Set(), realLocation(root));
   return out.sort();
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineCheck } from '../../engine/types.js';
+import { type CheckContext, type CheckOutcome, defineCheck } from '../../engine/types.js';
 import type { Evidence } from '../../report/schema.js';
 import { runProcess, tail } from '../../util/process.js';
 
@@ -34,10 +34,27 @@ export default defineCheck({
     'failing line fails the script; `shell: sh` uses `sh -e`. The command runs as its own',
     "process group: at the item's timeout or on Ctrl-C the whole group is stopped. The tail of",
     'stdout and stderr is the evidence. A program that cannot be started is an `error`.',
+    'A command `mlgate import` took from a checklist carries `review: required` and is never',
+    'run: the item is an `error` until a person reads the command and deletes that line',
+    "(an edit to the spec that shows in `git diff`, like direnv's `allow`).",
   ].join(' '),
   defaultTimeout: '5m',
   params: z
     .strictObject({
+      review: z
+        .string()
+        .superRefine((value, ctx) => {
+          // Any other value would read as "reviewed" to a person, and allow nothing.
+          if (value !== 'required')
+            ctx.addIssue({
+              code: 'custom',
+              message: `review takes only "required"; to allow the command, delete the review line`,
+            });
+        })
+        .optional()
+        .describe(
+          'Written by `mlgate import`: the command came from a checklist and nobody has read it yet. mlgate refuses to run it until this line is deleted.',
+        ),
       run: z.string().min(1).optional().describe('A shell script.'),
       argv: z.array(z.string()).min(1).optional().describe('A program and its arguments, no shell.'),
       shell: z.enum(['bash', 'sh']).default('bash').describe('Shell for `run`.'),
@@ -73,6 +90,7 @@ export default defineCheck({
     },
   ],
   async run(ctx, params) {
+    if (params.review === 'required') return awaitingReview(ctx, params);
     const argv = params.argv ?? [...SHELLS[params.shell], params.run!];
     const shown = params.argv ? params.argv.map(quote).join(' ') : firstLine(params.run!);
     const cwd = ctx.resolve(params.cwd ?? '.');
@@ -151,6 +169,24 @@ export default defineCheck({
     };
   },
 });
+
+/** An imported command nobody has read yet: refused, never run, with where to read it. */
+function awaitingReview(ctx: CheckContext, params: { run?: string; argv?: string[] }): CheckOutcome {
+  const where = ctx.spec
+    ? `${ctx.display(ctx.spec.file)}:${ctx.spec.line}`
+    : `the spec (item "${ctx.itemId}")`;
+  return {
+    status: 'error',
+    summary: `this command was imported from a checklist and has not been reviewed: read it in ${where} and delete \`review: required\` to allow it`,
+    evidence: [
+      {
+        type: 'text',
+        title: 'the command, not run',
+        text: params.argv ? params.argv.map(quote).join(' ') : params.run!,
+      },
+    ],
+  };
+}
 
 function quote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;

@@ -63,6 +63,9 @@ export async function importCommand(checklist: string, options: ImportOptions, i
         `${style.green('✓')} ${checklist}: ${parsed.items.length} items in, ${result.items.length} items out, in ${sections} sections`,
         `  automated ${result.automated}${kinds ? ` (${kinds})` : ''}, manual ${result.manual}`,
         ...parsed.repairs.map((r) => `  repaired: ${r}`),
+        result.needsReview > 0
+          ? `  ${style.yellow('!')} ${result.needsReview} command${result.needsReview === 1 ? '' : 's'} from the checklist ${result.needsReview === 1 ? 'is' : 'are'} disabled (review: required): read each, then delete that line to let mlgate run it`
+          : '',
         out
           ? `  wrote ${relative(io.cwd, out) || out}: fill in the TODO placeholders, then mlgate check ${relative(io.cwd, dirname(out)) || '.'}`
           : '',
