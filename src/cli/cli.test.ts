@@ -47,7 +47,7 @@ describe('mlgate check on the bundled examples', () => {
     expect(result.stdout).toContain('Verdict: PASS with 1 warning');
     expect(result.stdout).toContain('tech-lead-approval (pending): awaiting sign-off by technical-lead');
     expect(result.stdout).toMatch(
-      /^service http:\/\/127\.0\.0\.1:\d+ \(ready in \d+ ms; stopped \(exit 0\)\)$/m,
+      /^service http:\/\/127\.0\.0\.1:\d+ \(ready in [\d.]+ m?s; stopped \(exit 0\)\)$/m,
     );
     // Progress goes to stderr, one plain line per item when not on a TTY.
     expect(result.stderr.trim().split('\n')).toHaveLength(36);
@@ -177,9 +177,8 @@ describe('mlgate check on the bundled examples', () => {
       'on SIGTERM: it did not handle SIGTERM: the signal ended it (SIGTERM) without a clean exit; the request in flight was dropped (the service closed the connection without an answer)',
     );
     expect(reasons['service-log-clean']).toMatch(/^the service's output: \d+ error lines \(line \d+: ERROR /);
-    // Loading the model per request makes it slow, or under load makes it fail: which
-    // threshold breaks first depends on the machine; the reason names it either way.
-    expect(reasons['service-latency']).toMatch(/^POST \/predict: .*(p\(95\)|p\(99\)|error_rate|rps) /);
+    // Every request stalls 150 ms (a back-off left in), so p95 < 100 ms fails on any machine.
+    expect(reasons['service-latency']).toMatch(/^POST \/predict: .*p\(95\) /);
     expect(reasons['dockerfile']).toContain('Dockerfile:2 base image "node:latest" uses :latest');
     expect(reasons['no-secrets']).toContain('service/config/settings.json:3 GitHub token: ghp_…(40 chars)');
     const contract = report.items.find((i) => i.id === 'service-contract')!;
@@ -402,7 +401,7 @@ describe('Ctrl-C', () => {
     ]);
     expect(report.service?.exit).toMatchObject({ expected: true });
     expect(processesWith(marker)).toEqual([]);
-  }, 30_000);
+  });
 
   test('stops the checks, kills what they started, writes a partial BLOCKED report', async () => {
     const marker = `mlgate-sigint-${process.pid}-${Date.now()}`;

@@ -43,7 +43,7 @@ describe('mlgate init', () => {
       /mlgate\.yaml exists; nothing was written\n {2}give --force to replace it\n$/,
     );
     expect((await runCli(['init', dir, '--force'])).code).toBe(0);
-  }, 60_000);
+  });
 
   test('an empty folder: every item a manual sign-off, and the spec is valid', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mlgate-init-'));
@@ -75,5 +75,5 @@ describe('mlgate init', () => {
     ]);
     // The rubric's items are recommended: the score informs, the verdict still decides.
     expect(report.verdict.status).toBe('PASS');
-  }, 60_000);
+  });
 });
