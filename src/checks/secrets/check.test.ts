@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
+import { tempFiles } from '../../testing/temp.js';
 import { loadBuiltinChecks } from '../../engine/registry.js';
 import { fixtureFolders, runFixture } from '../../testing/fixtures.js';
 import { describeFixtures } from '../../testing/fixtures.js';
@@ -51,4 +52,20 @@ describe('secrets never leave the file they are in', () => {
     expect(entropy('changeme-changeme')).toBeLessThan(3.5);
     expect(entropy('aaaaaaaaaaaaaaaa')).toBe(0);
   });
+});
+
+test('a long line of name characters (a minified bundle) is scanned in linear time and still finds the secret', async () => {
+  // Before the generic rule's runs were bounded, backtracking was cubic on a run of keywords:
+  // 3 KB took 4 s and 9.5 KB two minutes, so the item timed out. Now milliseconds.
+  const filler = 'token'.repeat(2000);
+  const secret = 'Zx8Qp2Lm7Rt4Vw9Ks3Nb6Hy1';
+  const dir = tempFiles({
+    'case/check.yaml': 'path: project\n',
+    'case/project/bundle.min.js': `${filler} ${filler}x;var api_key="${secret}";${filler}\n`,
+  });
+  const definition = (await loadBuiltinChecks()).get('secrets')!;
+  const outcome = await runFixture(definition, join(dir, 'case'), 120_000);
+  expect(outcome.status).toBe('fail');
+  expect(JSON.stringify(outcome)).toContain('bundle.min.js:1');
+  expect(JSON.stringify(outcome)).not.toContain(secret);
 });

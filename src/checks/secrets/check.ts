@@ -173,8 +173,10 @@ const DETECTORS: Detector[] = [
       'credential',
     ],
     foldCase: true,
+    // The name starts at a name boundary and its runs are bounded: an unbounded run before the
+    // keyword made a long line of name characters take minutes (quadratic backtracking).
     regex:
-      /([A-Za-z0-9_.-]*(?:secret|token|passw(?:or)?d|api[_-]?key|access[_-]?key|private[_-]?key|auth[_-]?key|credential)[A-Za-z0-9_.-]*)["']?\s*(?::|=|:=|=>)\s*["'`]?([^\s"'`,;)}\]]{12,})/gi,
+      /(?<![A-Za-z0-9_.-])([A-Za-z0-9_.-]{0,128}?(?:secret|token|passw(?:or)?d|api[_-]?key|access[_-]?key|private[_-]?key|auth[_-]?key|credential)[A-Za-z0-9_.-]{0,128})["']?\s{0,32}(?::|=|:=|=>)\s{0,32}["'`]?([^\s"'`,;)}\]]{12,})/gi,
     group: 2,
     accept: (v) =>
       !PLACEHOLDER.test(v) && !/[$({[]|\b(os\.|process\.|env\.|getenv|config\.)/.test(v) && entropy(v) >= 3.5,
