@@ -23,16 +23,17 @@ export async function digestArtifacts(loaded: LoadedSpec, signal?: AbortSignal):
       const missing = { name, path, absolutePath, required, allowOutsideProject, sha256: null, size: null };
       try {
         // Checked again here: the spec was loaded earlier, and a link may have changed since.
-        resolveInProject(loaded.root, path, {
+        // The real path is read, so a link swapped after this judgement cannot redirect it.
+        const real = resolveInProject(loaded.root, path, {
           allowOutside: allowOutsideProject,
           hint: 'give it as {path, allow_outside_project: true} to allow it',
         });
-        const info = await stat(absolutePath);
+        const info = await stat(real);
         if (!info.isFile()) return { ...missing, error: 'not a regular file' };
         return {
           ...missing,
           size: info.size,
-          sha256: await sha256OfFile(absolutePath, signal),
+          sha256: await sha256OfFile(real, signal),
         };
       } catch (error) {
         if (error instanceof OutsideProjectError) return { ...missing, error: error.message };

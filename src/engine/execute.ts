@@ -6,7 +6,7 @@ import { relative, sep } from 'node:path';
 import { z } from 'zod';
 import { Evidence, type ItemResult, OutcomeStatus } from '../report/schema.js';
 import { compact } from '../util/objects.js';
-import { OutsideProjectError, realLocation, resolveInProject } from '../util/project-path.js';
+import { isWithin, OutsideProjectError, realLocation, resolveInProject } from '../util/project-path.js';
 import { formatDuration } from '../util/units.js';
 import type {
   ArtifactInfo,
@@ -70,6 +70,7 @@ export function makeContext(
     .filter((artifact) => artifact.allowOutsideProject)
     .map((artifact) => realLocation(artifact.absolutePath));
   const { projectRoot, allowOutsideProject, ...visible } = base;
+  let realRoot: string | undefined;
   return {
     ...visible,
     signal,
@@ -88,7 +89,9 @@ export function makeContext(
       }
     },
     display: (absolutePath: string) => {
-      const rel = relative(base.root, absolutePath);
+      // resolve() gives real paths: show them relative to the real root when they are in it.
+      realRoot ??= realLocation(base.root);
+      const rel = relative(isWithin(realRoot, absolutePath) ? realRoot : base.root, absolutePath);
       return (rel === '' ? '.' : rel).split(sep).join('/');
     },
   };

@@ -321,3 +321,30 @@ describe('mlgate metrics --positive', () => {
     expect(wrong.stderr).toContain('positive: "bird" is not one of the classes ("cat", "dog")');
   });
 });
+
+describe('which column is the label and which the prediction is never decided by column order', () => {
+  test('two candidates for one role, or a repeated header, are a question for the spec', async () => {
+    for (const [content, message] of [
+      [
+        'label,prediction,pred\n1,1,0\n0,0,1\n',
+        'more than one column could be the pred ("prediction", "pred"): name it with "pred:"',
+      ],
+      [
+        'y_true,label,pred\n1,0,1\n0,1,0\n',
+        'more than one column could be the label ("y_true", "label"): name it with "label:"',
+      ],
+      [
+        'label,pred,label\n1,1,0\n',
+        'more than one column could be the label ("label", "label"): name it with "label:"',
+      ],
+    ] as const) {
+      await expect(evaluate(content)).rejects.toThrow(message);
+    }
+    await expect(evaluate('label,pred,label\n1,1,0\n', { label: 'label' })).rejects.toThrow(
+      'the header has "label" more than once: which one is the label?',
+    );
+    // Named, it is clear: the other candidate is just another column.
+    const named = await evaluate('label,prediction,pred\n1,1,0\n0,0,1\n1,1,0\n', { pred: 'pred' });
+    expect(named.metrics.accuracy).toBe(0);
+  });
+});

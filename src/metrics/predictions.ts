@@ -100,8 +100,16 @@ function resolveColumn(
     const index = columns.indexOf(wanted);
     if (index === -1)
       throw new PredictionsError(`no column "${wanted}" (${what}); columns: ${columns.join(', ')}`);
+    if (columns.indexOf(wanted, index + 1) !== -1)
+      throw new PredictionsError(`the header has "${wanted}" more than once: which one is the ${what}?`);
     return index;
   }
+  // Never by column order: two candidates (label and y_true, pred and prediction) are a question.
+  const candidates = columns.filter((name) => defaults.includes(name.toLowerCase()));
+  if (candidates.length > 1)
+    throw new PredictionsError(
+      `more than one column could be the ${what} (${candidates.map((name) => `"${name}"`).join(', ')}): name it with "${what}:"`,
+    );
   const found = columns.findIndex((name) => defaults.includes(name.toLowerCase()));
   if (found === -1 && required) {
     throw new PredictionsError(`no ${what} column: name it with "${what}:"; columns: ${columns.join(', ')}`);

@@ -13,11 +13,19 @@
 const ESCAPE_SEQUENCE =
   /(?:\u001b\[|\u009b)[0-?]*[ -/]*[@-~]?|(?:\u001b\]|\u009d)[^\u0007\u001b\u009c]*(?:\u0007|\u001b\\|\u009c)?|(?:\u001b[PX^_]|[\u0090\u0098\u009e\u009f])[^\u001b\u009c]*(?:\u001b\\|\u009c)?|\u001b[ -/]*[0-~]?/g;
 
-/** C0 controls but tab and newline, DEL, C1 controls, and the bidirectional formatting characters. */
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+/**
+ * C0 controls but tab and newline, DEL, C1 controls, the bidirectional formatting characters,
+ * the line and paragraph separators (U+2028/9, which some terminals and pages break lines on),
+ * and invisible characters that make one name look like another (zero-width space, word joiner,
+ * soft hyphen, Hangul fillers, byte-order mark; not the joiners U+200C/D, which emoji and
+ * Persian or Indic text need).
+ */
+const CONTROL =
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u180e\u200b\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufeff\uffa0]/g;
 
 /** Anything to clean at all: the common case is a fast test and the same string back. */
-const ANY = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+const ANY =
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u180e\u200b\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufeff\uffa0]/;
 
 /**
  * The text without escape sequences and control characters; CRLF and a lone CR become a
@@ -25,7 +33,10 @@ const ANY = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u
  */
 export function cleanText(text: string): string {
   if (!ANY.test(text)) return text;
-  return text.replace(ESCAPE_SEQUENCE, '').replace(/\r\n?/g, '\n').replace(CONTROL, '');
+  return text
+    .replace(ESCAPE_SEQUENCE, '')
+    .replace(/\r\n?|[\u2028\u2029]/g, '\n')
+    .replace(CONTROL, '');
 }
 
 /**
@@ -65,7 +76,13 @@ function isPlain(value: object): boolean {
 
 /** The text with every control character written out ("\n", "\u001b"): for messages about bad input. */
 export function showControls(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (char) =>
-    char === '\n' ? '\\n' : char === '\t' ? '\\t' : `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  return text.replace(
+    /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u180e\u200b\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufeff\uffa0]/g,
+    (char) =>
+      char === '\n'
+        ? '\\n'
+        : char === '\t'
+          ? '\\t'
+          : `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
 }

@@ -171,6 +171,13 @@ describe('terminal cleaning', () => {
     expect(hasControlCharacters('Jane\nDoe')).toBe(true);
     expect(hasControlCharacters('line one\nline two', true)).toBe(false);
     expect(hasControlCharacters('bad \u001b[2K', true)).toBe(true);
+    // Line separators break lines in pages and some terminals; invisible characters make one
+    // name look like another ("ali\u200bce" reads as "alice"). Emoji joiners stay.
+    expect(cleanText('bob\u2028Verdict: PASS\u2029x')).toBe('bob\nVerdict: PASS\nx');
+    expect(inlineText('bob\u2028Verdict: PASS')).toBe('bob\\nVerdict: PASS');
+    for (const invisible of ['\u200b', '\u2060', '\ufeff', '\u00ad', '\u115f', '\u3164'])
+      expect(hasControlCharacters(`ali${invisible}ce`), JSON.stringify(invisible)).toBe(true);
+    expect(cleanText('👨\u200d👩\u200d👧')).toBe('👨\u200d👩\u200d👧');
     expect(showControls('a\n\u001b[2K')).toBe('a\\n\\u001b[2K');
   });
 

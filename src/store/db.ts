@@ -45,6 +45,30 @@ export class StoreDamaged extends StoreError {
   }
 }
 
+const CHANGED_FIX =
+  'restore the store from a backup, or move it aside (mlgate starts a new store); the file was edited outside mlgate';
+
+/** The file is SQLite, but its tables or values are not what mlgate wrote: exit 2. */
+export class StoreChanged extends StoreError {
+  constructor(path: string, detail: string) {
+    super(`the store ${path} was changed outside mlgate (${detail}); nothing was changed`, CHANGED_FIX);
+  }
+}
+
+/** A JSON value mlgate wrote into the store, read back; not JSON is a changed store, not a crash. */
+export function readStored<T>(text: string, what: string, path = 'file'): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new StoreChanged(path, `${what} is not the JSON mlgate wrote`);
+  }
+}
+
+/** SQLite's word that the schema is not mlgate's (a table or column dropped or renamed). */
+function isSchemaChange(error: unknown): boolean {
+  return /no such (table|column)|has no column named/i.test((error as Error)?.message ?? '');
+}
+
 export interface Store {
   db: Kysely<Database>;
   /** Absolute path of the database file. */
@@ -92,7 +116,9 @@ export async function openStore(dir: string, options: OpenOptions): Promise<Stor
   }
   try {
     sqlite.pragma('busy_timeout = 10000');
-    // Before anything that could write: a damaged file is refused, never made worse.
+    // Before anything that could write (even the journal mode): another program's database
+    // is refused, not given mlgate's tables; a damaged file is refused, never made worse.
+    refuseForeign(sqlite, path);
     if (write) quickCheck(sqlite, path);
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('foreign_keys = ON');
@@ -106,6 +132,7 @@ export async function openStore(dir: string, options: OpenOptions): Promise<Stor
   let notices: string[];
   try {
     await migrate(db, path);
+    await checkTables(db, path);
     notices = await checkGuards(db, { repair: write });
   } catch (error) {
     await db.destroy();
@@ -193,10 +220,72 @@ function quickCheck(sqlite: BetterSqlite3.Database, path: string): void {
   throw new StoreDamaged(path, `quick_check: ${problems.slice(0, 3).join('; ')}`);
 }
 
+/** Tables SQLite makes for itself, and Kysely's migration bookkeeping. */
+const isBookkeeping = (name: string) => name.startsWith('sqlite_') || name.startsWith('kysely_migration');
+
+/** A database with tables but no mlgate migrations is some other program's: never touched. */
+function refuseForeign(sqlite: BetterSqlite3.Database, path: string): void {
+  const tables = (
+    sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>
+  ).map((row) => row.name);
+  if (tables.length === 0 || tables.includes('kysely_migration')) return;
+  const theirs = tables.filter((name) => !isBookkeeping(name));
+  throw new StoreError(
+    `${path} is not an mlgate store: it is a database with tables mlgate did not make (${theirs
+      .slice(0, 5)
+      .map((name) => name.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?'))
+      .join(', ')}${theirs.length > 5 ? ', …' : ''}); nothing was changed`,
+    'give mlgate a folder of its own (--store DIR or $MLGATE_STORE), or move the file aside',
+  );
+}
+
+let referenceTables: Promise<Map<string, string>> | undefined;
+
+/** The tables as the migrations make them, built once in memory: what a store must have. */
+function expectedTables(): Promise<Map<string, string>> {
+  referenceTables ??= (async () => {
+    const sqlite = new BetterSqlite3(':memory:');
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    try {
+      await migrate(db, ':memory:');
+      return await tableDefinitions(db);
+    } finally {
+      await db.destroy();
+    }
+  })();
+  return referenceTables;
+}
+
+async function tableDefinitions(db: Kysely<Database>): Promise<Map<string, string>> {
+  const { rows } = await sql<{
+    name: string;
+    sql: string | null;
+  }>`SELECT name, sql FROM sqlite_master WHERE type = 'table'`.execute(db);
+  return new Map(
+    rows
+      .filter((row) => !isBookkeeping(row.name))
+      .map((row) => [row.name, (row.sql ?? '').replace(/\s+/g, ' ').trim()]),
+  );
+}
+
+/**
+ * Every table mlgate reads must be as the migrations made it: a dropped table or column would
+ * otherwise surface mid-command (after a write, as a crash). Checked before anything is written.
+ */
+async function checkTables(db: Kysely<Database>, path: string): Promise<void> {
+  const expected = await expectedTables();
+  const present = await tableDefinitions(db);
+  const changed = [...expected]
+    .filter(([name, definition]) => present.get(name) !== definition)
+    .map(([name]) => (present.has(name) ? `table ${name} altered` : `table ${name} missing`));
+  if (changed.length > 0) throw new StoreChanged(path, changed.join(', '));
+}
+
 function storeError(path: string, error: unknown): StoreError {
   if (error instanceof StoreError) return error;
   const message = (error as Error).message;
   if (isDamageError(error)) return new StoreDamaged(path, message);
+  if (isSchemaChange(error)) return new StoreChanged(path, message);
   return new StoreError(`cannot use the store ${path}: ${message}`);
 }
 
@@ -209,7 +298,9 @@ function guarded(sqlite: BetterSqlite3.Database, path: string): SqliteDatabase {
     try {
       return work();
     } catch (error) {
-      throw isDamageError(error) ? new StoreDamaged(path, (error as Error).message) : error;
+      if (isDamageError(error)) throw new StoreDamaged(path, (error as Error).message);
+      if (isSchemaChange(error)) throw new StoreChanged(path, (error as Error).message);
+      throw error;
     }
   };
   return {

@@ -7,7 +7,7 @@ import type { RunHistory } from '../engine/types.js';
 import { RunReport } from '../report/schema.js';
 import { type Selectable, sql } from 'kysely';
 import type { Store } from './db.js';
-import { StoreError } from './db.js';
+import { readStored, StoreError } from './db.js';
 import { GUARDS_RESTORED, storeEvents } from './guards.js';
 import type { RunItemsTable, RunsTable } from './schema.js';
 
@@ -254,7 +254,7 @@ export async function lastPass(
 export async function loadRun(store: Store, id: number): Promise<RunReport> {
   const row = await store.db.selectFrom('runs').select('report').where('id', '=', id).executeTakeFirst();
   if (!row) throw new StoreError(`no run #${id} in the store`);
-  const parsed = RunReport.safeParse(JSON.parse(row.report));
+  const parsed = RunReport.safeParse(readStored(row.report, `the report of run #${id}`, store.path));
   if (!parsed.success)
     throw new StoreError(
       `run #${id} in the store cannot be read by this mlgate: ${parsed.error.issues[0]?.message}`,
@@ -274,7 +274,12 @@ export async function measuredIn(
     .where('run_id', '=', runId)
     .where('item_id', '=', itemId)
     .executeTakeFirst();
-  return row ? { status: row.status, measured: JSON.parse(row.measured) } : undefined;
+  return row
+    ? {
+        status: row.status,
+        measured: readStored(row.measured, `measured values of ${itemId} in run #${runId}`, store.path),
+      }
+    : undefined;
 }
 
 export async function runStartedAt(store: Store, runId: number): Promise<string | undefined> {

@@ -11,7 +11,7 @@ import { cleanText, inlineText } from '../redact/clean.js';
 import type { Approval, Evidence, ItemStatus, Waiver } from '../report/schema.js';
 import type { LoadedItem } from '../spec/load.js';
 import { formatDuration, parseDuration } from '../util/units.js';
-import type { Store } from './db.js';
+import { readStored, type Store } from './db.js';
 import type { SignoffAction, SignoffEventsTable } from './schema.js';
 
 /** What a sign-off is bound to. */
@@ -98,7 +98,7 @@ export async function loadEvents(store: Store, itemId?: string): Promise<Map<str
       evidenceSha256: row.evidence_sha256,
       expiresAt: row.expires_at,
       definitionDigest: row.definition_digest,
-      artifacts: JSON.parse(row.artifacts),
+      artifacts: readStored(row.artifacts, `the artifacts of sign-off event #${row.id}`, store.path),
     };
     const list = byItem.get(row.item_id) ?? [];
     list.push(event);

@@ -664,3 +664,58 @@ function fakeReport(items: number): RunReport {
     })),
   });
 }
+
+describe("a store changed outside mlgate, or not mlgate's at all", () => {
+  test("another program's database is refused and left as it was, never given mlgate's tables", async () => {
+    const { env, cli } = project();
+    mkdirSync(env.MLGATE_STORE, { recursive: true });
+    const path = join(env.MLGATE_STORE, 'mlgate.db');
+    const foreign = new BetterSqlite3(path);
+    foreign.exec("CREATE TABLE users (name TEXT); INSERT INTO users VALUES ('ada');");
+    foreign.close();
+    const before = readFileSync(path);
+    for (const args of [['check', '--quiet'], ['history'], ['approve', 'lead', '--role', 'technical-lead']]) {
+      const result = await cli(...args);
+      expect(result.code, args[0]).toBe(2);
+      expect(result.stderr).toContain(
+        `${path} is not an mlgate store: it is a database with tables mlgate did not make (users)`,
+      );
+    }
+    expect(readFileSync(path).equals(before)).toBe(true);
+  });
+
+  test('a dropped table or column, or a value that is not JSON: exit 2 with the fix, never a crash, nothing written', async () => {
+    const edits = [
+      ['DROP TABLE signoff_events', 'table signoff_events missing'],
+      ['DROP TRIGGER runs_no_update; ALTER TABLE runs DROP COLUMN counts', 'table runs altered'],
+    ] as const;
+    for (const [edit, reason] of edits) {
+      const { env, cli } = project();
+      await cli('check', '--quiet');
+      const path = join(env.MLGATE_STORE, 'mlgate.db');
+      const db = new BetterSqlite3(path);
+      db.exec(edit);
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      db.close();
+      const before = readFileSync(path);
+      for (const command of [['status'], ['check', '--quiet'], ['history']]) {
+        const result = await cli(...command);
+        expect(result.code, `${edit}: ${command[0]}`).toBe(2);
+        expect(result.stderr).toContain(`was changed outside mlgate (${reason})`);
+        expect(result.stderr).not.toContain('internal error');
+      }
+      expect(readFileSync(path).equals(before)).toBe(true);
+    }
+    // A report that is not JSON any more (its guard dropped first).
+    const { env, cli } = project();
+    await cli('check', '--quiet');
+    const db = new BetterSqlite3(join(env.MLGATE_STORE, 'mlgate.db'));
+    db.exec("DROP TRIGGER runs_no_update; UPDATE runs SET report = '{not json'");
+    db.close();
+    const shown = await cli('show', '1');
+    expect(shown.code).toBe(2);
+    expect(shown.stderr).toContain(
+      'was changed outside mlgate (the report of run #1 is not the JSON mlgate wrote)',
+    );
+  });
+});

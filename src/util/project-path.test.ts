@@ -2,7 +2,15 @@
  * Paths stay inside the project: real folders, files and symbolic links in a temporary
  * directory, judged by where they really lead.
  */
-import { mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -32,7 +40,8 @@ describe('resolveInProject', () => {
     expect(resolveInProject(root, 'docs/README.md')).toBe(join(root, 'docs/README.md'));
     expect(resolveInProject(root, 'docs/../docs/README.md')).toBe(join(root, 'docs/README.md'));
     expect(resolveInProject(root, 'reports/new/junit.xml')).toBe(join(root, 'reports/new/junit.xml'));
-    expect(resolveInProject(root, 'docs-link/README.md')).toBe(join(root, 'docs-link/README.md'));
+    // The real path comes back: a link swapped after the judgement cannot redirect the read.
+    expect(resolveInProject(root, 'docs-link/README.md')).toBe(join(root, 'docs/README.md'));
     expect(resolveInProject(root, '.')).toBe(root);
     expect(resolveInProject(root, join(root, 'docs'))).toBe(join(root, 'docs'));
   });
@@ -75,7 +84,7 @@ describe('resolveInProject', () => {
       join(outside, 'secret.txt'),
     );
     expect(resolveInProject(root, 'secret-link.txt', { allowed: [join(outside, 'secret.txt')] })).toBe(
-      join(root, 'secret-link.txt'),
+      join(outside, 'secret.txt'),
     );
     expect(() =>
       resolveInProject(root, 'outside-dir/other', { allowed: [join(outside, 'secret.txt')] }),
@@ -85,13 +94,22 @@ describe('resolveInProject', () => {
   test('a root that is itself reached through a link, and links that loop', () => {
     const { base, root } = layout();
     symlinkSync(root, join(base, 'project-link'));
-    expect(resolveInProject(join(base, 'project-link'), 'docs/README.md')).toBe(
-      join(base, 'project-link', 'docs/README.md'),
-    );
+    expect(resolveInProject(join(base, 'project-link'), 'docs/README.md')).toBe(join(root, 'docs/README.md'));
     symlinkSync(join(root, 'loop-b'), join(root, 'loop-a'));
     symlinkSync(join(root, 'loop-a'), join(root, 'loop-b'));
     expect(realLocation(join(root, 'loop-a'))).toMatch(/loop-[ab]$/);
   });
+});
+
+test('a link swapped after the judgement does not redirect the read: the real path was returned', () => {
+  const { root, outside } = layout();
+  writeFileSync(join(root, 'inside.log'), 'inside\n');
+  symlinkSync(join(root, 'inside.log'), join(root, 'flip.log'));
+  const judged = resolveInProject(root, 'flip.log');
+  // An attacker on the machine re-points the link at a file outside.
+  unlinkSync(join(root, 'flip.log'));
+  symlinkSync(join(outside, 'secret.txt'), join(root, 'flip.log'));
+  expect(readFileSync(judged, 'utf8')).toBe('inside\n');
 });
 
 describe('walkFiles', () => {

@@ -75,13 +75,15 @@ export interface ProjectPathOptions {
 /**
  * The absolute path of `path` (relative to `root`, or absolute), when it leads inside the
  * project; throws OutsideProjectError when it leads outside and nothing allows that. The
- * returned path is the lexical one (what evidence shows), not the real one.
+ * returned path is the real one, links already followed: a link swapped for another between
+ * this judgement and the read cannot redirect the read (only renaming a real folder of the
+ * path could, which needs write access to the project's own folders).
  */
 export function resolveInProject(root: string, path: string, options: ProjectPathOptions = {}): string {
   const absolute = resolve(root, path);
   if (options.allowOutside) return absolute;
   const real = realLocation(absolute);
-  if (isWithin(realLocation(options.within ?? root), real)) return absolute;
-  for (const allowed of options.allowed ?? []) if (allowed === real) return absolute;
+  if (isWithin(realLocation(options.within ?? root), real)) return real;
+  for (const allowed of options.allowed ?? []) if (allowed === real) return real;
   throw new OutsideProjectError(path, real, options.hint);
 }
