@@ -1,3 +1,6 @@
+/** Labels that cannot be told apart as classes (the data's fault, reported as such). */
+export class ClassLabelError extends Error {}
+
 /**
  * Class labels as they appear in files: integers ("7", "7.0", 7) or text ("cat"). Each class
  * gets an index; the display name is the canonical text ("7", "cat").
@@ -21,9 +24,17 @@ export class ClassIndex {
 
   private insert(name: string): number {
     const index = this.names.length;
-    this.names.push(name);
     const asNumber = Number(name);
-    if (name.trim() !== '' && Number.isInteger(asNumber)) this.numeric.set(asNumber, index);
+    if (name.trim() !== '' && Number.isInteger(asNumber)) {
+      // "1" and "01" (or "1.0") are one number: two classes with it would merge silently.
+      const other = this.numeric.get(asNumber);
+      if (other !== undefined)
+        throw new ClassLabelError(
+          `the classes "${this.names[other]}" and "${name}" are the same number (${asNumber}): give each class one spelling`,
+        );
+      this.numeric.set(asNumber, index);
+    }
+    this.names.push(name);
     this.text.set(name, index);
     return index;
   }

@@ -348,3 +348,9 @@ describe('which column is the label and which the prediction is never decided by
     expect(named.metrics.accuracy).toBe(0);
   });
 });
+
+test('two spellings of one number ("1" and "01") are refused, not merged into one class', async () => {
+  await expect(evaluate('label,pred,prob_1,prob_01\n1,1,0.9,0.1\n01,01,0.2,0.8\n')).rejects.toThrow(
+    new PredictionsError('the classes "1" and "01" are the same number (1): give each class one spelling'),
+  );
+});

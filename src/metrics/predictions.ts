@@ -18,7 +18,7 @@
  */
 import { matchColumns, scanTable, type TableFormat, TableError, type TableRow } from '../data/table.js';
 import { wantRankMetrics } from './catalog.js';
-import { ClassIndex, positiveClass } from './classes.js';
+import { ClassIndex, ClassLabelError, positiveClass } from './classes.js';
 import { ClassificationAccumulator, type ClassificationResult } from './classification.js';
 import { RegressionAccumulator, type RegressionResult } from './regression.js';
 
@@ -346,7 +346,8 @@ export async function evaluatePredictions(
     });
   } catch (error) {
     if (error instanceof PredictionsError) throw error;
-    if (error instanceof TableError) throw new PredictionsError(error.message);
+    if (error instanceof TableError || error instanceof ClassLabelError)
+      throw new PredictionsError(error.message);
     if (error instanceof Error && /^line \d+:/.test(error.message)) throw new PredictionsError(error.message);
     throw error;
   }
