@@ -95,8 +95,7 @@ export async function withExistingStore(
 ): Promise<number> {
   try {
     const store = await existingStore(dir, options, io, access);
-    const style = makeStyle(colourWanted(io.stderr as NodeJS.WriteStream, io.env));
-    for (const notice of store.notices) io.stderr.write(`${style.yellow('warning')}: ${notice}\n`);
+    printStoreNotices(store, io);
     try {
       return await work(store);
     } finally {
@@ -115,4 +114,11 @@ export function withWritableStore(
   work: (store: Store) => Promise<number>,
 ): Promise<number> {
   return withExistingStore(dir, options, io, work, { write: true });
+}
+
+/** What opening the store noticed about itself (guards missing, altered, restored), on stderr. */
+export function printStoreNotices(store: Pick<Store, 'notices'> | undefined, io: CliIO): void {
+  if (!store) return;
+  const style = makeStyle(colourWanted(io.stderr as NodeJS.WriteStream, io.env));
+  for (const notice of store.notices) io.stderr.write(`${style.yellow('warning')}: ${notice}\n`);
 }

@@ -684,6 +684,22 @@ describe("a store changed outside mlgate, or not mlgate's at all", () => {
     expect(readFileSync(path).equals(before)).toBe(true);
   });
 
+  test('a dropped guard is said where it matters: status warns, check warns as it restores it', async () => {
+    const { env, cli } = project();
+    await cli('check', '--quiet');
+    const db = new BetterSqlite3(join(env.MLGATE_STORE, 'mlgate.db'));
+    db.exec('DROP TRIGGER signoff_events_no_update');
+    db.close();
+    const status = await cli('status');
+    expect(status.stderr).toMatch(
+      /warning: the store's append-only guards missing: signoff_events_no_update/,
+    );
+    const check = await cli('check', '--quiet');
+    expect(check.stderr).toMatch(
+      /warning: the store's append-only guards missing: signoff_events_no_update.*restored/,
+    );
+  });
+
   test('a dropped table or column, or a value that is not JSON: exit 2 with the fix, never a crash, nothing written', async () => {
     const edits = [
       ['DROP TABLE signoff_events', 'table signoff_events missing'],

@@ -19,7 +19,7 @@ import type { CliIO } from '../io.js';
 import { reportKnownError } from '../problems.js';
 import { makeProgress } from '../progress.js';
 import { loadProject } from '../project.js';
-import { storeDir } from '../store.js';
+import { printStoreNotices, storeDir } from '../store.js';
 import { colourWanted, makeStyle } from '../style.js';
 
 export interface CheckOptions {
@@ -61,6 +61,7 @@ export async function checkCommand(
     // The store decides sign-offs and waivers, and keeps the run. Without it (--no-store),
     // sign-offs stay pending and waivers do not apply: nothing passes for lack of a record.
     const store = options.noStore ? undefined : await openStore(storeDir(dir, options, io), { create: true });
+    printStoreNotices(store, io);
     const book = store ? await SignoffBook.load(store, loaded.sha256, artifacts) : undefined;
     const live = Boolean((io.stderr as NodeJS.WriteStream).isTTY) && stderrStyle.enabled;
     const progress = options.quiet

@@ -21,7 +21,7 @@ import { ExitCode } from '../exit-codes.js';
 import type { CliIO } from '../io.js';
 import { reportKnownError } from '../problems.js';
 import { loadProject } from '../project.js';
-import { actor, parseExpiry, type StoreOptions, storeDir } from '../store.js';
+import { actor, parseExpiry, printStoreNotices, type StoreOptions, storeDir } from '../store.js';
 import { colourWanted, makeStyle } from '../style.js';
 
 export interface SignoffOptions extends StoreOptions {
@@ -59,6 +59,7 @@ export async function signoffCommand(
     const artifacts = await digestArtifacts(loaded);
     const binding = bindingFor(item, loaded.sha256, artifacts);
     const store = (await openStore(storeDir(dir, options, io), { create: true }))!;
+    printStoreNotices(store, io);
     try {
       const events = (await loadEvents(store, item.id)).get(item.id) ?? [];
       if (action === 'approve') {

@@ -15,7 +15,7 @@ import { ExitCode } from '../exit-codes.js';
 import type { CliIO } from '../io.js';
 import { reportKnownError } from '../problems.js';
 import { loadProject } from '../project.js';
-import { type StoreOptions, storeDir } from '../store.js';
+import { printStoreNotices, type StoreOptions, storeDir } from '../store.js';
 import { colourWanted, makeStyle } from '../style.js';
 import { table } from './history.js';
 
@@ -37,6 +37,7 @@ export async function statusCommand(
     const plan = makePlan(loaded, { profile: options.profile });
     const artifacts = await digestArtifacts(loaded);
     const store = await openStore(storeDir(dir, options, io), { create: false });
+    printStoreNotices(store, io);
     let events = new Map<string, SignoffEvent[]>();
     if (store) {
       try {
