@@ -116,6 +116,8 @@ export async function runPlan(loaded: LoadedSpec, plan: Plan, options: RunOption
             throw new Error('this check needs the service, and the spec has no service section');
           await options.service.ensureStarted(options.signal);
           options.service.assertAlive();
+          // Whoever holds the port now must still be the service (a stranger may have taken it).
+          options.service.assertOwned();
         } catch (error) {
           const log = options.service?.log().slice(-20) ?? [];
           outcome = {
@@ -167,6 +169,7 @@ export async function runPlan(loaded: LoadedSpec, plan: Plan, options: RunOption
       } else {
         outcome = pendingSignOff(planned);
       }
+      if (outcome?.status === 'pass' && needsService(planned)) outcome = ownedThroughout(outcome, options.service);
       if (options.applyWaiver) outcome = options.applyWaiver(planned, outcome!);
       finish(planned, outcome!, startedAt, performance.now() - began);
     })();
@@ -242,6 +245,27 @@ export async function runPlan(loaded: LoadedSpec, plan: Plan, options: RunOption
   // Report in spec order, whatever order items finished in.
   const items = plan.items.map((planned) => results.get(planned.item.id)!);
   return { items, complete: !interrupted };
+}
+
+/** A pass judged while another process held the service's port is an error: it judged the stranger. */
+function ownedThroughout(outcome: ItemOutcome, service: ServiceController | undefined): ItemOutcome {
+  try {
+    service?.assertOwned();
+    return outcome;
+  } catch (error) {
+    const { stranger } = error as { stranger?: string };
+    // Only a stranger turns it: a listener the service closed meanwhile answered before it closed.
+    if (!stranger) return outcome;
+    return {
+      ...outcome,
+      status: 'error',
+      summary: `the port was answered by another process during this item: ${stranger}`,
+      evidence: [
+        { type: 'text', title: 'what passed, judged against another process', text: outcome.summary },
+        ...(outcome.evidence ?? []),
+      ],
+    };
+  }
 }
 
 function pendingSignOff(planned: PlannedItem): ItemOutcome {

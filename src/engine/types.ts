@@ -43,6 +43,13 @@ export interface ServiceHandle {
   alive: boolean;
   /** Throws with the reason when the service is gone. */
   assertAlive(): void;
+  /**
+   * Throws with the reason when the socket listening on the service's port is no longer the
+   * service's own (it stopped listening; another process took the port). The error's
+   * `stranger` ("pid N (command)") names the other process when there is one. A no-op for a
+   * service mlgate did not start, and with `service.start.verify_listener: false`.
+   */
+  assertOwned(): void;
   /** Lines the service wrote so far. */
   log(): string[];
   /** The same with line numbers, and how many lines from the middle were not kept. */

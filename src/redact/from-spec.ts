@@ -16,7 +16,7 @@ const CREDENTIAL_NAME =
  * mlgate's environment (PWD, GIT_AUTHOR_EMAIL, SSH_AUTH_SOCK) is not secret and is in reports.
  */
 const OUTER_CREDENTIAL_NAME =
-  /(?:^|_)(?:TOKEN|SECRET|PASSWORD|PASSWD|PASS|API_?KEY|ACCESS_KEY|PRIVATE_KEY|CREDENTIALS?|COOKIE|DSN)(?:_|$)/i;
+  /(?:^|_)(?:TOKEN|SECRET|SECRETKEY|PASSWORD|PASSWD|PASS|API_?KEY|ACCESS_KEY|PRIVATE_KEY|CREDENTIALS?|COOKIE|DSN)(?:_|$)|.(?:_KEY|_PWD|_PW|_PAT|_AUTH)$/i;
 
 const PLACEHOLDER = /\$\{(random|env\.([A-Za-z_][A-Za-z0-9_]*))\}/g;
 

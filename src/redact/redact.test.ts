@@ -39,6 +39,28 @@ describe('Redactor', () => {
     );
   });
 
+  test('the encodings services write a secret back in: JSON of several libraries, URL, form, twice, base64, hex', () => {
+    const secret = 'Pa$s"w\\ord/é<&>!~(q) 42 zz-Kx9';
+    const redactor = new Redactor();
+    redactor.add(secret, 'env.MY_WEIRD');
+    const bytes = Buffer.from(secret, 'utf8');
+    const json = JSON.stringify(secret).slice(1, -1);
+    const forms = {
+      'JSON with \\/': json.replace(/\//g, '\\/'),
+      "Python's json.dumps": json.replace(/é/g, '\\u00e9'),
+      "Go's encoding/json": json.replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026'),
+      'form encoding': new URLSearchParams({ q: secret }).toString().slice(2),
+      "Python's quote()": encodeURIComponent(secret).replace(/%2F/g, '/'),
+      'lower-case hex': encodeURIComponent(secret).replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase()),
+      'URL-encoded twice': encodeURIComponent(encodeURIComponent(secret)),
+      base64: bytes.toString('base64'),
+      base64url: bytes.toString('base64url'),
+      hex: bytes.toString('hex'),
+    };
+    for (const [name, form] of Object.entries(forms))
+      expect(redactor.redactText(`echo ${form} end`), name).toBe('echo [REDACTED:env.MY_WEIRD] end');
+  });
+
   test('short and trivial values are never registered, so reports stay readable', () => {
     const redactor = new Redactor();
     for (const value of ['', 'abc', 'secret1', '12345678', '3.14159265', 'true', 'disabled', '0.0.0.0'])
@@ -237,6 +259,11 @@ sections:
       REDACT_TEST_BODY: 'body-Secret-77',
       REDACT_TEST_HOME: '/home/dev/work',
       GITHUB_TOKEN: 'gho_notARealToken1234567890',
+      OPENAI_KEY: 'oai-Key-5566778899',
+      MYSQL_PWD: 'mysql-Pw-13579',
+      GH_PAT: 'pat-Value-24680',
+      NPM_AUTH: 'npm-Auth-112233',
+      SSH_AUTH_SOCK: '/tmp/ssh-agent.sock',
       PWD: '/home/dev/my project',
       GIT_AUTHOR_EMAIL: 'dev@example.com',
     };
@@ -255,6 +282,10 @@ sections:
     expect(redact('GITHUB_TOKEN=gho_notARealToken1234567890')).toBe(
       'GITHUB_TOKEN=[REDACTED:env.GITHUB_TOKEN]',
     );
+    // Common names for credentials beyond *_TOKEN / *_PASSWORD; the working folder stays.
+    for (const name of ['OPENAI_KEY', 'MYSQL_PWD', 'GH_PAT', 'NPM_AUTH'])
+      expect(redact(`${name}=${outer[name as keyof typeof outer]}`)).toBe(`${name}=[REDACTED:env.${name}]`);
+    expect(redact('PWD=/home/dev/my project')).toBe('PWD=/home/dev/my project');
     // Configuration stays readable.
     const plain = [
       'LOG_LEVEL=info HOST_BIND=0.0.0.0 MODEL_PATH=/models/digits/model.onnx',

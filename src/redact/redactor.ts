@@ -132,6 +132,41 @@ interface Span {
   label: string;
 }
 
+/**
+ * A secret as it appears when a program writes it back: JSON strings (JavaScript's escaping,
+ * `\/` as PHP and some Java libraries write it, non-ASCII as `\u00e9` as Python's json.dumps
+ * does, `<>&` as `\u003c` as Go's encoding/json does), URL components (upper- and lower-case
+ * hex, `/` kept as Python's quote() keeps it, form encoding with `+` for a space, encoded
+ * twice), base64, base64url and hex. Other transformations (reversed, split, hashed) are not
+ * recognised.
+ */
+function encodings(value: string): string[] {
+  const json = JSON.stringify(value).slice(1, -1);
+  const unicodeEscape = (pattern: RegExp) => (text: string) =>
+    text.replace(pattern, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const asciiJson = unicodeEscape(/[^\x00-\x7f]/g)(json);
+  const component = encodeURIComponent(value);
+  const bytes = Buffer.from(value, 'utf8');
+  return [
+    json,
+    json.replace(/\//g, '\\/'),
+    asciiJson,
+    asciiJson.replace(/\//g, '\\/'),
+    unicodeEscape(/[<>&]/g)(json),
+    unicodeEscape(/[<>&]/g)(asciiJson),
+    component,
+    component.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase()),
+    component.replace(/%2F/g, '/'),
+    encodeURI(value),
+    new URLSearchParams({ v: value }).toString().slice(2),
+    encodeURIComponent(component),
+    bytes.toString('base64'),
+    bytes.toString('base64').replace(/=+$/, ''),
+    bytes.toString('base64url'),
+    bytes.toString('hex'),
+  ];
+}
+
 export class Redactor {
   /** Value → what it is, longest first when matching. */
   private readonly values = new Map<string, string>();
@@ -144,11 +179,9 @@ export class Redactor {
   add(value: string | undefined, label: string): boolean {
     if (value === undefined || isTrivialValue(value)) return false;
     const variants = new Set([value, value.trim()]);
-    // The same secret as a JSON string or a URL component shows it escaped.
-    for (const variant of [...variants]) {
-      variants.add(JSON.stringify(variant).slice(1, -1));
-      variants.add(encodeURIComponent(variant));
-    }
+    // The same secret as services write it back: JSON-escaped the ways common libraries do,
+    // URL- and form-encoded, base64 and hex.
+    for (const variant of [...variants]) for (const encoded of encodings(variant)) variants.add(encoded);
     for (const variant of variants) {
       if (variant.length >= MIN_SECRET_LENGTH && !this.values.has(variant)) this.values.set(variant, label);
     }

@@ -71,6 +71,7 @@ export function serviceFromSpec(
       return managed.alive;
     },
     assertAlive: () => managed.assertAlive(),
+    assertOwned: () => managed.assertOwned(),
     log: () => managed.log(),
     logLines: () => managed.logLines(),
     stop: (graceMs?: number) => managed.stop(graceMs),

@@ -160,14 +160,16 @@ export function judgeLoadThreshold(result: LoadResult, loadThreshold: LoadThresh
       label = 'errors';
       value = result.failed;
       break;
+    // Throughput is what the service served: a failed request (a fast 500, a reset) is not
+    // throughput, or a service failing every request would pass "rps > 50".
     case 'rps':
       label = 'rps';
       value =
-        result.completed > 0 ? Math.round((result.completed / (result.durationMs / 1000)) * 10) / 10 : 0;
+        result.succeeded > 0 ? Math.round((result.succeeded / (result.durationMs / 1000)) * 10) / 10 : 0;
       break;
     case 'requests':
       label = 'requests';
-      value = result.completed;
+      value = result.succeeded;
       break;
   }
   if (value === null) {
@@ -198,5 +200,9 @@ export function judgeLoadThreshold(result: LoadResult, loadThreshold: LoadThresh
     return { text, ok, value, message: `${label} ${describeComparison(value, threshold, format)} (${note})` };
   }
   const ok = meets(value, threshold);
-  return { text, ok, value, message: `${label} ${describeComparison(value, threshold, format)}` };
+  const served =
+    (metric.kind === 'rps' || metric.kind === 'requests') && result.failed > 0
+      ? ` (successful answers only: ${result.failed} of ${attempted} requests failed: ${failureReasons(result)})`
+      : '';
+  return { text, ok, value, message: `${label} ${describeComparison(value, threshold, format)}${served}` };
 }

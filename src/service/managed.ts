@@ -6,24 +6,36 @@
  *
  * What answers on the port must be the process mlgate started: a fixed port that is taken is
  * refused, and once ready the listening socket must belong to the service or a process it
- * started (Linux /proc). Processes it started are recorded, so that one that left its
- * process group (setsid) is still found and ended when the service stops.
+ * started (Linux /proc) — at readiness and again around every item that needs the service, so
+ * a stranger that takes the port later is caught too. Processes it started are recorded, and
+ * each carries MLGATE_CHILD=<marker> in its environment, so that one that left its process
+ * group (setsid) or the whole tree (a daemon: double fork) is still found and ended when the
+ * service stops.
  */
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import {
   allProcesses,
   commandLine,
+  endProcesses,
+  hasMarker,
   isRunning,
   isSameProcess,
   type ProcessInfo,
   processInfo,
   ProcUnavailable,
+  processesWithMarker,
   processTree,
 } from '../util/procfs.js';
 import { formatDuration } from '../util/units.js';
 import { spawnWatched } from '../util/watchdog.js';
-import { describeHolders, listeningSockets, socketHolders } from './listeners.js';
+import {
+  describeHolders,
+  listeningSockets,
+  type PortListener,
+  type SocketHolder,
+  socketHolders,
+} from './listeners.js';
 import { rootCauseLine } from './root-cause.js';
 
 export interface ServiceStartSpec {
@@ -70,7 +82,10 @@ export interface LogLine {
   text: string;
 }
 
-export class ServiceUnavailable extends Error {}
+export class ServiceUnavailable extends Error {
+  /** Set when another process holds the service's port: "pid N (command)". */
+  stranger?: string;
+}
 
 /** A process still running after the service exited. */
 export interface Leftover {
@@ -111,6 +126,8 @@ export class ManagedService {
   private startedAt: string | undefined;
   private exited: Promise<void> | undefined;
   private port: number | undefined;
+  /** MLGATE_CHILD in the service's environment: every process it starts inherits it. */
+  private marker: string | undefined;
   /** Every process seen below the service (at readiness and at stop), by pid. */
   private readonly family = new Map<number, ProcessInfo>();
   /** The sockets it listened on, once they were verified to be its own. */
@@ -197,6 +214,7 @@ export class ManagedService {
       graceMs: spec.graceMs,
     });
     this.child = watched.child;
+    this.marker = watched.marker;
     const collect = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
       const text = this.partial[stream] + chunk.toString('utf8');
       const parts = text.split('\n');
@@ -222,7 +240,7 @@ export class ManagedService {
       if (signal?.aborted) throw new Error('interrupted while waiting for the service');
       if (this.exitInfo)
         throw new Error(
-          `it exited (${this.exitInfo.signal ?? `code ${this.exitInfo.code}`}) before it was ready${this.cause()}`,
+          `it exited (${this.exitInfo.signal ?? `code ${this.exitInfo.code}`}) before it was ready${this.cause()}${await this.endDaemons()}`,
         );
       const answer = await this.probeReady();
       if (answer === 'ready') {
@@ -257,6 +275,25 @@ export class ManagedService {
   }
 
   /**
+   * The launcher exited before the service was ready, but what it started as a daemon (setsid
+   * -f, a double fork) may run on, unseen: it is ended, and "; its process … was ended" says so.
+   */
+  private async endDaemons(): Promise<string> {
+    let daemons: ProcessInfo[];
+    try {
+      daemons = processesWithMarker(this.marker!);
+    } catch {
+      return ''; // no /proc: stop() says so
+    }
+    if (daemons.length === 0) return '';
+    const named = daemons.map((info) => `pid ${info.pid} \`${commandLine(info.pid)}\``).join(', ');
+    await endProcesses(daemons, (this.spec as ServiceStartSpec).graceMs);
+    return daemons.length === 1
+      ? `; its process ${named} kept running (a daemon: start the service in the foreground) and was ended`
+      : `; its processes ${named} kept running (daemons: start the service in the foreground) and were ended`;
+  }
+
+  /**
    * The socket answering on the port must be held by the service or a process it started:
    * otherwise the answers come from a stranger (the service may have died of EADDRINUSE).
    */
@@ -267,31 +304,77 @@ export class ManagedService {
         `it answered on port ${port}, but mlgate cannot verify that the answer came from the process it started: ${why}`,
       );
     try {
-      const ours = new Set(this.familyNow().map((info) => info.pid));
-      const listeners = listeningSockets(port, host);
+      const { listeners, strangers } = this.inspectListeners(port);
       if (listeners.length === 0)
         throw unverifiable(`no socket on this machine listens on port ${port} (another network namespace?)`);
-      const holders = socketHolders(
-        listeners.map((listener) => listener.inode),
-        [...ours],
-      );
-      const strangers = listeners.filter(
-        (listener) => !holders.get(listener.inode)!.some((holder) => ours.has(holder.pid)),
-      );
       if (strangers.length > 0)
         throw new Error(
-          `port ${port} on ${host} is answered by another process, not by the service mlgate started: ${strangers
-            .map(
-              (listener) =>
-                `${describeHolders(holders.get(listener.inode)!)} listening on ${listener.address}`,
-            )
-            .join('; ')}`,
+          `port ${port} on ${host} is answered by another process, not by the service mlgate started: ${describeStrangers(strangers)}`,
         );
-      for (const listener of listeners) this.ownSockets.add(listener.inode);
     } catch (error) {
       if (error instanceof ProcUnavailable) throw unverifiable(`${error.message} (this needs Linux /proc)`);
       throw error;
     }
+  }
+
+  /**
+   * Throws (ServiceUnavailable) unless the sockets listening on the service's port are still
+   * the service's own: it may have closed its listener or died under a restart wrapper while
+   * staying alive, and a stranger may have taken the port since. Called before each item that
+   * needs the service and after it passed. A no-op for a service mlgate did not start, before
+   * it is ready, and with `verify_listener: false`.
+   */
+  assertOwned(): void {
+    const spec = this.spec as ServiceStartSpec;
+    if (!this.managed || spec.verifyListener === false) return;
+    if (this.port === undefined || this.readyMs === undefined || this.exitInfo) return;
+    const port = this.port;
+    let found: ReturnType<ManagedService['inspectListeners']>;
+    try {
+      found = this.inspectListeners(port);
+    } catch (error) {
+      throw new ServiceUnavailable(
+        `mlgate cannot verify that port ${port} is still answered by the service it started: ${(error as Error).message}`,
+      );
+    }
+    if (found.strangers.length > 0) {
+      const stranger = describeStrangers(found.strangers);
+      const error = new ServiceUnavailable(
+        `the service no longer holds its port: port ${port} on ${spec.host} is answered by another process, not by the service mlgate started: ${stranger}`,
+      );
+      error.stranger = found.strangers.map(({ holders }) => describeHolders(holders)).join('; ');
+      throw error;
+    }
+    if (found.listeners.length === 0)
+      throw new ServiceUnavailable(
+        `the service no longer listens on port ${port}: it is still running, but nothing accepts connections there (it closed its listener, or a wrapper restarts it)`,
+      );
+  }
+
+  /**
+   * The sockets listening on the port, and those not held by the service: its tree, group or
+   * session, a process recorded as its own, or one carrying its marker. Throws ProcUnavailable.
+   */
+  private inspectListeners(port: number): {
+    listeners: PortListener[];
+    strangers: Array<{ listener: PortListener; holders: SocketHolder[] }>;
+  } {
+    const listeners = listeningSockets(port, (this.spec as ServiceStartSpec).host);
+    // Sockets already verified to be its own (the usual case: no need to look for holders).
+    if (listeners.every((listener) => this.ownSockets.has(listener.inode))) return { listeners, strangers: [] };
+    const ours = new Set(this.remaining(allProcesses()).map((info) => info.pid));
+    const holders = socketHolders(
+      listeners.map((listener) => listener.inode),
+      [...ours],
+    );
+    const isOurs = (holder: SocketHolder) =>
+      ours.has(holder.pid) || (this.marker !== undefined && hasMarker(holder.pid, this.marker));
+    const strangers = listeners
+      .filter((listener) => !this.ownSockets.has(listener.inode))
+      .map((listener) => ({ listener, holders: holders.get(listener.inode)! }))
+      .filter(({ holders: held }) => !held.some(isOurs));
+    if (strangers.length === 0) for (const listener of listeners) this.ownSockets.add(listener.inode);
+    return { listeners, strangers };
   }
 
   /** The service's processes now: its tree, and whatever is still in its group or session. */
@@ -335,7 +418,13 @@ export class ManagedService {
         // gone
       }
     }
-    for (const info of this.family.values()) {
+    let marked: ProcessInfo[] = [];
+    try {
+      if (this.marker) marked = processesWithMarker(this.marker);
+    } catch {
+      // no /proc
+    }
+    for (const info of [...this.family.values(), ...marked]) {
       if (isSameProcess(info.pid, info.startTime)) {
         try {
           process.kill(info.pid, 'SIGKILL');
@@ -455,6 +544,11 @@ export class ManagedService {
               : 'started by it',
       );
     }
+    // Daemons: out of its tree, group and session, but carrying its marker.
+    for (const info of this.marker ? processesWithMarker(this.marker, allProcesses()) : []) {
+      if (!found.has(info.pid))
+        add(info.pid, "left the service's process tree (a daemon: double fork or setsid)");
+    }
     let unverified: string | undefined;
     if (this.port !== undefined) {
       try {
@@ -517,6 +611,12 @@ export class ManagedService {
       ...(this.startError ? { error: this.startError } : {}),
     };
   }
+}
+
+function describeStrangers(strangers: Array<{ listener: PortListener; holders: SocketHolder[] }>): string {
+  return strangers
+    .map(({ listener, holders }) => `${describeHolders(holders)} listening on ${listener.address}`)
+    .join('; ');
 }
 
 /** Refuses a fixed port another process holds, naming the holder when /proc says who. */

@@ -9,19 +9,19 @@ import type { Evidence } from '../report/schema.js';
 import { formatDuration } from '../util/units.js';
 import { isLoopbackHost } from './managed.js';
 import { type HttpClient, type HttpExchange, type OutgoingRequest } from './request.js';
+import { CREDENTIAL_HEADER } from '../redact/redactor.js';
 import type { Secrets } from './template.js';
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
-/** Headers that carry credentials: never sent on to another origin (as browsers do). */
-const CREDENTIAL_HEADERS = [
-  'authorization',
-  'proxy-authorization',
-  'cookie',
-  'x-api-key',
-  'api-key',
-  'x-auth-token',
-];
+/**
+ * Whether a header must not be sent on to another origin: its name says credential (any name
+ * with token, secret, password or api-key in it, as the redactor reads them), or its value
+ * holds a secret the spec read from the environment (`X-Custom: ${env.API_TOKEN}`).
+ */
+function isCredential(name: string, value: string, secrets?: Secrets): boolean {
+  return CREDENTIAL_HEADER.test(name) || (secrets !== undefined && secrets.mask(value) !== value);
+}
 
 export interface RedirectHop {
   status: number;
@@ -67,7 +67,7 @@ export function describeRedirect(exchange: HttpExchange, secrets: Secrets): stri
 export async function sendFollowingRedirects(
   client: HttpClient,
   outgoing: OutgoingRequest,
-  options: { maxHops: number; allowRemote: boolean; signal?: AbortSignal },
+  options: { maxHops: number; allowRemote: boolean; signal?: AbortSignal; secrets?: Secrets },
 ): Promise<FollowResult> {
   const began = performance.now();
   const deadline = began + outgoing.timeoutMs;
@@ -124,8 +124,8 @@ export async function sendFollowingRedirects(
     }
     const headers = { ...current.headers };
     if (new URL(current.url).origin !== target.origin) {
-      for (const name of CREDENTIAL_HEADERS) {
-        if (name in headers) {
+      for (const [name, value] of Object.entries(headers)) {
+        if (isCredential(name, String(value), options.secrets)) {
           delete headers[name];
           dropped.add(name);
         }

@@ -2,8 +2,11 @@
  * Runs a program as its own process group, so a timeout or Ctrl-C ends it and everything it
  * started, not just the shell on top, and under a watchdog, so that it does not outlive
  * mlgate even when mlgate is killed outright. Output is kept (bounded) for matching and
- * evidence.
+ * evidence. What it leaves running when it exits — background jobs, daemons that left its
+ * group and session (found by the MLGATE_CHILD marker in their environment) — is ended and
+ * named.
  */
+import { commandLine, endProcesses, type ProcessInfo, processesWithMarker } from './procfs.js';
 import { spawnWatched } from './watchdog.js';
 
 export interface RunProcessOptions {
@@ -28,7 +31,15 @@ export interface ProcessResult {
   spawnError?: string;
   /** True when it was stopped because the signal aborted. */
   aborted: boolean;
+  /**
+   * Its processes still running after it exited (a background job, a daemon that left with
+   * setsid or a double fork): mlgate ended them.
+   */
+  leftovers: Array<{ pid: number; command: string }>;
 }
+
+/** After the program exits, how long its output pipes may stay open before its leftovers are ended. */
+const PIPE_GRACE_MS = 500;
 
 const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
 
@@ -37,7 +48,7 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
   const began = performance.now();
   return new Promise((resolvePromise) => {
     const program = options.argv[0];
-    const { child, ended } = spawnWatched({
+    const { child, ended, marker } = spawnWatched({
       argv: options.argv,
       cwd: options.cwd,
       env: options.env ?? process.env,
@@ -86,18 +97,38 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
         : error.code === 'EACCES'
           ? `cannot start "${program}": permission denied`
           : `cannot start "${program}": ${error.message}`;
-    // A background job the command started may hold its output open after it exits; give the
-    // pipes a moment, then end the whole group so nothing is left behind.
+    // Whatever of it still runs once it has exited: found by its marker (a daemon left the
+    // group and session, but not its environment), named, ended — SIGTERM, then SIGKILL.
+    const leftovers = new Map<number, { pid: number; command: string }>();
+    const endLeftovers = async () => {
+      let found: ProcessInfo[];
+      try {
+        found = processesWithMarker(marker);
+      } catch {
+        found = []; // no /proc: the group is all mlgate can end
+      }
+      for (const info of found) {
+        if (!leftovers.has(info.pid)) leftovers.set(info.pid, { pid: info.pid, command: commandLine(info.pid) });
+      }
+      killGroup('SIGTERM');
+      await endProcesses(found, options.killGraceMs ?? 2000);
+      killGroup('SIGKILL');
+    };
+    // A background job or daemon may hold its output open after it exits: give the pipes a
+    // moment, then end what is left, which closes them.
     let reaper: NodeJS.Timeout | undefined;
+    let reaping: Promise<void> | undefined;
     child.on('exit', () => {
-      reaper = setTimeout(() => killGroup('SIGKILL'), 500);
+      reaper = setTimeout(() => (reaping = endLeftovers()), PIPE_GRACE_MS);
       reaper.unref();
     });
     child.on('close', async () => {
       options.signal?.removeEventListener('abort', onAbort);
       if (killTimer) clearTimeout(killTimer);
       if (reaper) clearTimeout(reaper);
-      killGroup('SIGKILL');
+      await reaping;
+      // The pipes closed by themselves: a daemon that let go of them may still run.
+      await endLeftovers();
       const { code, signal, spawnError } = await ended;
       resolvePromise({
         exitCode: code,
@@ -108,6 +139,7 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
         durationMs: performance.now() - began,
         spawnError: spawnError && describeSpawnError(spawnError),
         aborted,
+        leftovers: [...leftovers.values()],
       });
     });
   });

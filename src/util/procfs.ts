@@ -107,3 +107,64 @@ export function isSameProcess(pid: number, startTime: string): boolean {
   const info = processInfo(pid);
   return info !== undefined && info.startTime === startTime && isRunning(info);
 }
+
+/**
+ * The environment variable mlgate sets, with a value unique to each child, in the environment
+ * of the service and of every command. Processes inherit it through fork, setsid and exec, so
+ * a daemon that left the process tree, group and session (a double fork) still carries it.
+ */
+export const CHILD_MARKER = 'MLGATE_CHILD';
+
+/**
+ * The running processes whose environment holds `MLGATE_CHILD=<marker>`. Processes whose
+ * environment cannot be read (another user's) are skipped: they cannot carry the marker
+ * unless mlgate started them as another user.
+ */
+export function processesWithMarker(marker: string, table: ProcessInfo[] = allProcesses()): ProcessInfo[] {
+  const needle = Buffer.from(`${CHILD_MARKER}=${marker}\0`);
+  return table.filter((info) => isRunning(info) && info.pid !== process.pid && carriesMarker(info.pid, needle));
+}
+
+/** Whether one process's environment holds the marker. */
+export function hasMarker(pid: number, marker: string): boolean {
+  return carriesMarker(pid, Buffer.from(`${CHILD_MARKER}=${marker}\0`));
+}
+
+function carriesMarker(pid: number, needle: Buffer): boolean {
+  let environ: Buffer;
+  try {
+    environ = readFileSync(`/proc/${pid}/environ`);
+  } catch {
+    return false; // gone, or another user's
+  }
+  // At the start, or after the NUL that ends the previous variable.
+  return environ.subarray(0, needle.length).equals(needle) || environ.includes(Buffer.concat([Buffer.from([0]), needle]));
+}
+
+/**
+ * Ends these processes: SIGTERM, SIGKILL to those still there after `graceMs`, and waits
+ * (bounded) until they are gone, so the ports and files they held are free.
+ */
+export async function endProcesses(infos: ProcessInfo[], graceMs: number): Promise<void> {
+  const signal = (sig: NodeJS.Signals) => {
+    for (const info of infos) {
+      try {
+        process.kill(info.pid, sig);
+      } catch {
+        // gone
+      }
+    }
+  };
+  const allGone = () => infos.every((info) => !isSameProcess(info.pid, info.startTime));
+  const waitGone = async (limitMs: number) => {
+    for (let waited = 0; waited < limitMs && !allGone(); waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  if (infos.length === 0) return;
+  signal('SIGTERM');
+  await waitGone(graceMs);
+  if (allGone()) return;
+  signal('SIGKILL');
+  await waitGone(5000);
+}

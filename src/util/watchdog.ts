@@ -12,17 +12,42 @@
  *
  * The program's argv, cwd and environment travel over fd 3, not on the command line, so
  * secrets in the environment are not visible in `ps`.
+ *
+ * The program's environment gets MLGATE_CHILD=<a value unique to this child>: its processes
+ * inherit it through fork, setsid and exec, so one that left the group and session (a daemon)
+ * is still found — by mlgate when the program ends, and by the watchdog when mlgate is gone.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
+import { CHILD_MARKER } from './procfs.js';
 
 /** The watchdog itself (CommonJS, run with `node -e`: it works from src/ and dist/ alike). */
 const WATCHDOG = String.raw`
 const { spawn } = require('node:child_process');
-const { writeSync } = require('node:fs');
+const { readdirSync, readFileSync, writeSync } = require('node:fs');
 const { Socket } = require('node:net');
 const control = new Socket({ fd: 3, readable: true, writable: true });
 const group = (signal) => { try { process.kill(-process.pid, signal); } catch {} };
+// Processes that carry the program's marker (MLGATE_CHILD) left its group and session (a
+// daemon: double fork or setsid), but they are still the program's.
+let marker;
+const marked = (signal) => {
+  if (!marker) return;
+  const needle = Buffer.from('MLGATE_CHILD=' + marker + '\0');
+  const inside = Buffer.concat([Buffer.from([0]), needle]);
+  let names = [];
+  try { names = readdirSync('/proc'); } catch {}
+  for (const name of names) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      const environ = readFileSync('/proc/' + name + '/environ');
+      if (environ.subarray(0, needle.length).equals(needle) || environ.includes(inside)) process.kill(Number(name), signal);
+    } catch {}
+  }
+};
+// The group last: the watchdog is in it.
+const endAll = (signal) => { marked(signal); group(signal); };
 // Signals sent to the group are meant for the program: stay to report how it ended.
 const relayed = ['SIGTERM', 'SIGINT', 'SIGHUP'];
 for (const signal of relayed) process.on(signal, () => {});
@@ -36,13 +61,14 @@ control.on('data', (chunk) => {
   const end = input.indexOf('\n');
   if (end < 0) return;
   const { argv, cwd, env } = JSON.parse(input.slice(0, end));
+  marker = env.MLGATE_CHILD;
   child = spawn(argv[0], argv.slice(1), { cwd, env, stdio: ['ignore', 'inherit', 'inherit'] });
   child.on('error', (error) => {
     writeSync(3, JSON.stringify({ spawnError: { code: error.code, message: error.message } }) + '\n');
     process.exit(127);
   });
   child.on('exit', (code, signal) => {
-    if (orphaned) return group('SIGKILL');
+    if (orphaned) return endAll('SIGKILL');
     if (code !== null) process.exit(code);
     for (const name of relayed) process.removeAllListeners(name);
     process.kill(process.pid, signal);
@@ -52,9 +78,9 @@ control.on('data', (chunk) => {
 // EOF: mlgate is gone. End the program and everything in its group.
 control.on('close', () => {
   orphaned = true;
-  if (!child || child.exitCode !== null || child.signalCode !== null) return group('SIGKILL');
-  group('SIGTERM');
-  setTimeout(() => group('SIGKILL'), Number(process.argv[1]) || 2000);
+  if (!child || child.exitCode !== null || child.signalCode !== null) return endAll('SIGKILL');
+  endAll('SIGTERM');
+  setTimeout(() => endAll('SIGKILL'), Number(process.argv[1]) || 2000);
 });
 `;
 
@@ -67,6 +93,8 @@ export interface WatchedOptions {
 }
 
 export interface WatchedProcess {
+  /** The value of MLGATE_CHILD in the program's environment (see processesWithMarker). */
+  marker: string;
   /** The watchdog: its pid is the process group's, its stdout/stderr are the program's. */
   child: ChildProcess;
   /**
@@ -92,7 +120,9 @@ export function spawnWatched(options: WatchedOptions): WatchedProcess {
   const control = child.stdio[3] as Socket;
   // Never ended from this side: its closing is the signal that mlgate is gone.
   control.on('error', () => {});
-  control.write(`${JSON.stringify({ argv: options.argv, cwd: options.cwd, env: options.env })}\n`);
+  const marker = `${process.pid}-${randomBytes(12).toString('hex')}`;
+  const env = { ...options.env, [CHILD_MARKER]: marker };
+  control.write(`${JSON.stringify({ argv: options.argv, cwd: options.cwd, env })}\n`);
 
   let spawnError: NodeJS.ErrnoException | undefined;
   let reply = '';
@@ -125,5 +155,5 @@ export function spawnWatched(options: WatchedOptions): WatchedProcess {
       resolve({ code: null, signal: null, spawnError });
     });
   });
-  return { child, ended };
+  return { child, ended, marker };
 }

@@ -34,6 +34,12 @@ export default defineCheck({
     'failing line fails the script; `shell: sh` uses `sh -e`. The command runs as its own',
     "process group: at the item's timeout or on Ctrl-C the whole group is stopped. The tail of",
     'stdout and stderr is the evidence. A program that cannot be started is an `error`.',
+    'The command\'s environment carries `MLGATE_CHILD` (a value unique to the command), which',
+    'every process it starts inherits: what still runs half a second after the command exited',
+    '(a background job, a daemon started with `setsid -f` or a double fork) is found by it, ended',
+    '(SIGTERM, then SIGKILL) and named in the summary and evidence; that alone does not change',
+    'pass or fail, and a daemon holding the output open no longer makes the item wait for its',
+    'timeout.',
     'A command `mlgate import` took from a checklist carries `review: required` and is never',
     'run: the item is an `error` until a person reads the command and deletes that line',
     "(an edit to the spec that shows in `git diff`, like direnv's `allow`).",
@@ -121,6 +127,19 @@ export default defineCheck({
 
     const failures: string[] = [];
     const evidence: Evidence[] = [output];
+    const leftovers = result.leftovers.map(
+      (leftover) => `pid ${leftover.pid} \`${leftover.command}\` (ended by mlgate)`,
+    );
+    // Visible, not a failure: the command did what it was asked, and nothing of it survives.
+    const leftNote = leftovers.length
+      ? `; left running after the command exited: ${leftovers.join(', ')}`
+      : '';
+    if (leftovers.length)
+      evidence.push({
+        type: 'text',
+        title: 'left running after the command exited',
+        text: leftovers.join('\n'),
+      });
     if (result.exitCode === null) {
       failures.push(`was killed by ${result.signal}`);
     } else if (!accepted.includes(result.exitCode)) {
@@ -149,7 +168,7 @@ export default defineCheck({
     if (failures.length > 0) {
       return {
         status: 'fail',
-        summary: `\`${shown}\` ${failures.join('; ')}`,
+        summary: `\`${shown}\` ${failures.join('; ')}${leftNote}`,
         measured,
         threshold,
         evidence,
@@ -162,7 +181,7 @@ export default defineCheck({
       (params.stderr_not_matches?.length ?? 0);
     return {
       status: 'pass',
-      summary: `\`${shown}\` exited ${result.exitCode}${patternCount ? `; output met ${patternCount} pattern${patternCount > 1 ? 's' : ''}` : ''}`,
+      summary: `\`${shown}\` exited ${result.exitCode}${patternCount ? `; output met ${patternCount} pattern${patternCount > 1 ? 's' : ''}` : ''}${leftNote}`,
       measured,
       threshold,
       evidence,

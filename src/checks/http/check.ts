@@ -182,6 +182,7 @@ export default defineCheck({
             // The service's allow_remote covers the service, not an absolute url of the item's own.
             allowRemote: Boolean(ctx.service?.allowRemote && params.url === undefined),
             signal: ctx.signal,
+            secrets,
           }).then((result) => {
             followed = result;
             return result.exchange;

@@ -115,6 +115,31 @@ describe('http: redirects', () => {
     });
   });
 
+  test('no credential of any name, and no header carrying a secret from the environment, goes to another origin', async () => {
+    seenByOther.length = 0;
+    process.env.MLGATE_TEST_REDIRECT_TOKEN = 'env-secret-value-4711';
+    try {
+      const outcome = await check({
+        url: `${front.url}/ready`,
+        headers: {
+          'X-Model-Token': 'literal-token-value-1',
+          'X-Client-Secret': 'literal-secret-value-2',
+          'X-Custom': '${env.MLGATE_TEST_REDIRECT_TOKEN}',
+          'X-Trace': 'kept',
+        },
+        follow_redirects: true,
+      });
+      expect(outcome.status, outcome.summary).toBe('pass');
+      expect(seenByOther).toHaveLength(1);
+      const sent = JSON.stringify(seenByOther[0]!.headers);
+      for (const secret of ['literal-token-value-1', 'literal-secret-value-2', 'env-secret-value-4711'])
+        expect(sent).not.toContain(secret);
+      expect(seenByOther[0]!.headers['x-trace']).toBe('kept');
+    } finally {
+      delete process.env.MLGATE_TEST_REDIRECT_TOKEN;
+    }
+  });
+
   test('follows a chain of hops (307 then 302)', async () => {
     const outcome = await check({ url: `${front.url}/hop`, follow_redirects: true, expect: { status: 200 } });
     expect(outcome.status, outcome.summary).toBe('pass');

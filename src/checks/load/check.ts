@@ -46,7 +46,8 @@ export default defineCheck({
     'codes, error reasons and a per-second series. Failed requests are never left out: a',
     'request that timed out, hit a connection error (refused, reset, closed) or got a status',
     'outside `success_status` counts in `errors` and `error_rate`, and in latency at the request',
-    '`timeout` (as k6 records a timed-out request). Latency thresholds are judged over all',
+    '`timeout` (as k6 records a timed-out request); `rps` and `requests` count successful',
+    'answers only, so a service failing fast is no throughput. Latency thresholds are judged over all',
     'measured requests, and p(q) cannot pass when more than (100 − q)% of them failed — nor any',
     'latency threshold when more than half failed (med, avg and min: 50%, max: none) — whatever',
     'its limit. A latency threshold with no successful answer (every request failed) fails.',
@@ -191,7 +192,8 @@ export default defineCheck({
     const timeouts = result.errors.timeout ?? 0;
     // The latency thresholds judge: every request, failures at the timeout.
     const latency = result.succeeded > 0 ? result.overall : null;
-    const rps = result.completed / (result.durationMs / 1000);
+    // Throughput is what was served: failed requests are not counted (as the rps threshold).
+    const rps = result.succeeded / (result.durationMs / 1000);
     const attempted = result.succeeded + result.failed;
     const target = `${outgoing.method} ${params.path ?? secrets.mask(outgoing.url)}`;
     const how =

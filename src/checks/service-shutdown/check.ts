@@ -16,8 +16,10 @@ export default defineCheck({
     'Runs last: sends SIGTERM to the service mlgate started — what Kubernetes and Docker do —',
     'and checks that it exits by itself `within` the limit (default 10 s, before the pod',
     'grace period runs out) with an accepted exit code (0), leaving nothing behind: no process',
-    'in its group or session, none it started that left with setsid, none still listening on',
-    'its port (mlgate names them, by pid and command line, and ends those that are its own).',
+    'in its group or session, none it started that left with setsid, no daemon (a process that',
+    'left its process tree by a double fork, found by the `MLGATE_CHILD` variable mlgate puts in',
+    "the service's environment), none still listening on its port (mlgate names them, by pid and",
+    'command line, and ends those that are its own; another process on the port is left running).',
     'With `in_flight`, a request is started just before the signal and must still be answered',
     '(the service drains, it does not drop work). Killed by the signal itself (no handler),',
     'killed after the limit, or a dropped request fail. Only for a service mlgate starts.',
@@ -108,10 +110,21 @@ export default defineCheck({
       problems.push(`it exited with code ${stopped.code} (expected ${accepted.join(' or ')})`);
     const leftovers = stopped.leftovers ?? [];
     if (leftovers.length > 0) {
-      const named = leftovers.map(
-        (leftover) => `pid ${leftover.pid} \`${leftover.command}\` (${leftover.why})`,
-      );
-      problems.push(`processes it started were still running after it exited: ${named.join(', ')}`);
+      // mlgate ends every process it can tell is the service's; one it left running is not.
+      const own = leftovers.filter((leftover) => leftover.killed);
+      const strangers = leftovers.filter((leftover) => !leftover.killed);
+      if (own.length > 0)
+        problems.push(
+          `processes it started were still running after it exited: ${own
+            .map((leftover) => `pid ${leftover.pid} \`${leftover.command}\` (${leftover.why})`)
+            .join(', ')}`,
+        );
+      if (strangers.length > 0)
+        problems.push(
+          `another process is listening on the service's port after it stopped: ${strangers
+            .map((leftover) => `pid ${leftover.pid} (${leftover.command})`)
+            .join(', ')} (not started by mlgate; left running)`,
+        );
       evidence.push({
         type: 'text',
         title: 'left behind',
