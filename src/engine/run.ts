@@ -169,7 +169,8 @@ export async function runPlan(loaded: LoadedSpec, plan: Plan, options: RunOption
       } else {
         outcome = pendingSignOff(planned);
       }
-      if (outcome?.status === 'pass' && needsService(planned)) outcome = ownedThroughout(outcome, options.service);
+      if (outcome?.status === 'pass' && needsService(planned))
+        outcome = ownedThroughout(outcome, options.service);
       if (options.applyWaiver) outcome = options.applyWaiver(planned, outcome!);
       finish(planned, outcome!, startedAt, performance.now() - began);
     })();

@@ -361,7 +361,8 @@ export class ManagedService {
   } {
     const listeners = listeningSockets(port, (this.spec as ServiceStartSpec).host);
     // Sockets already verified to be its own (the usual case: no need to look for holders).
-    if (listeners.every((listener) => this.ownSockets.has(listener.inode))) return { listeners, strangers: [] };
+    if (listeners.every((listener) => this.ownSockets.has(listener.inode)))
+      return { listeners, strangers: [] };
     const ours = new Set(this.remaining(allProcesses()).map((info) => info.pid));
     const holders = socketHolders(
       listeners.map((listener) => listener.inode),

@@ -5,7 +5,7 @@
  * process, no socket — outlives the run.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -362,5 +362,151 @@ describe('what answers on the port is the service mlgate started', () => {
     const pid = pidIn(byId.stop!.summary);
     await waitFor(() => !alive(pid), 'the listener to be gone');
     expect(await refused(Number(new URL(controller.url).port))).toBe(true);
+  });
+});
+
+/**
+ * A service that lets go of its port on request, staying alive: `/slow` closes its listener and
+ * answers once the test has put a stranger on the port; SIGTERM closes it and exits once the
+ * stranger is there. It writes its port and "closed" into $DIR; "stranger.ready" lets it go on.
+ */
+const RELEASING = [
+  "import { existsSync, writeFileSync } from 'node:fs';",
+  "import { createServer } from 'node:http';",
+  'const dir = process.env.DIR;',
+  'const release = (then) => {',
+  '  server.close();',
+  "  writeFileSync(`${dir}/closed`, '');",
+  '  const wait = setInterval(() => {',
+  '    if (existsSync(`${dir}/stranger.ready`)) {',
+  '      clearInterval(wait);',
+  '      then();',
+  '    }',
+  '  }, 20);',
+  '};',
+  'const server = createServer((request, response) => {',
+  "  if (request.url === '/slow') release(() => response.end('ok'));",
+  "  else response.end('ok');",
+  '}).listen(Number(process.env.PORT), process.env.HOST, () =>',
+  '  writeFileSync(`${dir}/port`, String(server.address().port)),',
+  ');',
+  "process.on('SIGTERM', () => release(() => process.exit(0)));",
+  'setInterval(() => {}, 1000);',
+].join('\n');
+
+/** Puts a stranger on the service's port once the service has let go of it. */
+async function strangerWhenReleased(dir: string) {
+  await waitFor(() => existsSync(join(dir, 'closed')), 'the service to close its listener');
+  const stranger = await startStranger(Number(readFileSync(join(dir, 'port'), 'utf8')));
+  writeFileSync(join(dir, 'stranger.ready'), '');
+  return stranger;
+}
+
+describe('the port stays the service’s for the whole run', () => {
+  test('a stranger that takes the port after the service closed its listener: the item it answered and every later one are errors, not passes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mlgate-owner-'));
+    const running = run(
+      `start:\n  command: node releasing.mjs\n  env: { DIR: "${dir}" }\n  ready: { path: / }`,
+      `
+- { id: slow, title: Answered while the port changes hands, check: { kind: http, path: /slow } }
+- { id: pause, title: Pause, check: { kind: command, run: "true" } }
+- { id: health, title: Health afterwards, needs: [pause], check: { kind: http, path: /health } }
+`,
+      1,
+      { 'releasing.mjs': RELEASING },
+    );
+    const stranger = await strangerWhenReleased(dir);
+    try {
+      const { byId } = await running;
+      const named = `pid ${stranger.child.pid} (${process.execPath} -e ${stranger.child.spawnargs[2]})`;
+      // The service answered this one, but the port was the stranger's by the time it ended.
+      expect(byId.slow!.status).toBe('error');
+      expect(byId.slow!.summary).toBe(`the port was answered by another process during this item: ${named}`);
+      expect(byId.pause!.status).toBe('pass');
+      // The service is still alive; only the owner of the port changed.
+      expect(byId.health!.status).toBe('error');
+      expect(byId.health!.summary).toBe(
+        `the service no longer holds its port: port ${stranger.port} on 127.0.0.1 is answered by another process, not by the service mlgate started: ${named} listening on 127.0.0.1`,
+      );
+      expect(alive(stranger.child.pid)).toBe(true);
+    } finally {
+      stranger.child.kill('SIGKILL');
+    }
+  });
+
+  test('a service that closed its listener and stays alive: the next item is an error, not a connection failure judged as a fail', async () => {
+    const close =
+      "import { createServer } from 'node:http';\n" +
+      "const server = createServer((q, s) => { s.end('ok'); if (q.url === '/close') server.close(); });\n" +
+      'server.listen(Number(process.env.PORT), process.env.HOST);\nsetInterval(() => {}, 1000);\n';
+    const { byId } = await run(
+      `start:\n  command: node close.mjs\n  ready: { path: / }`,
+      `
+- { id: close, title: Close, check: { kind: http, path: /close } }
+- { id: health, title: Health afterwards, needs: [close], check: { kind: http, path: / } }
+`,
+      1,
+      { 'close.mjs': close },
+    );
+    expect(byId.close!.status).toBe('pass');
+    expect(byId.health!.status).toBe('error');
+    expect(byId.health!.summary).toMatch(
+      /^the service no longer listens on port \d+: it is still running, but nothing accepts connections there/,
+    );
+  });
+
+  test('a stranger on the port after the service stopped is named as another process, left running, not as one the service started', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mlgate-owner-'));
+    const running = run(
+      `start:\n  command: node releasing.mjs\n  env: { DIR: "${dir}" }\n  ready: { path: / }`,
+      `- { id: stop, title: Stop, check: { kind: service-shutdown, within: 1m } }`,
+      1,
+      { 'releasing.mjs': RELEASING },
+    );
+    const stranger = await strangerWhenReleased(dir);
+    try {
+      const { byId } = await running;
+      expect(byId.stop!.status).toBe('fail');
+      expect(byId.stop!.summary).toBe(
+        `on SIGTERM: another process is listening on the service's port after it stopped: pid ${stranger.child.pid} (${process.execPath} -e ${stranger.child.spawnargs[2]}) (not started by mlgate; left running)`,
+      );
+      expect(alive(stranger.child.pid)).toBe(true);
+    } finally {
+      stranger.child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('a daemon the service starts is found by MLGATE_CHILD and does not outlive the run', () => {
+  test('a service started in the background (setsid -f): the error names the daemon, which is ended, and nothing listens afterwards', async () => {
+    const listener =
+      "import { createServer } from 'node:http';\n" +
+      "createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT), process.env.HOST);\n";
+    const { byId, controller } = await run(
+      `start:\n  command: setsid -f node listener.mjs\n  ready: { path: / }`,
+      `- { id: root, title: Root, check: { kind: http, path: / } }`,
+      4,
+      { 'listener.mjs': listener },
+    );
+    expect(byId.root!.status).toBe('error');
+    expect(byId.root!.summary).toMatch(
+      /^the service did not start: it exited \(code 0\) before it was ready; its process pid \d+ `(setsid -f )?node listener\.mjs` kept running \(a daemon: start the service in the foreground\) and was ended$/,
+    );
+    const pid = pidIn(byId.root!.summary);
+    await waitFor(() => !alive(pid), 'the daemon to be gone');
+    expect(await refused(Number(new URL(controller.url).port))).toBe(true);
+  });
+
+  test('a daemon (double fork) next to the service fails the shutdown item by pid and command, and is ended', async () => {
+    const { byId } = await run(
+      `start:\n  command: bash -c "setsid -f sleep 306 >/dev/null 2>&1; exec node \\"${TOY_MODEL}\\""`,
+      `- { id: stop, title: Stop, check: { kind: service-shutdown, within: 30s } }`,
+    );
+    expect(byId.stop!.status).toBe('fail');
+    expect(byId.stop!.summary).toMatch(
+      /^on SIGTERM: processes it started were still running after it exited: pid \d+ `sleep 306` \(left the service's process tree \(a daemon: double fork or setsid\)\)$/,
+    );
+    const pid = pidIn(byId.stop!.summary);
+    await waitFor(() => !alive(pid), 'the daemon to be gone');
   });
 });

@@ -108,7 +108,8 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
         found = []; // no /proc: the group is all mlgate can end
       }
       for (const info of found) {
-        if (!leftovers.has(info.pid)) leftovers.set(info.pid, { pid: info.pid, command: commandLine(info.pid) });
+        if (!leftovers.has(info.pid))
+          leftovers.set(info.pid, { pid: info.pid, command: commandLine(info.pid) });
       }
       killGroup('SIGTERM');
       await endProcesses(found, options.killGraceMs ?? 2000);

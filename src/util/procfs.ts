@@ -122,7 +122,9 @@ export const CHILD_MARKER = 'MLGATE_CHILD';
  */
 export function processesWithMarker(marker: string, table: ProcessInfo[] = allProcesses()): ProcessInfo[] {
   const needle = Buffer.from(`${CHILD_MARKER}=${marker}\0`);
-  return table.filter((info) => isRunning(info) && info.pid !== process.pid && carriesMarker(info.pid, needle));
+  return table.filter(
+    (info) => isRunning(info) && info.pid !== process.pid && carriesMarker(info.pid, needle),
+  );
 }
 
 /** Whether one process's environment holds the marker. */
@@ -138,7 +140,10 @@ function carriesMarker(pid: number, needle: Buffer): boolean {
     return false; // gone, or another user's
   }
   // At the start, or after the NUL that ends the previous variable.
-  return environ.subarray(0, needle.length).equals(needle) || environ.includes(Buffer.concat([Buffer.from([0]), needle]));
+  return (
+    environ.subarray(0, needle.length).equals(needle) ||
+    environ.includes(Buffer.concat([Buffer.from([0]), needle]))
+  );
 }
 
 /**

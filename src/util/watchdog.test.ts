@@ -56,12 +56,14 @@ describe('the watchdog', () => {
     expect(await program.ended).toEqual({ code: 7, signal: null });
   });
 
-  test('SIGKILL of mlgate: the service, its child and a running command end too', async () => {
+  test('SIGKILL of mlgate: the service, its child, a running command and daemons of both (setsid -f) end too', async () => {
     const service = [
       "import { spawn } from 'node:child_process';",
       "import { writeFileSync } from 'node:fs';",
       "import { createServer } from 'node:http';",
       "const worker = spawn('sleep', ['300'], { stdio: 'ignore' });",
+      // A daemon: its own session, reparented away; only MLGATE_CHILD ties it to the service.
+      "spawn('setsid', ['-f', 'bash', '-c', 'echo $$ > service-daemon.pid; exec sleep 300'], { stdio: 'ignore' });",
       "writeFileSync('service.pids', `${process.pid} ${worker.pid}`);",
       "createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT), process.env.HOST);",
     ].join('\n');
@@ -74,11 +76,13 @@ describe('the watchdog', () => {
       '  - title: Everything',
       '    items:',
       '      - { id: health, title: Health, check: { kind: http, path: /health } }',
-      '      - { id: long, title: Long, check: { kind: command, run: "echo $$ > command.pid; exec sleep 300" } }',
+      `      - { id: long, title: Long, check: { kind: command, run: "setsid -f bash -c 'echo $$ > command-daemon.pid; exec sleep 300' >/dev/null 2>&1; echo $$ > command.pid; exec sleep 300" } }`,
       '',
     ].join('\n');
     const dir = tempFiles({ 'mlgate.yaml': spec, 'service.mjs': service });
-    const files = ['service.pids', 'command.pid'].map((name) => join(dir, name));
+    const files = ['service.pids', 'command.pid', 'service-daemon.pid', 'command-daemon.pid'].map((name) =>
+      join(dir, name),
+    );
     let cli: { pid?: number; kill(signal: NodeJS.Signals): boolean } | undefined;
     const finished = runCli(['check', '--no-store', '-q', dir], { onSpawn: (child) => (cli = child) });
     await waitFor(
@@ -86,12 +90,12 @@ describe('the watchdog', () => {
       'the children',
     );
     const pids = files.flatMap((file) => readFileSync(file, 'utf8').trim().split(' ').map(Number));
-    expect(pids).toHaveLength(3);
+    expect(pids).toHaveLength(5);
     expect(pids.every(alive)).toBe(true);
 
     cli!.kill('SIGKILL');
     expect((await finished).signal).toBe('SIGKILL');
-    // Nothing of it is left: not the service, not its worker, not the command.
+    // Nothing of it is left: not the service, its worker, the command, nor their daemons.
     await waitFor(() => !pids.some(alive), `pids ${pids.join(', ')} to end`);
   });
 });

@@ -34,7 +34,7 @@ export default defineCheck({
     'failing line fails the script; `shell: sh` uses `sh -e`. The command runs as its own',
     "process group: at the item's timeout or on Ctrl-C the whole group is stopped. The tail of",
     'stdout and stderr is the evidence. A program that cannot be started is an `error`.',
-    'The command\'s environment carries `MLGATE_CHILD` (a value unique to the command), which',
+    "The command's environment carries `MLGATE_CHILD` (a value unique to the command), which",
     'every process it starts inherits: what still runs half a second after the command exited',
     '(a background job, a daemon started with `setsid -f` or a double fork) is found by it, ended',
     '(SIGTERM, then SIGKILL) and named in the summary and evidence; that alone does not change',
