@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fromMarkdown } from 'mdast-util-from-markdown';
 import { gfmFromMarkdown } from 'mdast-util-gfm';
 import { gfm } from 'micromark-extension-gfm';
+import { Redactor, sanitize } from '../redact/index.js';
 import { parseChecklist } from '../checklist/parse.js';
 import { checklistToSpec } from '../checklist/to-spec.js';
 import { renderHtml } from '../report/html.js';
@@ -97,6 +98,8 @@ export const reportsBenchmark: Benchmark = {
       ['HTML', () => renderHtml(report)],
       ['JUnit', () => renderJunit(report, { cwd: '/' })],
       ['SARIF', () => renderSarif(report, { cwd: '/' })],
+      // What renderReport adds before any writer: terminal cleaning and the secrets rules.
+      ['clean + redact (every render)', () => sanitize(report, new Redactor())],
     ] as const) {
       const ms = await medianMs(5, render);
       row(name, fmt.ms(ms), fmt.ratio(ms / json));
