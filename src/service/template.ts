@@ -4,6 +4,7 @@
  * a report. Evidence shows the template text; anything substituted is masked wherever it
  * appears, response bodies included.
  */
+import { CREDENTIAL_HEADER } from '../redact/redactor.js';
 
 const PLACEHOLDER = /\$\{env\.([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
@@ -34,13 +35,10 @@ export class Secrets {
   }
 }
 
-/** Headers whose values are credentials even when written literally in the spec. */
-const SENSITIVE_HEADER =
-  /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key|x-auth-token)$/i;
-
 /** A header value as evidence shows it: credentials reduced to their scheme. */
 export function showHeader(name: string, value: string, secrets: Secrets): string {
-  if (SENSITIVE_HEADER.test(name)) {
+  // Credentials even when written literally in the spec (the redactor's list of names).
+  if (CREDENTIAL_HEADER.test(name)) {
     const scheme = /^(Bearer|Basic|Token|Digest)\s+/i.exec(value);
     return scheme ? `${scheme[1]} ***` : '***';
   }

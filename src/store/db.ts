@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, type SqliteDatabase, sql } from 'kysely';
 import { UsageError } from '../engine/errors.js';
+import { inlineText } from '../redact/clean.js';
 import { isDamageError } from './damage.js';
 import { checkGuards } from './guards.js';
 import { migrationProvider, MIGRATIONS } from './migrations.js';
@@ -233,7 +234,7 @@ function refuseForeign(sqlite: BetterSqlite3.Database, path: string): void {
   throw new StoreError(
     `${path} is not an mlgate store: it is a database with tables mlgate did not make (${theirs
       .slice(0, 5)
-      .map((name) => name.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?'))
+      .map(inlineText)
       .join(', ')}${theirs.length > 5 ? ', …' : ''}); nothing was changed`,
     'give mlgate a folder of its own (--store DIR or $MLGATE_STORE), or move the file aside',
   );

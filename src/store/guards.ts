@@ -8,6 +8,7 @@
  * `mlgate history` keeps showing that the trail before then may have been edited.
  */
 import { type Kysely, sql } from 'kysely';
+import { inlineText } from '../redact/clean.js';
 import { TOOL_VERSION } from '../version.js';
 import { APPEND_ONLY_TABLES, appendOnlyGuards } from './migrations.js';
 import type { Database } from './schema.js';
@@ -23,7 +24,7 @@ interface Finding {
 
 const normalise = (text: string) => text.replace(/\s+/g, ' ').trim();
 /** Names come from the file, which anyone may have written: no terminal control characters. */
-const printable = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+const printable = inlineText;
 
 async function inspect(db: Kysely<Database>): Promise<Finding> {
   const { rows } = await sql<{

@@ -8,14 +8,12 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { tempFiles } from '../testing/temp.js';
 import { runProcess } from './process.js';
+import { isRunning, processInfo } from './procfs.js';
 
+/** Running: neither gone nor a zombie waiting for its parent. */
 const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
+  const info = processInfo(pid);
+  return info !== undefined && isRunning(info);
 };
 
 describe('runProcess and what a command leaves behind', () => {

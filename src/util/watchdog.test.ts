@@ -9,16 +9,13 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { runCli } from '../testing/cli.js';
 import { tempFiles } from '../testing/temp.js';
+import { isRunning, processInfo } from './procfs.js';
 import { spawnWatched } from './watchdog.js';
 
+/** Running: neither gone nor a zombie waiting for its parent. */
 const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    // A zombie is dead: it only waits for its parent to read its exit status.
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
+  const info = processInfo(pid);
+  return info !== undefined && isRunning(info);
 };
 
 /** Polls until `ready()` holds; generous, so a loaded machine only makes it slower. */
