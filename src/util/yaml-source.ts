@@ -4,6 +4,7 @@
  */
 import {
   type Document,
+  isAlias,
   isMap,
   isPair,
   isScalar,
@@ -12,7 +13,13 @@ import {
   type Node,
   parseAllDocuments,
   parseDocument,
+  type YAMLMap,
 } from 'yaml';
+
+function isMergeKey(key: unknown): boolean {
+  if (!isScalar(key)) return false;
+  return typeof key.value === 'symbol' || key.value === '<<';
+}
 
 export type YamlPath = ReadonlyArray<string | number>;
 
@@ -43,6 +50,9 @@ export class YamlSource {
         prettyErrors: false,
         uniqueKeys: true,
         keepSourceTokens: false,
+        // YAML 1.1 merge keys (`<<: *defaults`) are how compose files and Helm-rendered
+        // manifests share settings; without them a merged `image: x:latest` is never seen.
+        merge: true,
       });
     this.lines = parsed?.lines ?? text.split(/\r?\n/);
   }
@@ -51,7 +61,7 @@ export class YamlSource {
   static all(file: string, text: string): YamlSource[] {
     const lineCounter = new LineCounter();
     const lines = text.split(/\r?\n/);
-    return parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true }).map(
+    return parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true }).map(
       (document) => new YamlSource(file, text, { document: document as Document.Parsed, lineCounter, lines }),
     );
   }
@@ -80,8 +90,7 @@ export class YamlSource {
     let node: unknown = this.document.contents;
     for (const segment of path) {
       if (isMap(node)) {
-        const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
-        node = pair?.value ?? undefined;
+        node = this.mapValue(node, String(segment));
         if (node === undefined || node === null) return undefined;
       } else if (isSeq(node) && typeof segment === 'number') {
         node = node.items[segment];
@@ -90,6 +99,25 @@ export class YamlSource {
       }
     }
     return (node as Node | undefined) ?? undefined;
+  }
+
+  /** A map's value for `key`: its own entry first, then what its merge keys (`<<`) bring in. */
+  private mapValue(map: YAMLMap, key: string, seen = new Set<Node>()): unknown {
+    if (seen.has(map)) return undefined;
+    seen.add(map);
+    const own = map.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
+    if (own) return own.value ?? undefined;
+    for (const pair of map.items) {
+      if (!isMergeKey(pair.key)) continue;
+      const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
+      for (const source of sources) {
+        const target = isAlias(source) ? source.resolve(this.document) : source;
+        if (!isMap(target)) continue;
+        const found = this.mapValue(target, key, seen);
+        if (found !== undefined) return found;
+      }
+    }
+    return undefined;
   }
 
   /**
