@@ -230,16 +230,26 @@ const replicas: Rule = (_item, all) => {
   };
 };
 
+/**
+ * An endpoint path in the words: "/health", "GET /healthz", "http://host:8000/ping" — but not
+ * a file path such as `src/health.py`, which names a file, not something a server answers.
+ */
+const ENDPOINT =
+  /(?:^|[\s`'"(]|https?:\/\/[^\s/`'"]+)(\/(?:health|healthz|ping|ready|readyz|livez))(?![\w/-]|\.\w)/i;
+
 const health: Rule = (item, all) => {
   const commands = item.blocks.filter((b) => b.role !== 'expected');
-  const curlsHealth = commands.length > 0 && commands.every((b) => /curl[^\n]*\/health\b/.test(b.value));
-  if (!curlsHealth && !/\/health\b|health[- ]check endpoint (returns|responds|answers)/i.test(all))
+  const curled = commands.map((b) => (/\bcurl\b/.test(b.value) ? ENDPOINT.exec(b.value)?.[1] : undefined));
+  const curlsHealth = commands.length > 0 && curled.every(Boolean);
+  const named = ENDPOINT.exec(all)?.[1];
+  if (!curlsHealth && !named && !/health[- ]check endpoint (returns|responds|answers)/i.test(all))
     return undefined;
   if (!curlsHealth && commands.length > 0) return undefined;
+  const path = (curlsHealth ? curled[0] : named) ?? '/health';
   return {
     kind: 'http',
-    params: { path: '/health', expect: { status: 200 } },
-    reason: '/health must answer 200',
+    params: { path, expect: { status: 200 } },
+    reason: `${path} must answer 200`,
     todo: 'the service: section (how mlgate starts or reaches the service)',
   };
 };
@@ -343,11 +353,15 @@ const verificationBlock: Rule = (item) => {
   };
 };
 
+/** A file or folder path: `model/model.onnx`, `src/`, `Dockerfile`-like names with an extension. */
+const PATH_TOKEN = /^(?:[\w.-]+\/)*[\w-][\w.-]*\.[A-Za-z0-9]{1,12}$|^(?:[\w.-]+\/)+$/;
+
 const fileExists: Rule = (item, all) => {
-  if (!/\b(exists?|saved|available|created|save|stored)\b/i.test(all)) return undefined;
-  const path = item.code.find((c) => /^[\w./-]+\.[A-Za-z0-9]{1,12}$/.test(c.trim()) && !c.includes(' '));
+  if (!/\b(exists?|saved|available|created|save|stored|included|present|committed|in place)\b/i.test(all))
+    return undefined;
+  const path = item.code.map((c) => c.trim()).find((c) => PATH_TOKEN.test(c) && !c.startsWith('/'));
   if (!path) return undefined;
-  return { kind: 'file', params: { path: path.trim() }, reason: `\`${path.trim()}\` must exist` };
+  return { kind: 'file', params: { path }, reason: `\`${path}\` must exist` };
 };
 
 /** Most specific first: a threshold in the words beats a command that prints something. */
@@ -359,6 +373,8 @@ const RULES: Rule[] = [
   latency,
   errorRate,
   replicas,
+  // A named file that must exist is a file check, even when its name says "health".
+  fileExists,
   health,
   kubernetes,
   compose,
@@ -368,18 +384,17 @@ const RULES: Rule[] = [
   pinned,
   testCommand,
   verificationBlock,
-  fileExists,
 ];
 
 export function mapItem(item: ChecklistItem): Mapping | ManualMapping {
   const all = text(item);
-  const approval = /^(.{2,40}?)\s+(?:approves?|sign(?:s|ed)?[- ]off)\b/i.exec(item.title);
-  if (approval) {
-    const role = roleId(approval[1]!);
+  const signer = approvalRole(item.title);
+  if (signer !== undefined) {
+    const role = roleId(signer);
     return {
       kind: 'manual',
       roles: role ? [role] : [],
-      reason: `a sign-off by the ${approval[1]!.toLowerCase()}`,
+      reason: `a sign-off by the ${signer.toLowerCase()}`,
     };
   }
   for (const rule of RULES) {
@@ -387,6 +402,24 @@ export function mapItem(item: ChecklistItem): Mapping | ManualMapping {
     if (mapping) return mapping;
   }
   return { kind: 'manual', roles: [], reason: 'a person signs it off' };
+}
+
+/**
+ * Who signs, in the ways checklists say it: "Technical Lead approves", "Security sign-off",
+ * "Product Owner approval obtained", "Approved by: the Tech Lead", "Sign-off: QA".
+ */
+function approvalRole(title: string): string | undefined {
+  const forms = [
+    /^(.{2,40}?)\s+(?:approves?|sign(?:s|ed)?[- ]?off)\b/i,
+    /^(.{2,40}?)\s+(?:approval|sign[- ]?off)(?:\s+(?:obtained|received|granted|given|done|completed))?\s*[.!]?$/i,
+    /^approved by\s*:?\s*(.{2,40}?)\s*[.!]?$/i,
+    /^sign[- ]?off\s*(?:by)?\s*[:\u2013\u2014-]\s*(.{2,40}?)\s*[.!]?$/i,
+  ];
+  for (const form of forms) {
+    const match = form.exec(title.trim());
+    if (match) return match[1]!.replace(/^\s*(the|a|an)\s+/i, '');
+  }
+  return undefined;
 }
 
 export function roleId(words: string): string | undefined {

@@ -6,7 +6,19 @@
  * (mojibake), checkboxes written ☐ / [ ] without a bullet, odd bullets — repaired line by
  * line first, so line numbers stay those of the file.
  */
-import type { Code, Heading, List, ListItem, Node, Paragraph, Parent, Root, RootContent } from 'mdast';
+import type {
+  Blockquote,
+  Code,
+  Heading,
+  List,
+  ListItem,
+  Node,
+  Paragraph,
+  Parent,
+  Root,
+  RootContent,
+  Table,
+} from 'mdast';
 import { fromMarkdown } from 'mdast-util-from-markdown';
 import { gfmFromMarkdown } from 'mdast-util-gfm';
 import { toString as textOf } from 'mdast-util-to-string';
@@ -44,6 +56,11 @@ export interface Checklist {
   items: ChecklistItem[];
   /** What was repaired before reading, for the user. */
   repairs: string[];
+  /**
+   * Lines that look like a checkbox but did not become an item (in HTML, in an odd
+   * construct): the import says so instead of counting only what it understood.
+   */
+  unread: number[];
 }
 
 const SEVERITY_MARKERS: Array<{ pattern: RegExp; severity: Severity }> = [
@@ -76,7 +93,29 @@ export function cleanHeading(text: string): string {
 export function parseChecklist(input: string): Checklist {
   const { text, repairs } = repairText(input);
   const tree = fromMarkdown(text, { extensions: [gfm()], mdastExtensions: [gfmFromMarkdown()] });
-  return new Reader().read(tree, repairs);
+  const checklist = new Reader().read(tree, repairs);
+  const read = new Set(checklist.items.map((item) => item.line));
+  checklist.unread = checkboxLines(text).filter((n) => !read.has(n));
+  return checklist;
+}
+
+/** Lines outside fenced code holding a checkbox: a task bullet, a glyph, or a table cell. */
+export function checkboxLines(text: string): number[] {
+  const found: number[] = [];
+  let inFence = false;
+  text.split('\n').forEach((line, index) => {
+    if (/^\s*(?:>\s*)*(```|~~~)/.test(line)) {
+      inFence = !inFence;
+      return;
+    }
+    if (inFence) return;
+    const task = /^\s*(?:>\s*)*(?:[-*+]|\d+[.)])\s+\[[ xX]\]\s+\S/.test(line);
+    const glyph = /^\s*(?:>\s*)*(?:[-*+]\s+)?[\u2610\u2611\u2612]\s*\S/.test(line);
+    const cell =
+      line.includes('|') && /(?:^\s*|\|)\s*(?:\[[ xX]\]|[\u2610\u2611\u2612])(?=\s*\||\s+\S)/.test(line);
+    if (task || glyph || cell) found.push(index + 1);
+  });
+  return found;
 }
 
 class Reader {
@@ -91,7 +130,7 @@ class Reader {
   read(tree: Root, repairs: string[]): Checklist {
     this.h1Count = tree.children.filter((n) => n.type === 'heading' && n.depth === 1).length;
     for (const node of tree.children) this.block(node);
-    return { title: this.title, items: this.items, repairs };
+    return { title: this.title, items: this.items, repairs, unread: [] };
   }
 
   private sectionPath(extra: string[] = []): string[] {
@@ -116,9 +155,71 @@ class Reader {
       case 'thematicBreak':
         this.label = undefined;
         return;
+      case 'blockquote':
+        // "> - [ ] Security reviewed": GitHub renders these as task items, and so do we.
+        this.blockquote(node);
+        return;
+      case 'table':
+        this.table(node);
+        return;
       default:
         return;
     }
+  }
+
+  private blockquote(node: Blockquote): void {
+    for (const child of node.children) this.block(child);
+  }
+
+  /**
+   * A table whose rows carry a checkbox cell ("| [ ] | Model card written | Owner |"): each
+   * such row is an item titled by its other cells.
+   */
+  private table(node: Table): void {
+    for (const row of node.children.slice(1)) {
+      const cells = row.children.map((cell) => textOf(cell).replace(/\s+/g, ' ').trim());
+      const boxAt = cells.findIndex((cell) => /^(\[[ xX]\]|[\u2610\u2611\u2612])/.test(cell));
+      if (boxAt < 0) continue;
+      const box = cells[boxAt]!;
+      const words = [
+        box.replace(/^(\[[ xX]\]|[\u2610\u2611\u2612])\s*/, ''),
+        ...cells.filter((_, i) => i !== boxAt),
+      ]
+        .filter(Boolean)
+        .join(' — ');
+      const item = this.newItem(line(row), words, /^\[[xX]\]|^[\u2611\u2612]/.test(box), []);
+      item.code.push(...inlineCode(row));
+      this.items.push(item);
+      this.last = item;
+      this.label = undefined;
+    }
+  }
+
+  private newItem(at: number, rawTitle: string, checked: boolean, nested: string[]): ChecklistItem {
+    const { title: withoutId, id } = takeId(stripBox(rawTitle));
+    const own = severityMarker(withoutId);
+    const title = (own ? withoutId.replace(own.marker, '') : withoutId).replace(/\s+/g, ' ').trim();
+    let severity: Severity = own?.severity ?? 'required';
+    let marker = own?.marker;
+    for (const heading of this.headings) {
+      if (heading.marker && RANK[heading.marker.severity] > RANK[severity]) {
+        severity = heading.marker.severity;
+        marker = heading.marker.marker;
+      }
+    }
+    return {
+      line: at,
+      sectionPath: this.sectionPath(nested),
+      title: title || `Item at line ${at}`,
+      code: [],
+      checked,
+      description: [],
+      blocks: [],
+      remediation: [],
+      severity,
+      ...(marker ? { severityMarker: marker } : {}),
+      ...(id ? { id } : {}),
+    };
   }
 
   private heading(node: Heading): void {
@@ -194,30 +295,13 @@ class Reader {
   private task(node: ListItem, nested: string[]): void {
     const [first, ...rest] = node.children;
     const rawTitle = first && first.type === 'paragraph' ? textOf(first) : '';
-    const { title: withoutId, id } = takeId(stripBox(rawTitle));
-    const own = severityMarker(withoutId);
-    const title = (own ? withoutId.replace(own.marker, '') : withoutId).replace(/\s+/g, ' ').trim();
-    let severity: Severity = own?.severity ?? 'required';
-    let marker = own?.marker;
-    for (const heading of this.headings) {
-      if (heading.marker && RANK[heading.marker.severity] > RANK[severity]) {
-        severity = heading.marker.severity;
-        marker = heading.marker.marker;
-      }
-    }
-    const item: ChecklistItem = {
-      line: line(node),
-      sectionPath: this.sectionPath(nested),
-      title: title || `Item at line ${line(node)}`,
-      code: first ? inlineCode(first) : [],
-      checked: node.checked === true || /^\s*[\u2611\u2612]/.test(rawTitle),
-      description: [],
-      blocks: [],
-      remediation: [],
-      severity,
-      ...(marker ? { severityMarker: marker } : {}),
-      ...(id ? { id } : {}),
-    };
+    const item = this.newItem(
+      line(node),
+      rawTitle,
+      node.checked === true || /^\s*[\u2611\u2612]/.test(rawTitle),
+      nested,
+    );
+    if (first) item.code.push(...inlineCode(first));
     this.items.push(item);
     this.last = item;
     this.label = undefined;

@@ -63,6 +63,9 @@ export async function importCommand(checklist: string, options: ImportOptions, i
         `${style.green('✓')} ${checklist}: ${parsed.items.length} items in, ${result.items.length} items out, in ${sections} sections`,
         `  automated ${result.automated}${kinds ? ` (${kinds})` : ''}, manual ${result.manual}`,
         ...parsed.repairs.map((r) => `  repaired: ${r}`),
+        parsed.unread.length > 0
+          ? `  ${style.yellow('!')} ${parsed.unread.length} checkbox${parsed.unread.length === 1 ? '' : 'es'} not imported (inside HTML or another construct mlgate does not read): line${parsed.unread.length === 1 ? '' : 's'} ${parsed.unread.slice(0, 10).join(', ')}${parsed.unread.length > 10 ? ', …' : ''}; move ${parsed.unread.length === 1 ? 'it' : 'them'} into a Markdown task list`
+          : '',
         result.needsReview > 0
           ? `  ${style.yellow('!')} ${result.needsReview} command${result.needsReview === 1 ? '' : 's'} from the checklist ${result.needsReview === 1 ? 'is' : 'are'} disabled (review: required): read each, then delete that line to let mlgate run it`
           : '',

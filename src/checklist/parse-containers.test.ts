@@ -1,0 +1,48 @@
+import { describe, expect, test } from 'vitest';
+import { parseChecklist } from './parse.js';
+
+const MD = `# Release
+## Security
+> - [ ] Security review done
+> - [x] Pen test on \`api/\`
+
+| Done | Item | Owner |
+|------|------|-------|
+| [ ] | Model card written | Alice |
+| [x] | Bias review | Bob |
+| n/a | Not an item | Carol |
+
+- [ ] Plain item
+
+<details>
+- [ ] swallowed by the HTML block (no blank line after the tag)
+</details>
+
+\`\`\`
+- [ ] inside a code block
+\`\`\`
+`;
+
+describe('checkboxes wherever GitHub renders them', () => {
+  const checklist = parseChecklist(MD);
+
+  test('task items in a blockquote are items of the section', () => {
+    expect(checklist.items.slice(0, 2)).toMatchObject([
+      { line: 3, title: 'Security review done', checked: false, sectionPath: ['Security'] },
+      { line: 4, title: 'Pen test on api/', checked: true, code: ['api/'] },
+    ]);
+  });
+
+  test('table rows with a checkbox cell are items titled by their other cells', () => {
+    expect(checklist.items.slice(2, 4)).toMatchObject([
+      { line: 8, title: 'Model card written — Alice', checked: false },
+      { line: 9, title: 'Bias review — Bob', checked: true },
+    ]);
+    expect(checklist.items.map((i) => i.title)).not.toContain('Not an item — Carol');
+  });
+
+  test('a checkbox that did not become an item is reported, not silently dropped', () => {
+    expect(checklist.items.map((i) => i.line)).toEqual([3, 4, 8, 9, 12]);
+    expect(checklist.unread).toEqual([15]);
+  });
+});
