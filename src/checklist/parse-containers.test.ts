@@ -1,3 +1,6 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { parseChecklist } from './parse.js';
 
@@ -44,5 +47,39 @@ describe('checkboxes wherever GitHub renders them', () => {
   test('a checkbox that did not become an item is reported, not silently dropped', () => {
     expect(checklist.items.map((i) => i.line)).toEqual([3, 4, 8, 9, 12]);
     expect(checklist.unread).toEqual([15]);
+  });
+});
+
+describe('long checklists are parsed in pieces', () => {
+  test('pieces read exactly what one parse reads, on real checklists and tricky cuts', () => {
+    const shared = join(dirname(fileURLToPath(import.meta.url)), '../../../shared/checklists');
+    const real = readdirSync(shared).map((f) => readFileSync(join(shared, f), 'utf8'));
+    const tricky = [
+      '```',
+      '- [ ] not an item: in a fence',
+      '```',
+      '<!--',
+      '- [ ] not an item: in a comment',
+      '',
+      '- [ ] still in the comment',
+      '-->',
+      '<details>',
+      '- [ ] swallowed by the HTML block',
+      '</details>',
+      '',
+      '> - [ ] quoted item',
+      '- [ ] item',
+      '  - detail',
+      '# Heading',
+      '1. [ ] numbered item',
+    ].join('\n');
+    const text = [...real, tricky, MD, ...real].join('\n\n');
+    const whole = parseChecklist(text, Number.MAX_SAFE_INTEGER);
+    for (const pieceLines of [1, 7, 50, 200]) {
+      const pieces = parseChecklist(text, pieceLines);
+      expect(pieces.items).toEqual(whole.items);
+      expect(pieces.unread).toEqual(whole.unread);
+    }
+    expect(whole.items.length).toBeGreaterThan(300);
   });
 });

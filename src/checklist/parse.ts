@@ -90,13 +90,73 @@ export function cleanHeading(text: string): string {
     .trim();
 }
 
-export function parseChecklist(input: string): Checklist {
+export function parseChecklist(input: string, pieceLines = PIECE_LINES): Checklist {
   const { text, repairs } = repairText(input);
-  const tree = fromMarkdown(text, { extensions: [gfm()], mdastExtensions: [gfmFromMarkdown()] });
-  const checklist = new Reader().read(tree, repairs);
+  const checklist = new Reader().read(parseMarkdown(text, pieceLines), repairs);
   const read = new Set(checklist.items.map((item) => item.line));
   checklist.unread = checkboxLines(text).filter((n) => !read.has(n));
   return checklist;
+}
+
+/**
+ * The Markdown tree, parsed in pieces of a few hundred lines cut where a new top-level block
+ * starts. micromark's edit map makes one long list quadratic (5,000 items took 8 s); pieces
+ * keep it linear. A cut is made only where it cannot change what we read: outside fenced
+ * code and HTML blocks, before a line at column 0 that starts a task item or a heading (a plain bullet may
+ * belong to the "If unchecked:" paragraph above it), and
+ * never in a document with link reference definitions (a definition must see its uses).
+ */
+const PIECE_LINES = 200;
+
+export function parseMarkdown(text: string, pieceLines = PIECE_LINES): Root {
+  const parse = (source: string) =>
+    fromMarkdown(source, { extensions: [gfm()], mdastExtensions: [gfmFromMarkdown()] });
+  const lines = text.split('\n');
+  if (lines.length <= pieceLines || /^ {0,3}\[[^\]]+\]:/m.test(text)) return parse(text);
+  const root: Root = { type: 'root', children: [] };
+  let start = 0;
+  let fence: string | undefined;
+  let html: RegExp | undefined;
+  const flush = (end: number) => {
+    const piece = parse(lines.slice(start, end).join('\n'));
+    shiftLines(piece, start);
+    root.children.push(...piece.children);
+    start = end;
+  };
+  for (let index = 0; index < lines.length; index++) {
+    const line = lines[index]!;
+    if (fence) {
+      if (line.trimStart().startsWith(fence)) fence = undefined;
+      continue;
+    }
+    if (html) {
+      if (html.test(line)) html = undefined;
+      continue;
+    }
+    const opensFence = /^\s*(`{3,}|~{3,})/.exec(line);
+    const canCut =
+      index - start >= pieceLines &&
+      (/^([-*+]|\d{1,9}[.)]) \[[ xX]\] /.test(line) || /^#{1,6}( |$)/.test(line));
+    if (canCut) flush(index);
+    if (opensFence) fence = opensFence[1]!.slice(0, 3);
+    else if (/^ {0,3}<!--/.test(line) && !line.includes('-->')) html = /-->/;
+    else if (
+      /^ {0,3}<(script|pre|style|textarea)\b/i.test(line) &&
+      !/<\/(script|pre|style|textarea)>/i.test(line)
+    )
+      html = /<\/(script|pre|style|textarea)>/i;
+    else if (/^ {0,3}<[A-Za-z/!?]/.test(line)) html = /^\s*$/;
+  }
+  flush(lines.length);
+  return root;
+}
+
+function shiftLines(node: Node, offset: number): void {
+  if (node.position) {
+    node.position.start.line += offset;
+    node.position.end.line += offset;
+  }
+  for (const child of (node as Parent).children ?? []) shiftLines(child, offset);
 }
 
 /** Lines outside fenced code holding a checkbox: a task bullet, a glyph, or a table cell. */
