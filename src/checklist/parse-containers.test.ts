@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
-import { parseChecklist } from './parse.js';
+import { decodeChecklist } from './decode.js';
+import { fixMojibake, parseChecklist } from './parse.js';
 
 const MD = `# Release
 ## Security
@@ -81,5 +82,24 @@ describe('long checklists are parsed in pieces', () => {
       expect(pieces.unread).toEqual(whole.unread);
     }
     expect(whole.items.length).toBeGreaterThan(300);
+  });
+});
+
+describe('encodings', () => {
+  test('UTF-8 is read as is; Windows-1252 bytes are decoded and said so; UTF-16 with a BOM', () => {
+    expect(decodeChecklist(Buffer.from('- [ ] Café ✅\n'))).toEqual({ text: '- [ ] Café ✅\n' });
+    const latin = decodeChecklist(
+      Buffer.from([...Buffer.from('# A\n- [ ] Caf'), 0xe9, 0x20, 0x96, 0x20, 0x41]),
+    );
+    expect(latin.text).toBe('# A\n- [ ] Café – A');
+    expect(latin.repair).toMatch(/not valid UTF-8 \(first at line 2\): read as Windows-1252/);
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('- [ ] Ready ☑', 'utf16le')]);
+    expect(decodeChecklist(utf16)).toMatchObject({ text: '- [ ] Ready ☑', repair: 'read as UTF-16 (LE)' });
+  });
+
+  test('UTF-8 read as Mac Roman is repaired like the Windows-1252 kind', () => {
+    expect(fixMojibake('Status: ‚òëÔ∏è Ready')).toBe('Status: ☑️ Ready');
+    expect(fixMojibake('Ready ‚úÖ')).toBe('Ready ✅');
+    expect(fixMojibake('Café – naïve ∑ ≥ 80%')).toBe('Café – naïve ∑ ≥ 80%');
   });
 });

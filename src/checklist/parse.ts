@@ -24,6 +24,7 @@ import { gfmFromMarkdown } from 'mdast-util-gfm';
 import { toString as textOf } from 'mdast-util-to-string';
 import { gfm } from 'micromark-extension-gfm';
 import type { Severity } from '../report/schema.js';
+import { CP1252 } from './decode.js';
 
 export interface CodeBlock {
   lang: string;
@@ -434,51 +435,47 @@ function line(node: Node): number {
 // ---------------------------------------------------------------------------------------
 // Repairs, line by line (line numbers stay), outside fenced code.
 
-/** Characters of Windows-1252 at 0x80–0x9F, for undoing UTF-8 read as Windows-1252. */
-const CP1252: Record<string, number> = {
-  '€': 0x80,
-  '‚': 0x82,
-  ƒ: 0x83,
-  '„': 0x84,
-  '…': 0x85,
-  '†': 0x86,
-  '‡': 0x87,
-  ˆ: 0x88,
-  '‰': 0x89,
-  Š: 0x8a,
-  '‹': 0x8b,
-  Œ: 0x8c,
-  Ž: 0x8e,
-  '‘': 0x91,
-  '’': 0x92,
-  '“': 0x93,
-  '”': 0x94,
-  '•': 0x95,
-  '–': 0x96,
-  '—': 0x97,
-  '˜': 0x98,
-  '™': 0x99,
-  š: 0x9a,
-  '›': 0x9b,
-  œ: 0x9c,
-  ž: 0x9e,
-  Ÿ: 0x9f,
-};
-
 const MOJIBAKE = /[ÂÃâ][\u0080-\u00bf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]/;
 
-/** "âœ…" → "✅": text that was UTF-8, read as Windows-1252 or Latin-1, and saved again. */
+/** Mac OS Roman's characters at 0x80–0xFF, to undo UTF-8 read as Mac Roman ("‚òëÔ∏è" for "☑️"). */
+const MAC_ROMAN: Map<string, number> = (() => {
+  const decoded = new TextDecoder('macintosh').decode(Uint8Array.from({ length: 128 }, (_, i) => 0x80 + i));
+  return new Map([...decoded].map((char, i) => [char, 0x80 + i]));
+})();
+
+/**
+ * "âœ…" → "✅", "‚òëÔ∏è" → "☑️": text that was UTF-8, read as Windows-1252, Latin-1 or Mac
+ * Roman, and saved again. Undone only when the bytes it stands for are strictly valid UTF-8,
+ * which text that was never mangled almost never is.
+ */
 export function fixMojibake(line: string): string {
-  if (!MOJIBAKE.test(line)) return line;
+  if (MOJIBAKE.test(line)) {
+    const fixed = redecode(line, (char, code) => (code < 0x100 ? code : CP1252[char]));
+    if (fixed !== undefined) return fixed;
+  }
+  if (/[^\x00-\x7f]/.test(line)) {
+    const fixed = redecode(line, (char, code) => (code < 0x80 ? code : MAC_ROMAN.get(char)));
+    if (fixed !== undefined) return fixed;
+  }
+  return line;
+}
+
+function redecode(
+  line: string,
+  byteOf: (char: string, code: number) => number | undefined,
+): string | undefined {
   const bytes: number[] = [];
   for (const char of line) {
-    const code = char.codePointAt(0)!;
-    if (code < 0x100) bytes.push(code);
-    else if (CP1252[char] !== undefined) bytes.push(CP1252[char]!);
-    else return line; // a character no single byte gave: not mojibake
+    const byte = byteOf(char, char.codePointAt(0)!);
+    if (byte === undefined) return undefined; // a character no single byte gave: not mojibake
+    bytes.push(byte);
   }
-  const decoded = new TextDecoder('utf-8', { fatal: false }).decode(Uint8Array.from(bytes));
-  return decoded.includes('\ufffd') ? line : decoded;
+  try {
+    const decoded = new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(bytes));
+    return decoded === line ? undefined : decoded;
+  } catch {
+    return undefined;
+  }
 }
 
 export function repairText(input: string): { text: string; repairs: string[] } {

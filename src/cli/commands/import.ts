@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname, relative, resolve } from 'node:path';
+import { decodeChecklist } from '../../checklist/decode.js';
 import { parseChecklist } from '../../checklist/parse.js';
 import { slugify } from '../../checklist/slug.js';
 import { checklistToSpec } from '../../checklist/to-spec.js';
@@ -29,8 +30,9 @@ export async function importCommand(checklist: string, options: ImportOptions, i
     const file = resolve(io.cwd, checklist);
     if (!existsSync(file))
       throw new UsageError(`${checklist}: no such file`, 'give the Markdown checklist to import');
-    const text = readFileSync(file, 'utf8');
-    const parsed = parseChecklist(text);
+    const decoded = decodeChecklist(readFileSync(file));
+    const parsed = parseChecklist(decoded.text);
+    if (decoded.repair) parsed.repairs.unshift(decoded.repair);
     if (parsed.items.length === 0)
       throw new UsageError(
         `${checklist}: no checklist items found`,
