@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { decodeChecklist } from './decode.js';
 import { fixMojibake, parseChecklist } from './parse.js';
+import { checklistToSpec } from './to-spec.js';
 
 const MD = `# Release
 ## Security
@@ -101,5 +102,18 @@ describe('encodings', () => {
     expect(fixMojibake('Status: ‚òëÔ∏è Ready')).toBe('Status: ☑️ Ready');
     expect(fixMojibake('Ready ‚úÖ')).toBe('Ready ✅');
     expect(fixMojibake('Café – naïve ∑ ≥ 80%')).toBe('Café – naïve ∑ ≥ 80%');
+  });
+});
+
+describe('metadata and markup', () => {
+  test('front matter is metadata, not a section; HTML comments are not part of titles or ids', () => {
+    const checklist = parseChecklist(
+      '---\ntitle: Fraud model release\nowner: ml-platform\n---\n- [ ] Pen test done <!-- ask Bob -->\n',
+    );
+    expect(checklist.title).toBe('Fraud model release');
+    expect(checklist.items).toMatchObject([{ line: 5, title: 'Pen test done', sectionPath: [] }]);
+    const spec = checklistToSpec(checklist, { name: 'fraud', source: 'x' });
+    expect(spec.yaml).toContain('owner: ml-platform');
+    expect(spec.yaml).toContain('id: pen-test-done\n');
   });
 });

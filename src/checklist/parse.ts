@@ -21,10 +21,16 @@ import type {
 } from 'mdast';
 import { fromMarkdown } from 'mdast-util-from-markdown';
 import { gfmFromMarkdown } from 'mdast-util-gfm';
-import { toString as textOf } from 'mdast-util-to-string';
+import { toString } from 'mdast-util-to-string';
 import { gfm } from 'micromark-extension-gfm';
 import type { Severity } from '../report/schema.js';
+import { parse as parseYaml } from 'yaml';
 import { CP1252 } from './decode.js';
+
+/** A node's words; HTML (comments, tags) is markup, never part of a title or an id. */
+function textOf(node: Node | undefined): string {
+  return toString(node, { includeHtml: false });
+}
 
 export interface CodeBlock {
   lang: string;
@@ -54,6 +60,8 @@ export interface ChecklistItem {
 
 export interface Checklist {
   title?: string;
+  /** From YAML front matter: metadata, never a section. */
+  meta: { title?: string; owner?: string; description?: string };
   items: ChecklistItem[];
   /** What was repaired before reading, for the user. */
   repairs: string[];
@@ -92,11 +100,42 @@ export function cleanHeading(text: string): string {
 }
 
 export function parseChecklist(input: string, pieceLines = PIECE_LINES): Checklist {
-  const { text, repairs } = repairText(input);
+  const { text: body, meta } = frontMatter(input);
+  const { text, repairs } = repairText(body);
   const checklist = new Reader().read(parseMarkdown(text, pieceLines), repairs);
+  checklist.meta = meta;
+  checklist.title ??= meta.title;
   const read = new Set(checklist.items.map((item) => item.line));
   checklist.unread = checkboxLines(text).filter((n) => !read.has(n));
   return checklist;
+}
+
+/**
+ * YAML front matter ("---" first line, "---" or "..." closing): read for title, owner and
+ * description, and blanked so its lines keep their numbers and never become a heading.
+ */
+function frontMatter(input: string): { text: string; meta: Checklist['meta'] } {
+  const match = /^\ufeff?---[ \t]*\r?\n([\s\S]*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|$)/.exec(input);
+  if (!match) return { text: input, meta: {} };
+  let data: unknown;
+  try {
+    data = parseYaml(match[1]!);
+  } catch {
+    data = undefined;
+  }
+  const field = (key: string) => {
+    const value = (data as Record<string, unknown> | null)?.[key];
+    return typeof value === 'string' && value.trim() ? value.trim() : undefined;
+  };
+  const meta: Checklist['meta'] = {};
+  const title = field('title') ?? field('name');
+  const owner = field('owner') ?? field('author');
+  const description = field('description');
+  if (title) meta.title = title;
+  if (owner) meta.owner = owner;
+  if (description) meta.description = description;
+  const blank = match[0].replace(/[^\r\n]/g, '');
+  return { text: blank + input.slice(match[0].length), meta };
 }
 
 /**
@@ -191,7 +230,7 @@ class Reader {
   read(tree: Root, repairs: string[]): Checklist {
     this.h1Count = tree.children.filter((n) => n.type === 'heading' && n.depth === 1).length;
     for (const node of tree.children) this.block(node);
-    return { title: this.title, items: this.items, repairs, unread: [] };
+    return { title: this.title, meta: {}, items: this.items, repairs, unread: [] };
   }
 
   private sectionPath(extra: string[] = []): string[] {

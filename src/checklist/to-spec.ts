@@ -95,7 +95,11 @@ export function checklistToSpec(
 
   const spec: Record<string, unknown> = {
     version: SPEC_VERSION,
-    project: { name: options.name },
+    project: {
+      name: options.name,
+      ...(checklist.meta?.description ? { description: checklist.meta.description } : {}),
+      ...(checklist.meta?.owner ? { owner: checklist.meta.owner } : {}),
+    },
     ...(needsService ? { service: { url: 'http://127.0.0.1:8000' } } : {}),
     sections: root.sections.map(sectionObject),
   };
