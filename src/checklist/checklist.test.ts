@@ -37,7 +37,9 @@ function mappingTable(result: ImportResult): string {
     .map((item) => {
       const roles =
         'roles' in item.mapping && item.mapping.roles.length > 0 ? ` (${item.mapping.roles.join(', ')})` : '';
-      return `${item.line}\t${item.severity}\t${item.kind}${roles}\t${item.sectionPath.join(' > ')}\t${item.title}`;
+      const params = 'params' in item.mapping ? item.mapping.params : {};
+      const rules = Array.isArray(params.rules) ? `[${(params.rules as string[]).join(' ')}]` : '';
+      return `${item.line}\t${item.severity}\t${item.kind}${rules}${roles}\t${item.sectionPath.join(' > ')}\t${item.title}`;
     })
     .join('\n')}\n`;
 }

@@ -58,3 +58,80 @@ describe('who signs', () => {
     });
   });
 });
+
+/** [words, kind, params it must have] and the look-alikes that must stay manual (or map elsewhere). */
+const POSITIVE: Array<[string, string, Record<string, unknown>?]> = [
+  ['Resource requests and limits set on every pod', 'kubernetes', { rules: ['kubernetes/resources'] }],
+  ['HPA configured for the API', 'kubernetes', { rules: ['kubernetes/hpa'] }],
+  ['PodDisruptionBudget defined', 'kubernetes', { rules: ['kubernetes/pdb'] }],
+  ['NetworkPolicy restricts ingress to the API', 'kubernetes', { rules: ['kubernetes/network-policy'] }],
+  ['readOnlyRootFilesystem enabled', 'kubernetes', { rules: ['kubernetes/read-only-root-fs'] }],
+  ['Pods drop all capabilities', 'kubernetes', { rules: ['kubernetes/drop-capabilities'] }],
+  ['runAsNonRoot set', 'kubernetes', { rules: ['kubernetes/run-as-non-root'] }],
+  ['Liveness probes configured', 'kubernetes', { rules: ['kubernetes/liveness-probe'] }],
+  [
+    'Startup probes configured',
+    'kubernetes',
+    { require_probes: ['startup'], rules: ['kubernetes/startup-probe'] },
+  ],
+  ['Kubernetes manifests reviewed', 'kubernetes', { paths: 'k8s/' }],
+  ['Docker Compose health checks configured', 'compose', { rules: ['compose/healthcheck'] }],
+  ['Non-root user configured in the Dockerfile', 'dockerfile', { rules: ['dockerfile/non-root-user'] }],
+  ['Multi-stage build used', 'dockerfile', { rules: ['dockerfile/multi-stage'] }],
+  ['`.dockerignore` excludes data and secrets', 'dockerfile', { rules: ['dockerfile/dockerignore'] }],
+  ['Dockerfile reviewed and optimized', 'dockerfile', { path: 'Dockerfile' }],
+  ['No hardcoded credentials', 'secrets'],
+  ['Secrets not in code or configs', 'secrets'],
+  ['`/ping` returns 200', 'http', { path: '/ping' }],
+  ['/health returns UP', 'http', { expect: { status: 200, body_matches: '\\bUP\\b' } }],
+  ['SageMaker `/invocations` answers', 'http', { method: 'POST', path: '/invocations' }],
+  ['Restrict API access with authentication/token', 'http', { expect: { status: [401, 403] } }],
+  ['Invalid input handled', 'http', { expect: { status: '4xx' } }],
+  ['Inference API tested with sample inputs', 'http', { expect: { status: '2xx' } }],
+  ['Graceful shutdown within 30 s', 'service-shutdown', { within: '30s' }],
+  ['Model file < 500 MB', 'file', { path: 'model.onnx', max_size: '500 MB' }],
+  ['`make lint` passes', 'command', { run: 'make lint' }],
+  ['`npm run lint` is clean', 'command', { run: 'npm run lint' }],
+  [
+    'Set strong JWT_SECRET (min 32 characters)',
+    'env-file',
+    { environment: 'process', secret_min_length: 32 },
+  ],
+  ['Change default JWT_SECRET', 'env-file', { environment: 'process' }],
+  ['Organize training data in data/train/', 'file', { path: 'data/train/' }],
+];
+
+const NEGATIVE: string[] = [
+  'Configure resource limits (CPU, memory)', // no Kubernetes or compose context: which limits?
+  'Autoscaling strategy discussed with the team', // "autoscaling" without a Kubernetes context
+  'Authentication flow works end-to-end', // a user journey, not "refused without credentials"
+  'Document model performance in models/model_card.yaml', // a file existing is not the content
+  'Set LOG_LEVEL=WARNING for production', // a value, not a secret
+  'Model size reviewed', // size without a limit
+  'Restart the server after deploying',
+];
+
+describe('each mapping: words that map and words that must not', () => {
+  test.each(POSITIVE)('"%s" → %s', (words, kind, params) => {
+    const mapping = mapped(words);
+    expect(mapping.kind).toBe(kind);
+    if (params) expect(mapping).toMatchObject({ params });
+  });
+
+  test('Docker Compose named only in the heading still maps to the compose file', () => {
+    const [item] = parseChecklist('## Docker Compose\n- [ ] Restart policies set\n').items;
+    expect(mapItem(item!)).toMatchObject({ kind: 'compose', params: { rules: ['compose/restart-policy'] } });
+  });
+
+  test('latency under a post-deployment heading is the service under load', () => {
+    const [item] = parseChecklist('## Post-deployment\n- [ ] Inference latency p95 < 200ms\n').items;
+    expect(mapItem(item!)).toMatchObject({
+      kind: 'load',
+      params: { thresholds: ['p(95) < 200ms', 'error_rate < 1%'] },
+    });
+  });
+
+  test.each(NEGATIVE)('"%s" stays a sign-off', (words) => {
+    expect(mapped(words).kind).toBe('manual');
+  });
+});

@@ -165,7 +165,9 @@ const metricThreshold: Rule = (item, all) => {
   return undefined;
 };
 
-const latency: Rule = (_item, all) => {
+const LOAD_SECTION = /post[- ]?deploy|\bload\b|stress|smoke|soak/i;
+
+const latency: Rule = (item, all) => {
   const m = new RegExp(
     String.raw`(?:latency|response time|inference time|inference)[^\n]{0,40}?(p\d{2}\s*)?${CMP}\s*${NUM}\s*(ms|s)\b`,
     'i',
@@ -174,7 +176,10 @@ const latency: Rule = (_item, all) => {
   const percentile = m[1]?.trim().toLowerCase() ?? 'p95';
   const limit = `${comparator(m[2]!)} ${m[3]}${m[4]}`;
   const memory = new RegExp(String.raw`memory[^\n]{0,30}?${CMP}\s*${NUM}\s*(GB|GiB|MB|MiB)`, 'i').exec(all);
-  if (/\b(api|endpoint|request|service|server)\b/i.test(all) && !/per (image|sample)/i.test(all))
+  const serviceWords =
+    /\b(api|endpoint|request|service|server)\b/i.test(all) && !/per (image|sample)/i.test(all);
+  // A latency item under "Post-deployment" or "Load testing" is about the running service.
+  if (serviceWords || LOAD_SECTION.test(item.sectionPath.join(' ')))
     return {
       kind: 'load',
       params: {
@@ -246,58 +251,270 @@ const health: Rule = (item, all) => {
     return undefined;
   if (!curlsHealth && commands.length > 0) return undefined;
   const path = (curlsHealth ? curled[0] : named) ?? '/health';
+  // Spring Boot / Actuator style: "/health returns UP" means {"status": "UP"} in the body.
+  const up = /\b(returns?|reports?|status|is)\s+["'`]?UP\b/.test(all);
   return {
     kind: 'http',
-    params: { path, expect: { status: 200 } },
-    reason: `${path} must answer 200`,
+    params: { path, expect: { status: 200, ...(up ? { body_matches: '\\bUP\\b' } : {}) } },
+    reason: `${path} must answer 200${up ? ' with UP in the body' : ''}`,
     todo: 'the service: section (how mlgate starts or reaches the service)',
   };
 };
 
-const kubernetes: Rule = (_item, all) => {
+/** SageMaker's inference contract: POST /invocations with a real request. */
+const invocations: Rule = (_item, all) => {
+  if (!/(?:^|[\s`'"(])\/invocations\b/.test(all)) return undefined;
+  return {
+    kind: 'http',
+    params: {
+      method: 'POST',
+      path: '/invocations',
+      body: { file: 'sample-request.json' },
+      expect: { status: 200 },
+    },
+    reason: 'POST /invocations must answer 200 to a real request',
+    todo: 'body: a real request to your model (and the service: section)',
+  };
+};
+
+/** "Restrict API access with authentication", "Enable API key authentication": a request without credentials is refused. */
+const authRequired: Rule = (_item, all) => {
   if (
-    !/\b(liveness|readiness|startup)\b[^\n]*probe|probes? (are )?configured|kubernetes manifests?/i.test(all)
+    !/\b(restrict|require|enable|enforce)s?\b[^\n]{0,40}\b(authenticat\w*|api[- ]key auth\w*|bearer tokens?)\b|\bauthenticat\w* (is )?(required|enforced)\b/i.test(
+      all,
+    ) ||
+    !/\b(api|endpoints?|requests?|service|access)\b/i.test(all)
   )
     return undefined;
+  return {
+    kind: 'http',
+    params: {
+      method: 'POST',
+      path: '/predict',
+      body: { file: 'sample-request.json' },
+      expect: { status: [401, 403] },
+    },
+    reason: 'a request without credentials must be refused (401 or 403)',
+    todo: 'path and body: a protected endpoint and a real request to it (and the service: section)',
+  };
+};
+
+/** "Validate input image format and size", "Invalid input handled": a malformed request gets a 4xx, not a crash. */
+const invalidInput: Rule = (_item, all) => {
+  if (
+    !/\b(validate[sd]?|reject(s|ed)?|handle[sd]?)\b[^\n]{0,30}\b(input|request|payload)s?\b|\b(invalid|malformed|bad) (input|request|payload)s? (is |are )?(handled|rejected)|\binput validation\b/i.test(
+      all,
+    )
+  )
+    return undefined;
+  return {
+    kind: 'http',
+    params: {
+      method: 'POST',
+      path: '/predict',
+      body: { text: 'this is not a valid request' },
+      expect: { status: '4xx', body_not_matches: 'Traceback|Exception|at [\\w.$]+\\(' },
+    },
+    reason: 'a malformed request must get a 4xx answer without a stack trace',
+    todo: 'path: the endpoint that takes input (and the service: section)',
+  };
+};
+
+/** "Inference API tested with sample inputs": mlgate sends the sample and wants a 2xx. */
+const inferenceTested: Rule = (_item, all) => {
+  if (!/\b(inference|prediction|predict) (api|endpoint)s? (is |are )?(tested|works?|answers?)\b/i.test(all))
+    return undefined;
+  return {
+    kind: 'http',
+    params: {
+      method: 'POST',
+      path: '/predict',
+      body: { file: 'sample-request.json' },
+      expect: { status: '2xx' },
+    },
+    reason: 'the sample request must get a 2xx answer',
+    todo: 'path and body: your inference endpoint and a real sample (and the service: section)',
+  };
+};
+
+/** "Set strong JWT_SECRET (min 32 characters)": the secret as deployed is set, not a placeholder, long enough. */
+const secretStrength: Rule = (_item, all) => {
+  const m =
+    /\b(?:[Ss]trong|[Ss]et|[Cc]hange(?: the)? default)\s+([A-Z][A-Z0-9_]*(?:SECRET|TOKEN|KEY|PASSWORD)[A-Z0-9_]*)\b/.exec(
+      all,
+    );
+  if (!m) return undefined;
+  const min = /\b(?:min(?:imum)?|at least)\s*(\d+)\s*(?:chars?|characters)\b/i.exec(all);
+  return {
+    kind: 'env-file',
+    params: {
+      example: '.env.example',
+      scan: '.',
+      environment: 'process',
+      ...(min ? { secret_min_length: Number(min[1]) } : {}),
+    },
+    reason: `${m[1]} and every secret-like variable must be set where mlgate runs, not a placeholder or the example's value${min ? `, at least ${min[1]} characters` : ''}`,
+    todo: 'environment: "process" (CI secrets) or the env file deployed, e.g. .env.production',
+  };
+};
+
+const gracefulShutdown: Rule = (_item, all) => {
+  if (
+    !/graceful(ly)?[- ]shut ?down|shuts? down gracefully|handles? SIGTERM|drains? in-flight requests/i.test(
+      all,
+    )
+  )
+    return undefined;
+  const within = new RegExp(String.raw`(?:within|in|under|<)\s*${NUM}\s*(s|sec|seconds)\b`, 'i').exec(all);
+  return {
+    kind: 'service-shutdown',
+    params: { within: within ? `${within[1]}s` : '10s' },
+    reason: `the service is sent SIGTERM and must exit cleanly within ${within ? `${within[1]} s` : '10 s'}`,
+    todo: 'the service: section with start: (mlgate stops only a service it started)',
+  };
+};
+
+const modelSize: Rule = (item, all) => {
+  const m = new RegExp(
+    String.raw`(?:model|artifact|weights|checkpoint)[^\n]{0,30}?(?:size\s*)?${CMP}\s*${NUM}\s*(KB|MB|GB|KiB|MiB|GiB)\b`,
+    'i',
+  ).exec(all);
+  if (!m || !/^(<|<=)$/.test(comparator(m[1]!))) return undefined;
+  const path = item.code.map((c) => c.trim()).find((c) => PATH_TOKEN.test(c) && !c.endsWith('/'));
+  return {
+    kind: 'file',
+    params: { path: path ?? 'model.onnx', max_size: `${m[2]} ${m[3]}` },
+    reason: `"${m[0].trim()}": the file's size on disk`,
+    ...(path ? {} : { todo: 'path: the model file' }),
+  };
+};
+
+/** The item's words with its section headings: "Docker Compose > Health checks configured". */
+const withSections = (item: ChecklistItem, all: string) => `${item.sectionPath.join(' > ')} \n ${all}`;
+
+const K8S_CONTEXT = /\b(kubernetes|k8s|pods?|manifests?|helm|kubectl)\b/i;
+const COMPOSE_CONTEXT = /docker[- ]compose|\bcompose (file|service|stack)s?\b/i;
+
+/** Words that name one Kubernetes rule. `alone`: the words are Kubernetes' own; else the context must say so. */
+const K8S_WORDS: Array<{ words: RegExp; rule: string; alone: boolean }> = [
+  { words: /\bHPA\b|horizontal ?pod ?autoscal/i, rule: 'kubernetes/hpa', alone: true },
+  { words: /\bautoscal(ing|er)\b/i, rule: 'kubernetes/hpa', alone: false },
+  { words: /pod ?disruption ?budget|\bPDBs?\b/i, rule: 'kubernetes/pdb', alone: true },
+  { words: /\bnetwork ?polic(y|ies)\b/i, rule: 'kubernetes/network-policy', alone: true },
+  { words: /readOnlyRootFilesystem/, rule: 'kubernetes/read-only-root-fs', alone: true },
+  { words: /read-?only root (file ?system|fs)/i, rule: 'kubernetes/read-only-root-fs', alone: false },
+  { words: /runAsNonRoot/, rule: 'kubernetes/run-as-non-root', alone: true },
+  {
+    words: /\b(pods?|containers?) (run|running) as non-?root\b/i,
+    rule: 'kubernetes/run-as-non-root',
+    alone: false,
+  },
+  {
+    words: /\bdrop(ped)? (all )?(linux )?capabilities|capabilities (are )?dropped/i,
+    rule: 'kubernetes/drop-capabilities',
+    alone: false,
+  },
+  {
+    words: /allowPrivilegeEscalation|privilege escalation/i,
+    rule: 'kubernetes/no-privilege-escalation',
+    alone: false,
+  },
+  {
+    words: /\b(resource (requests|limits)|requests and limits|(cpu|memory) (requests|limits))\b/i,
+    rule: 'kubernetes/resources',
+    alone: false,
+  },
+];
+
+const PROBE_RULES = {
+  liveness: 'kubernetes/liveness-probe',
+  readiness: 'kubernetes/readiness-probe',
+  startup: 'kubernetes/startup-probe',
+};
+
+const kubernetes: Rule = (item, all) => {
+  const context = withSections(item, all);
+  const inKubernetes = K8S_CONTEXT.test(context) && !COMPOSE_CONTEXT.test(context);
+  const named = K8S_WORDS.filter(({ words, alone }) => words.test(all) && (alone || inKubernetes)).map(
+    ({ rule }) => rule,
+  );
+  const probeWords =
+    /\b(liveness|readiness|startup)\b[^\n]*probe|probes? (are )?configured|kubernetes manifests?/i.test(all);
+  if (named.length === 0 && !probeWords) return undefined;
   // The probe types the words name are required, each of them: "Startup probes configured" must
   // not pass on manifests that only have liveness and readiness probes.
-  const named = (['liveness', 'readiness', 'startup'] as const).filter((type) =>
-    new RegExp(`\\b${type}\\b`, 'i').test(all),
-  );
+  const probes = probeWords
+    ? (['liveness', 'readiness', 'startup'] as const).filter((type) =>
+        new RegExp(`\\b${type}\\b`, 'i').test(all),
+      )
+    : [];
+  const rules = [...new Set([...named, ...probes.map((type) => PROBE_RULES[type])])];
+  // "Kubernetes manifests reviewed", "Probes configured": the whole rule set.
+  const whole = rules.length === 0;
   return {
     kind: 'kubernetes',
-    params: { paths: 'k8s/', ...(named.length > 0 ? { require_probes: [...named] } : {}) },
-    reason:
-      named.length > 0
-        ? `${named.join(', ')} probe${named.length > 1 ? 's' : ''} required, with resources and security of the manifests`
-        : 'probes, resources and security of the manifests',
+    params: {
+      paths: 'k8s/',
+      ...(probes.length > 0 ? { require_probes: [...probes] } : {}),
+      ...(whole ? {} : { rules }),
+    },
+    reason: whole
+      ? 'probes, resources and security of the manifests'
+      : `only ${rules.join(', ')} in the manifests`,
     todo: 'paths: your manifests',
   };
 };
 
-const compose: Rule = (_item, all) => {
-  if (!/docker[- ]compose|compose file/i.test(all) || !/configur|production|limit|health/i.test(all))
-    return undefined;
+const COMPOSE_WORDS: Array<[RegExp, string]> = [
+  [/health ?checks?/i, 'compose/healthcheck'],
+  [/restart polic(y|ies)|restart: /i, 'compose/restart-policy'],
+  [/\b(resource )?limits?\b|mem_limit|\bcpus\b/i, 'compose/resource-limits'],
+];
+
+const compose: Rule = (item, all) => {
+  // "Health checks configured" under a "Docker Compose" heading is about the compose file.
+  if (!COMPOSE_CONTEXT.test(withSections(item, all))) return undefined;
+  const rules = COMPOSE_WORDS.filter(([words]) => words.test(all)).map(([, rule]) => rule);
+  if (rules.length === 0 && !/configur|production|review/i.test(all)) return undefined;
   return {
     kind: 'compose',
-    params: { path: 'compose.yaml' },
-    reason: 'health check, restart policy and limits in the compose file',
+    params: { path: 'compose.yaml', ...(rules.length > 0 ? { rules } : {}) },
+    reason:
+      rules.length > 0
+        ? `only ${rules.join(', ')} in the compose file`
+        : 'health check, restart policy and limits in the compose file',
     todo: 'path: your compose file',
   };
 };
 
+const DOCKERFILE_WORDS: Array<[RegExp, string[]]> = [
+  [/\.dockerignore\b/i, ['dockerfile/dockerignore']],
+  [/\bnon-?root user\b/i, ['dockerfile/non-root-user']],
+  [/multi-?stage/i, ['dockerfile/multi-stage']],
+  [/\bHEALTHCHECK\b|health ?check (instruction )?in (the )?dockerfile/, ['dockerfile/healthcheck']],
+  [
+    /base image[^\n]{0,20}\b(pinned|tagged|digest)|pinned base image/i,
+    ['dockerfile/base-image-tag', 'dockerfile/base-image-latest', 'dockerfile/base-image-digest'],
+  ],
+];
+
 const dockerfile: Rule = (_item, all) => {
-  if (!/\bdockerfile\b|non-root user|multi-stage/i.test(all)) return undefined;
+  const named = DOCKERFILE_WORDS.filter(([words]) => words.test(all)).flatMap(([, rules]) => rules);
+  if (named.length === 0 && !/\bdockerfile\b/i.test(all)) return undefined;
+  // "Non-root user" under a Kubernetes heading is the pods' securityContext (mapped above).
   return {
     kind: 'dockerfile',
-    params: { path: 'Dockerfile' },
-    reason: 'the Dockerfile, read statically (base image, user, health check, layers)',
+    params: { path: 'Dockerfile', ...(named.length > 0 ? { rules: named } : {}) },
+    reason:
+      named.length > 0
+        ? `only ${named.join(', ')} in the Dockerfile`
+        : 'the Dockerfile, read statically (base image, user, health check, layers)',
   };
 };
 
 const secrets: Rule = (_item, all) => {
   if (
-    !/no (hard-?coded )?secrets|secrets? (in|committed to) (the )?(code|repo|repository)|leaked (secrets|credentials)/i.test(
+    !/no (hard-?coded )?(secrets|credentials|passwords|api keys)|hard-?coded (secrets|credentials|passwords)|secrets? (are )?(not )?(in|committed to) (the )?(code|configs?|repo|repository|source)|leaked (secrets|credentials)|credentials? (are )?not (in|hard-?coded)/i.test(
       all,
     )
   )
@@ -320,7 +537,7 @@ const pinned: Rule = (_item, all) => {
 };
 
 const TEST_RUNNER =
-  /^(python3? -m pytest|pytest|npm (run )?test|yarn test|pnpm test|make test|go test|cargo test|tox|nox)\b/;
+  /^(python3? -m (pytest|mypy|ruff|flake8|pylint|black --check)|pytest|npm (run )?(test|lint|typecheck|check)|yarn (test|lint)|pnpm (test|lint)|make (test|lint|check|typecheck)|go (test|vet)|cargo (test|clippy)|tox|nox|ruff( check)?|flake8|mypy|pylint|black --check|eslint|golangci-lint run)\b/;
 
 const testCommand: Rule = (item) => {
   const command = item.code.find((c) => TEST_RUNNER.test(c.trim()));
@@ -364,6 +581,17 @@ const fileExists: Rule = (item, all) => {
   return { kind: 'file', params: { path }, reason: `\`${path}\` must exist` };
 };
 
+/** "Organize training data in data/train/": a folder named in the words holds something. */
+const folderInWords: Rule = (item) => {
+  const m = /\b(?:in|into|under|to)\s+((?:[\w.-]+\/)+)(?=[\s.,;)]|$)/.exec(item.title);
+  if (!m || !/\b(organi[sz]e|put|place|store|keep|save|copy)\b/i.test(item.title)) return undefined;
+  return {
+    kind: 'file',
+    params: { path: m[1] },
+    reason: `\`${m[1]}\` must exist and hold at least one entry`,
+  };
+};
+
 /** Most specific first: a threshold in the words beats a command that prints something. */
 const RULES: Rule[] = [
   coverage,
@@ -373,9 +601,17 @@ const RULES: Rule[] = [
   latency,
   errorRate,
   replicas,
+  modelSize,
   // A named file that must exist is a file check, even when its name says "health".
   fileExists,
+  folderInWords,
   health,
+  invocations,
+  authRequired,
+  invalidInput,
+  inferenceTested,
+  gracefulShutdown,
+  secretStrength,
   kubernetes,
   compose,
   dockerfile,
