@@ -121,7 +121,17 @@ describe('checklist parsing', () => {
       params: { parity: { accuracy_tolerance: 0.005 } },
     });
     const geo = (await importFile('geo6d-lite-deployment-checklist')).result.items;
+    // Under "Post-Deployment Verification": the deployed service's latency, measured under load.
     expect(geo.find((i) => i.title === 'Performance Monitoring')!.mapping).toMatchObject({
+      kind: 'load',
+      params: { thresholds: ['p(95) < 100ms', 'error_rate < 1%'] },
+    });
+    expect(
+      checklistToSpec(parseChecklist('## Model\n- [ ] Inference latency < 100ms per image, memory < 2GB\n'), {
+        name: 'x',
+        source: 'x',
+      }).items[0]!.mapping,
+    ).toMatchObject({
       kind: 'onnx-model',
       params: { latency: { thresholds: { p95: '< 100ms' } }, memory: { rss_added: '< 2 GB' } },
     });

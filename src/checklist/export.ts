@@ -5,6 +5,7 @@
  * command checks as their Verification block, fixes as "If unchecked:".
  */
 import type { LoadedSpec } from '../spec/load.js';
+import type { LoadedItem } from '../spec/load.js';
 import type { SpecItem } from '../spec/schema.js';
 
 import { commonPrefix } from '../report/format.js';
@@ -12,6 +13,61 @@ import { escapeMarkdown as escape } from '../report/markdown.js';
 
 function defaultSeverity(severity: SpecItem['severity']): string {
   return typeof severity === 'string' ? severity : (severity.default ?? 'required');
+}
+
+/**
+ * `<!-- mlgate: {...} -->`: what the Markdown cannot say (the check's kind and params, needs,
+ * timeouts, per-profile severities), so `import` gives back the same spec. JSON on one line,
+ * readable; "--" is written \u002d so the comment cannot be closed from inside.
+ */
+export function carry(
+  tag: 'mlgate' | 'mlgate-spec' | 'mlgate-section',
+  value: Record<string, unknown>,
+): string {
+  return `<!-- ${tag}: ${JSON.stringify(value).replace(/--/g, '-\\u002d')} -->`;
+}
+
+/** The item's fields the Markdown does not already carry. */
+function carriedItem(item: LoadedItem): Record<string, unknown> {
+  const { id: _id, title: _title, ...rest } = item.raw;
+  const kept: Record<string, unknown> = { ...rest };
+  // A one-line remediation is the "If unchecked:" paragraph; anything else needs the comment.
+  if (
+    typeof kept.remediation === 'string' &&
+    !kept.remediation.includes('\n') &&
+    kept.remediation === kept.remediation.trim()
+  )
+    delete kept.remediation;
+  // A plain severity is the "(recommended)" marker; a per-profile one needs the comment.
+  if (typeof kept.severity === 'string') delete kept.severity;
+  // A description the bullets give back exactly stays in the bullets.
+  if (typeof kept.description === 'string' && bulletsKeep(kept.description)) delete kept.description;
+  return kept;
+}
+
+/** Lines that read back as the same text when each is written as a "  - " bullet. */
+function bulletsKeep(description: string): boolean {
+  const lines = description.split('\n');
+  return lines.every(
+    (line) =>
+      line.trim() !== '' && line === line.trim() && !/^([-*+>#|]|\d+[.)]|```|~~~|\[[ xX]\])/.test(line),
+  );
+}
+
+function descriptionLines(description: string): string[] {
+  return description.split('\n').filter((l) => l.trim());
+}
+
+/** The section's fields besides its title and contents (id, when, description). */
+function carriedSection(raw: Record<string, unknown>, key: string): Record<string, unknown> {
+  let sections = raw.sections as Array<Record<string, unknown>> | undefined;
+  let section: Record<string, unknown> | undefined;
+  for (const index of key.split('.')) {
+    section = sections?.[Number(index)];
+    sections = section?.sections as Array<Record<string, unknown>> | undefined;
+  }
+  const { title: _title, items: _items, sections: _sections, ...rest } = section ?? {};
+  return rest;
 }
 
 function fence(text: string): string {
@@ -24,21 +80,25 @@ export function exportMarkdown(loaded: LoadedSpec): string {
   const out: string[] = [`# ${escape(spec.project.name)} — deployment checklist`, ''];
   if (spec.project.description) out.push(escape(spec.project.description), '');
   out.push(
-    `<!-- Written by mlgate export from ${loaded.file.split('/').at(-1)} (sha256 ${loaded.sha256.slice(0, 12)}). mlgate import reads it back; {#id} keeps each item's id. -->`,
+    `<!-- Written by mlgate export from ${loaded.file.split('/').at(-1)} (sha256 ${loaded.sha256.slice(0, 12)}). mlgate import reads it back; {#id} keeps each item's id, the mlgate comments each check. -->`,
   );
+  const { sections: _sections, ...specRest } = loaded.raw;
+  out.push(carry('mlgate-spec', specRest));
   let previous: string[] = [];
   for (const item of loaded.items) {
     const common = commonPrefix(previous, item.sectionPath);
+    const keys = item.sectionKey.split('.');
     for (let depth = common; depth < item.sectionPath.length; depth++) {
       out.push('', `${'#'.repeat(Math.min(6, depth + 2))} ${escape(item.sectionPath[depth]!)}`, '');
+      const fields = carriedSection(loaded.raw, keys.slice(0, depth + 1).join('.'));
+      if (Object.keys(fields).length > 0) out.push(carry('mlgate-section', fields), '');
     }
     if (common === item.sectionPath.length && previous.length > 0 && out.at(-1) === '') out.pop();
     previous = item.sectionPath;
     const severity = defaultSeverity(item.severity);
     const marker = severity === 'required' ? '' : ` (${severity})`;
     out.push(`- [ ] ${escape(item.title)}${marker} {#${item.id}}`);
-    for (const line of item.description?.split('\n').filter((l) => l.trim()) ?? [])
-      out.push(`  - ${escape(line)}`);
+    for (const line of descriptionLines(item.description ?? '')) out.push(`  - ${escape(line)}`);
     const params = item.check?.params as Record<string, unknown> | undefined;
     if (item.kind === 'command' && typeof params?.run === 'string') {
       const script = params.run.trimEnd();
@@ -59,6 +119,8 @@ export function exportMarkdown(loaded: LoadedSpec): string {
     } else {
       out.push(`  - Checked by mlgate (${item.kind})`);
     }
+    const carried = carriedItem(item);
+    if (Object.keys(carried).length > 0) out.push('', `  ${carry('mlgate', carried)}`);
     if (item.remediation) out.push('', `  If unchecked: ${escape(item.remediation.trim())}`);
     out.push('');
   }

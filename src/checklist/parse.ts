@@ -56,6 +56,8 @@ export interface ChecklistItem {
   severityMarker?: string;
   /** An id the checklist carries (written by `mlgate export`). */
   id?: string;
+  /** The spec item `mlgate export` carried in a `<!-- mlgate: {...} -->` comment under it. */
+  carried?: Record<string, unknown>;
 }
 
 export interface Checklist {
@@ -70,6 +72,8 @@ export interface Checklist {
    * construct): the import says so instead of counting only what it understood.
    */
   unread: number[];
+  /** What `mlgate export` carried beside the items: the spec's other keys, section fields. */
+  carried: { spec?: Record<string, unknown>; sections: Record<string, Record<string, unknown>> };
 }
 
 const SEVERITY_MARKERS: Array<{ pattern: RegExp; severity: Severity }> = [
@@ -226,11 +230,21 @@ class Reader {
   /** The item that "Verification:", "If unchecked:" and "Expected:" paragraphs belong to. */
   private last?: ChecklistItem;
   private label?: CodeBlock['role'];
+  private carried: Checklist['carried'] = { sections: {} };
+  private repairs: string[] = [];
 
   read(tree: Root, repairs: string[]): Checklist {
+    this.repairs = repairs;
     this.h1Count = tree.children.filter((n) => n.type === 'heading' && n.depth === 1).length;
     for (const node of tree.children) this.block(node);
-    return { title: this.title, meta: {}, items: this.items, repairs, unread: [] };
+    return {
+      title: this.title,
+      meta: {},
+      items: this.items,
+      repairs,
+      unread: [],
+      carried: this.carried,
+    };
   }
 
   private sectionPath(extra: string[] = []): string[] {
@@ -255,6 +269,9 @@ class Reader {
       case 'thematicBreak':
         this.label = undefined;
         return;
+      case 'html':
+        this.comment(node.value, line(node));
+        return;
       case 'blockquote':
         // "> - [ ] Security reviewed": GitHub renders these as task items, and so do we.
         this.blockquote(node);
@@ -265,6 +282,26 @@ class Reader {
       default:
         return;
     }
+  }
+
+  /** `<!-- mlgate: {...} -->` (an item's check), `mlgate-section:`, `mlgate-spec:`, from `mlgate export`. */
+  private comment(html: string, at: number): void {
+    const match = /^<!--\s*mlgate(-spec|-section)?:\s*(\{[\s\S]*\})\s*-->\s*$/.exec(html.trim());
+    if (!match) return;
+    let value: unknown;
+    try {
+      value = JSON.parse(match[2]!);
+    } catch {
+      value = undefined;
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      this.repairs.push(`line ${at}: an mlgate comment that is not a JSON object was ignored`);
+      return;
+    }
+    const data = value as Record<string, unknown>;
+    if (match[1] === '-spec') this.carried.spec = data;
+    else if (match[1] === '-section') this.carried.sections[this.sectionPath().join('\u0000')] = data;
+    else if (this.last) this.last.carried = data;
   }
 
   private blockquote(node: Blockquote): void {
@@ -419,6 +456,11 @@ class Reader {
             for (const sub of entry.children) if (sub.type === 'code') this.itemCode(item, sub);
           }
         }
+      } else if (child.type === 'html') {
+        const saved: ChecklistItem | undefined = this.last;
+        this.last = item;
+        this.comment(child.value, line(child));
+        this.last = saved;
       } else if (child.type === 'code') {
         this.itemCode(item, child);
       } else if (child.type === 'paragraph') {

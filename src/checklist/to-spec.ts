@@ -73,7 +73,11 @@ export function checklistToSpec(
       }
       node = next;
     }
-    const mapping = mapItem(item);
+    const mapping: Mapping | ManualMapping = item.carried
+      ? carriedKind(item.carried) === 'manual'
+        ? { kind: 'manual', roles: [], reason: 'as exported by mlgate' }
+        : { kind: carriedKind(item.carried), params: {}, reason: 'as exported by mlgate' }
+      : mapItem(item);
     const entry: ImportedItem = {
       line: item.line,
       id: item.id ?? uniqueId(slugify(item.title)),
@@ -91,18 +95,30 @@ export function checklistToSpec(
   for (const entry of imported) byKind[entry.kind] = (byKind[entry.kind] ?? 0) + 1;
   const manual = byKind.manual ?? 0;
   const needsService = imported.some((entry) => SERVICE_KINDS.has(entry.kind));
-  const needsReview = imported.filter((entry) => RUNS_CHECKLIST_CODE.has(entry.kind)).length;
+  const carriedStart = Boolean((checklist.carried?.spec?.service as { start?: unknown } | undefined)?.start);
+  // Commands, and a carried service start command: each disabled until a person reads it.
+  const needsReview =
+    imported.filter((entry) => RUNS_CHECKLIST_CODE.has(entry.kind)).length + (carriedStart ? 1 : 0);
 
-  const spec: Record<string, unknown> = {
-    version: SPEC_VERSION,
-    project: {
-      name: options.name,
-      ...(checklist.meta?.description ? { description: checklist.meta.description } : {}),
-      ...(checklist.meta?.owner ? { owner: checklist.meta.owner } : {}),
-    },
-    ...(needsService ? { service: { url: 'http://127.0.0.1:8000' } } : {}),
-    sections: root.sections.map(sectionObject),
-  };
+  const carriedSpec = checklist.carried?.spec;
+  const sectionFields = checklist.carried?.sections ?? {};
+  const sections = root.sections.map((section) => sectionObject(section, [], sectionFields));
+  const spec: Record<string, unknown> = carriedSpec
+    ? {
+        ...sanitizeCarriedSpec(carriedSpec),
+        project: { ...(carriedSpec.project as Record<string, unknown>), name: options.name },
+        sections,
+      }
+    : {
+        version: SPEC_VERSION,
+        project: {
+          name: options.name,
+          ...(checklist.meta?.description ? { description: checklist.meta.description } : {}),
+          ...(checklist.meta?.owner ? { owner: checklist.meta.owner } : {}),
+        },
+        ...(needsService ? { service: { url: 'http://127.0.0.1:8000' } } : {}),
+        sections,
+      };
   const doc = new Document(spec);
   doc.commentBefore = [
     ` mlgate spec imported from ${options.source} by \`mlgate import\`.`,
@@ -115,7 +131,15 @@ export function checklistToSpec(
         ]
       : []),
   ].join('\n');
-  if (needsService) {
+  if (carriedStart) {
+    const start = doc.getIn(['service', 'start'], true);
+    const review = isMap(start)
+      ? start.items.find((pair) => isScalar(pair.key) && pair.key.value === 'review')
+      : undefined;
+    if (review && isScalar(review.key))
+      review.key.commentBefore = ` imported from ${options.source}: read the start command, then delete this line to allow it`;
+  }
+  if (needsService && !carriedSpec) {
     const service = doc.get('service', true) as YAMLMap;
     service.commentBefore =
       ' TODO: the service the http and load checks talk to: its url, or start: {command: ...}';
@@ -131,17 +155,39 @@ export function checklistToSpec(
   };
 }
 
-function sectionObject(section: SectionNode): Record<string, unknown> {
+/** A carried service start command is a command from a checklist: disabled until read. */
+function sanitizeCarriedSpec(carried: Record<string, unknown>): Record<string, unknown> {
+  const service = carried.service as Record<string, unknown> | undefined;
+  const start = service?.start as Record<string, unknown> | undefined;
+  if (!start || typeof start !== 'object') return carried;
+  return { ...carried, service: { ...service, start: { review: 'required', ...start } } };
+}
+
+function sectionObject(
+  section: SectionNode,
+  parents: string[],
+  fields: Record<string, Record<string, unknown>>,
+): Record<string, unknown> {
+  const path = [...parents, section.title];
+  const { title: _title, items: _items, sections: _sections, ...carried } = fields[path.join('\u0000')] ?? {};
   return {
+    ...('id' in carried ? { id: carried.id } : {}),
     title: section.title,
+    ...Object.fromEntries(Object.entries(carried).filter(([key]) => key !== 'id')),
     ...(section.items.length > 0
       ? { items: section.items.map(({ item, imported }) => itemObject(item, imported)) }
       : {}),
-    ...(section.sections.length > 0 ? { sections: section.sections.map(sectionObject) } : {}),
+    ...(section.sections.length > 0
+      ? { sections: section.sections.map((child) => sectionObject(child, path, fields)) }
+      : {}),
   };
 }
 
+/** Lines `mlgate export` writes for people, which the comment it also writes carries exactly. */
+const EXPORT_NOTES = /^(Checked by mlgate \([\w-]+\)|Sign-off( by [\w, -]+)?(: .*)?)$/;
+
 function itemObject(item: ChecklistItem, imported: ImportedItem): Record<string, unknown> {
+  if (item.carried) return carriedItemObject(item, imported);
   const description = [
     ...item.description,
     ...item.blocks
@@ -173,6 +219,52 @@ function itemObject(item: ChecklistItem, imported: ImportedItem): Record<string,
         }),
     ...(item.remediation.length > 0 ? { remediation: item.remediation.join('\n') } : {}),
   };
+}
+
+/**
+ * An item `mlgate export` wrote: its comment carries the check exactly; the Markdown gives
+ * the id, title, severity marker, description bullets and "If unchecked:" (edits there win).
+ * What runs code stays disabled until a person reads it, as for any imported command.
+ */
+function carriedItemObject(item: ChecklistItem, imported: ImportedItem): Record<string, unknown> {
+  const carried = sanitizeCarried(withEditedScript(item));
+  const bullets = item.description.filter((line) => !EXPORT_NOTES.test(line));
+  const out: Record<string, unknown> = { id: imported.id, title: item.title };
+  if (typeof carried.description === 'string') out.description = carried.description;
+  else if (bullets.length > 0) out.description = bullets.join('\n');
+  if (carried.severity !== undefined && typeof carried.severity === 'object') out.severity = carried.severity;
+  else if (item.severity !== 'required') out.severity = item.severity;
+  for (const [key, value] of Object.entries(carried)) {
+    if (key === 'description' || key === 'severity' || key === 'remediation') continue;
+    out[key] = value;
+  }
+  if (typeof carried.remediation === 'string') out.remediation = carried.remediation;
+  else if (item.remediation.length > 0) out.remediation = item.remediation.join('\n');
+  return out;
+}
+
+/** A command's Verification block edited in the Markdown wins over the carried script. */
+function withEditedScript(item: ChecklistItem): Record<string, unknown> {
+  const carried = item.carried!;
+  const check = carried.check as Record<string, unknown> | undefined;
+  const block = item.blocks.find((b) => b.role === 'verification' || b.role === 'in-item');
+  if (!check || check.kind !== 'command' || typeof check.run !== 'string' || !block) return carried;
+  if (block.value.trimEnd() === check.run.trimEnd()) return carried;
+  return { ...carried, check: { ...check, run: `${block.value.trimEnd()}\n` } };
+}
+
+/** The kinds whose params run a program; a carried one gets `review: required`. */
+function sanitizeCarried(carried: Record<string, unknown>): Record<string, unknown> {
+  const check = carried.check as Record<string, unknown> | undefined;
+  if (check && typeof check === 'object' && RUNS_CHECKLIST_CODE.has(String(check.kind)))
+    return { ...carried, check: { kind: check.kind, review: 'required', ...check } };
+  return carried;
+}
+
+/** The kind of a carried item: its check's, or manual. */
+export function carriedKind(carried: Record<string, unknown>): string {
+  const check = carried.check as { kind?: unknown } | undefined;
+  return typeof check?.kind === 'string' ? check.kind : 'manual';
 }
 
 /**

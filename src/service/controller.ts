@@ -57,6 +57,7 @@ export function serviceFromSpec(
         },
         graceMs: parseDuration(spec.start!.grace)!,
         verifyListener: spec.start!.verify_listener,
+        awaitingReview: spec.start!.review === 'required',
       });
   return {
     get url() {

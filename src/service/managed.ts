@@ -55,6 +55,11 @@ export interface ServiceStartSpec {
    * Without it, a stranger holding the port could answer for a service that died.
    */
   verifyListener?: boolean;
+  /**
+   * `review: required`: the start command came from an imported checklist and nobody has read
+   * it yet; it is never run.
+   */
+  awaitingReview?: boolean;
 }
 
 export interface ServiceState {
@@ -145,6 +150,11 @@ export class ManagedService {
   /** Starts the service once (the first item that needs it waits for it to be ready). */
   ensureStarted(signal?: AbortSignal): Promise<void> {
     if (!this.managed) return Promise.resolve();
+    if ((this.spec as ServiceStartSpec).awaitingReview) {
+      this.startError ??=
+        'its start command was imported from a checklist and has not been reviewed: read service.start in the spec and delete `review: required` to allow it';
+      return Promise.reject(new ServiceUnavailable(`the service did not start: ${this.startError}`));
+    }
     this.starting ??= this.start(signal).catch((error: unknown) => {
       this.startError = (error as Error).message;
     });

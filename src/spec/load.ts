@@ -44,6 +44,8 @@ export interface LoadedItem {
   tags: string[];
   definitionDigest: string;
   position: Position;
+  /** The item as written (before defaults). */
+  raw: Record<string, unknown>;
 }
 
 export interface LoadedSection {
@@ -58,6 +60,8 @@ export interface LoadedSpec {
   root: string;
   sha256: string;
   spec: Spec;
+  /** The spec as written (before defaults): what `export` carries so `import` gives it back. */
+  raw: Record<string, unknown>;
   items: LoadedItem[];
   sections: LoadedSection[];
   defaultTimeoutMs?: number;
@@ -254,6 +258,7 @@ export function parseSpec(text: string, absoluteFile: string, registry: CheckReg
           tags: item.tags,
           definitionDigest: sha256OfText(canonicalJson(rawItem)),
           position: source.locate(itemPath),
+          raw: rawItem,
         };
         if (item.check) {
           const checkPath = [...itemPath, 'check'];
@@ -340,6 +345,7 @@ export function parseSpec(text: string, absoluteFile: string, registry: CheckReg
     root: dirname(absoluteFile),
     sha256: sha256OfText(text),
     spec,
+    raw: data as Record<string, unknown>,
     items,
     sections,
     defaultTimeoutMs: spec.defaults.timeout === undefined ? undefined : parseDuration(spec.defaults.timeout),

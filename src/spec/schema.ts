@@ -127,6 +127,14 @@ export const ServiceSpec = z
           .optional()
           .describe('Shell command that starts the service (run with exec, in its own process group).'),
         argv: z.array(z.string()).min(1).optional().describe('Or a program and its arguments.'),
+        review: z
+          .literal('required', {
+            error: 'review takes only "required"; to allow the start command, delete the review line',
+          })
+          .optional()
+          .describe(
+            'Written by `mlgate import` when the start command came from a checklist: mlgate refuses to run it until this line is deleted.',
+          ),
         cwd: z.string().default('.').describe('Working folder, relative to the spec.'),
         allow_outside_project: z
           .boolean()

@@ -38,7 +38,11 @@ export async function importCommand(checklist: string, options: ImportOptions, i
         `${checklist}: no checklist items found`,
         'mlgate imports task-list items ("- [ ] ..."); a file without checkboxes has nothing to import',
       );
-    const name = options.name ?? slugify(parsed.title ?? basename(file, extname(file)));
+    const carriedName = (parsed.carried.spec?.project as { name?: unknown } | undefined)?.name;
+    const name =
+      options.name ??
+      (typeof carriedName === 'string' && carriedName ? carriedName : undefined) ??
+      slugify(parsed.title ?? basename(file, extname(file)));
     const result = checklistToSpec(parsed, { name, source: basename(file) });
     const toStdout = options.out === '-';
     const out = toStdout ? undefined : resolve(io.cwd, options.out ?? 'mlgate.yaml');
