@@ -138,6 +138,8 @@ export interface CheckDefinition<S extends AnyParamsSchema = AnyParamsSchema> {
    * whose figures other work on the same cores would distort.
    */
   exclusive?: (params: z.output<S>) => boolean;
+  /** The rules of a configuration check, each with a stable id (`rules:` selects some). */
+  rules?: ReadonlyArray<{ id: string; title: string; level: 'error' | 'warning' }>;
   /**
    * The longest this check can take with these params (a load test's duration and warm-up):
    * a spec whose timeout for the item is shorter is rejected, not left to time out.

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { CheckOutcome } from '../engine/types.js';
 import type { Evidence } from '../report/schema.js';
+import { closest } from '../util/suggest.js';
 
 export type Level = 'error' | 'warning';
 
@@ -62,6 +63,38 @@ export const LevelsParam = z
   .describe('Per-rule level: error (fails the check), warning (reported), off.');
 
 export type SpecIgnore = z.output<typeof IgnoreParam>[number];
+
+/**
+ * `rules: [non-root-user]`: run only these rules of the kind — one checklist item, one rule.
+ * Ids as `mlgate list-checks KIND` lists them, with or without the kind's prefix; an unknown
+ * id is refused when the spec is read, with the closest id.
+ */
+export function rulesParam(ruleset: RuleSet) {
+  const ids = ruleset.rules.map((rule) => rule.id);
+  return z
+    .array(z.string().min(1))
+    .min(1)
+    .superRefine((list, ctx) => {
+      for (const [index, written] of list.entries()) {
+        const id = fullRuleId(ruleset, written);
+        if (ids.includes(id)) continue;
+        const near = closest(id, ids);
+        ctx.addIssue({
+          code: 'custom',
+          path: [index],
+          message: `unknown rule "${written}"${near ? `; did you mean "${near}"?` : ''} (\`mlgate list-checks ${ruleset.prefix}\` lists its rules)`,
+        });
+      }
+    })
+    .optional()
+    .describe(
+      `Run only these rules (ids as \`mlgate list-checks ${ruleset.prefix}\` lists them, e.g. "${ids[0] ?? ''}"); every rule when absent.`,
+    );
+}
+
+function fullRuleId(ruleset: RuleSet, id: string): string {
+  return id.includes('/') ? id : `${ruleset.prefix}/${id}`;
+}
 
 const INLINE =
   /mlgate-ignore\s+([A-Za-z0-9_*./-]+(?:\s*,\s*[A-Za-z0-9_*./-]+)*)\s*(?::\s*(.*?))?\s*(?:-->|\*\/)?\s*$/;
@@ -152,8 +185,10 @@ export interface RuleResultOptions {
   levels: Record<string, 'error' | 'warning' | 'off'>;
   /** Files that were judged ("Dockerfile", "k8s/deployment.yaml"). */
   judged: string[];
-  /** Set when there was nothing to judge: the reason (the check is then skip). */
+  /** Set when there was nothing to judge: the reason (the check is then an error). */
   nothing?: string;
+  /** `rules:` of the params: only these rules are judged. */
+  only?: string[];
   /** Extra evidence (tables). */
   evidence?: Evidence[];
   measured?: Record<string, number | string>;
@@ -161,8 +196,25 @@ export interface RuleResultOptions {
 
 /** Applies levels and ignores, and turns findings into the check's outcome. */
 export function ruleOutcome(options: RuleResultOptions): CheckOutcome {
-  const { ruleset, levels } = options;
-  if (options.nothing) return { status: 'skip', summary: `nothing to judge: ${options.nothing}` };
+  const { ruleset } = options;
+  // Nothing judged is never a pass: a required item must not hold by having no input.
+  if (options.nothing) return { status: 'error', summary: `nothing to judge: ${options.nothing}` };
+  if (options.judged.length === 0)
+    return { status: 'error', summary: 'nothing to judge: no file was read', evidence: options.evidence };
+  // `rules: [...]`: every other rule is off for this item.
+  const only = options.only ? new Set(options.only.map((id) => fullRuleId(ruleset, id))) : undefined;
+  const levels: Record<string, 'error' | 'warning' | 'off'> = only
+    ? Object.fromEntries(
+        [...ruleset.rules.map((rule) => rule.id), ...options.findings.map((finding) => finding.rule)].map(
+          (id) => [
+            id,
+            only.has(id)
+              ? (options.levels[id] ?? ruleset.rules.find((rule) => rule.id === id)?.level ?? 'warning')
+              : 'off',
+          ],
+        ),
+      )
+    : options.levels;
   const byId = new Map(ruleset.rules.map((rule) => [rule.id, rule]));
   const usedInline = new Set<InlineIgnore>();
   const usedSpec = new Set<SpecIgnore>();
@@ -216,8 +268,11 @@ export function ruleOutcome(options: RuleResultOptions): CheckOutcome {
     });
   }
   const unused: string[] = [];
+  // An ignore of a rule this item does not run is not unused: another item may run it.
+  const outOfScope = (rules: string[]) =>
+    only !== undefined && !rules.some((r) => [...only].some((id) => ruleMatches(r, id)));
   for (const ignore of options.inline) {
-    if (usedInline.has(ignore)) continue;
+    if (usedInline.has(ignore) || outOfScope(ignore.rules)) continue;
     unused.push(`${ignore.path}:${ignore.line}`);
     evidence.push({
       type: 'finding',
@@ -228,7 +283,7 @@ export function ruleOutcome(options: RuleResultOptions): CheckOutcome {
     });
   }
   for (const ignore of options.spec) {
-    if (usedSpec.has(ignore)) continue;
+    if (usedSpec.has(ignore) || outOfScope([ignore.rule])) continue;
     unused.push(`spec ignore of ${ignore.rule}${ignore.path ? ` in ${ignore.path}` : ''}`);
     evidence.push({
       type: 'finding',

@@ -13,10 +13,17 @@ import {
   parseInlineIgnores,
   type RuleSet,
   ruleOutcome,
+  rulesParam,
   SECRET_NAME,
 } from '../../rules/findings.js';
-import { parseImage } from '../../rules/image.js';
-import { program, splitShell } from '../../rules/shell.js';
+import {
+  imageTagProblem,
+  knownNonRootUser,
+  nonRootImagesText,
+  parseImage,
+  registryMatches,
+} from '../../rules/image.js';
+import { downloadsRunAsCode, parseShell, program, type ShellCommand } from '../../rules/shell.js';
 
 export const RULES: RuleSet = {
   prefix: 'dockerfile',
@@ -25,7 +32,7 @@ export const RULES: RuleSet = {
       id: 'dockerfile/non-root-user',
       title: 'The image runs as a non-root user',
       level: 'error',
-      fix: 'Add a user and switch to it in the final stage: RUN useradd --uid 10001 app; USER 10001.',
+      fix: 'Add a user and switch to it in the final stage: RUN useradd --uid 10001 app; USER 10001. A base image that already runs as non-root and is not recognised (see the description): state it with USER <uid>, or an ignore with that reason.',
       refs: ['hadolint DL3002 (we also flag a final stage that never sets USER: it runs as root)'],
     },
     {
@@ -86,7 +93,7 @@ export const RULES: RuleSet = {
     },
     {
       id: 'dockerfile/apt-pin',
-      title: 'apt-get install pins package versions',
+      title: 'apt-get/aptitude install pins package versions',
       level: 'warning',
       fix: 'apt-get install -y curl=7.88.1-10+deb12u5',
       refs: ['hadolint DL3008'],
@@ -100,14 +107,14 @@ export const RULES: RuleSet = {
     },
     {
       id: 'dockerfile/apt-no-recommends',
-      title: 'apt-get install --no-install-recommends',
+      title: 'apt-get install --no-install-recommends (aptitude --without-recommends)',
       level: 'warning',
       fix: 'apt-get install -y --no-install-recommends ...',
       refs: ['hadolint DL3015'],
     },
     {
       id: 'dockerfile/pip-pin',
-      title: 'pip install pins exact versions',
+      title: 'pip/pipx install pins exact versions',
       level: 'error',
       fix: 'pip install torch==2.1.0 (or -r requirements.txt with pinned versions).',
       refs: ['hadolint DL3013 (we accept == and === only; hadolint also accepts ~=)'],
@@ -125,6 +132,27 @@ export const RULES: RuleSet = {
       level: 'error',
       fix: 'EXPOSE the port the service listens on.',
       refs: ['hadolint DL3011 (valid ports); matching the service port is ours'],
+    },
+    {
+      id: 'dockerfile/add-url',
+      title: 'ADD fetches remote files only with a checksum',
+      level: 'error',
+      fix: 'ADD --checksum=sha256:<digest> https://... /dest, or download in a RUN and verify: curl -fsSLo f URL && echo "<sha256>  f" | sha256sum -c -',
+      refs: ['(hadolint DL3020 covers ADD of local files; a remote ADD without --checksum is ours)'],
+    },
+    {
+      id: 'dockerfile/pipe-to-shell',
+      title: 'Downloaded scripts are not piped into a shell',
+      level: 'error',
+      fix: 'Download to a file, check its sha256 (sha256sum -c) or signature, then run it; or install a pinned package instead.',
+      refs: ['(hadolint has none: DL4006 only asks for pipefail)'],
+    },
+    {
+      id: 'dockerfile/sudo',
+      title: 'RUN does not use sudo',
+      level: 'error',
+      fix: 'Build steps already run as root until USER switches: put the step before USER app (or USER root ... USER app); at run time use gosu/su-exec, never sudo.',
+      refs: ['hadolint DL3004'],
     },
     {
       id: 'dockerfile/dockerignore',
@@ -180,19 +208,41 @@ const PIP_OPTIONS_WITH_VALUE = new Set([
   '--upgrade-strategy',
   '--progress-bar',
   '--report',
+  '--root-user-action',
+  '--python',
+  '--config-settings',
+  '-C',
+  '--global-option',
+  '--install-option',
+  '--no-binary',
+  '--only-binary',
+  '--exists-action',
+  '--log-file',
+  '--cert',
+  '--client-cert',
+  '--use-feature',
+  '--use-deprecated',
+  '--keyring-provider',
 ]);
 
 export default defineCheck({
   kind: 'dockerfile',
+  rules: RULES.rules,
   title: 'The Dockerfile builds a small, pinned image that runs as non-root with a health check',
   description: [
     'Parses the Dockerfile (dockerfile-ast) and applies rules, each with an id, file:line and a fix:',
     'the final image runs as a non-root user (a final stage that never sets USER runs as root —',
-    'the case hadolint misses); base images name a tag, not latest (optionally a digest, optionally',
-    'only from trusted registries); a multi-stage build; a HEALTHCHECK; COPY over ADD; no secrets in',
-    'ENV or ARG; apt pinned, with --no-install-recommends and lists removed; pip pinned with',
-    '--no-cache-dir; EXPOSE valid and including the service port; a .dockerignore excluding .git,',
-    ".env, data and checkpoints. Each rule maps to hadolint's where one exists (see `refs`).",
+    'the case hadolint misses — unless its base is one known to run as non-root: distroless',
+    ':nonroot/:debug-nonroot, Chainguard (not -dev), nginx-unprivileged, Jupyter stacks, UBI',
+    'python/nodejs); base images name a tag, not latest (ARG defaults resolved, nested ones too;',
+    'optionally a digest, optionally only from trusted registries, with ports and * wildcards, also',
+    'for COPY --from and RUN --mount from= images); a multi-stage build; a HEALTHCHECK; COPY over ADD;',
+    'ADD of a URL only with --checksum; no download piped into a shell (curl | sh, sh -c "$(curl)");',
+    'no sudo; no secrets in ENV or ARG; apt/aptitude pinned, with --no-install-recommends and lists',
+    'removed; pip/pipx pinned, pip with --no-cache-dir; EXPOSE valid and including the service port;',
+    'a .dockerignore excluding .git, .env, data and checkpoints. RUN is read as shell (if/then,',
+    'case, here-documents, substitutions, sh -c); a RUN that cannot be read, an empty file or one',
+    "without FROM is an error, never a pass. Each rule maps to hadolint's where one exists (see `refs`).",
     'Ignore one place with `# mlgate-ignore dockerfile/RULE: reason` on the line above, or in the',
     'spec; ignores without a reason are not honoured, unused ones are reported.',
   ].join(' '),
@@ -220,6 +270,7 @@ export default defineCheck({
       .describe('Paths .dockerignore must exclude.'),
     ignore: IgnoreParam,
     levels: LevelsParam,
+    rules: rulesParam(RULES),
   }),
   examples: [
     {
@@ -239,20 +290,14 @@ export default defineCheck({
     const absolute = ctx.resolve(params.path);
     const shown = ctx.display(absolute);
     if (!existsSync(absolute)) {
-      return ruleOutcome({
-        ruleset: RULES,
-        findings: [],
-        inline: [],
-        spec: params.ignore,
-        levels: params.levels,
-        judged: [],
-        nothing: `${shown} not found`,
-      });
+      // nothing judged is never a pass
+      return { status: 'error', summary: `${shown} not found: no Dockerfile to judge` };
     }
     const text = readFileSync(absolute, 'utf8');
     const lines = text.split(/\r?\n/);
     const dockerfile = DockerfileParser.parse(text);
     const findings: Finding[] = [];
+    const unreadable: string[] = [];
     const at = (instruction: Instruction) => ({
       path: shown,
       line: instruction.getRange().start.line + 1,
@@ -266,28 +311,23 @@ export default defineCheck({
         ...(fix ? { fix } : {}),
       });
 
-    // Global ARG defaults (before the first FROM) can appear in FROM lines.
-    const globalArgs = new Map<string, string>();
+    // Variables: global ARGs (before the first FROM) are seen by FROM lines, and inside a stage
+    // only where the stage declares them again (`ARG NAME`); a stage's ARG and ENV values are
+    // seen by the instructions after them, ENV also by stages built on it. Defaults may use
+    // earlier variables (`ARG IMG=python:${TAG}`): they are expanded where they are declared.
     const instructions = dockerfile.getInstructions();
+    if (instructions.length === 0) {
+      return {
+        status: 'error',
+        summary: `${shown} has no instructions: nothing to judge (is it empty, or not a Dockerfile?)`,
+      };
+    }
+    const globalArgs = new Map<string, string | undefined>();
     for (const instruction of instructions) {
       if (instruction.getKeyword() === 'FROM') break;
-      if (instruction.getKeyword() === 'ARG') {
-        const [name, ...value] = (instruction.getArgumentsContent() ?? '').split('=');
-        if (name)
-          globalArgs.set(
-            name.trim(),
-            value
-              .join('=')
-              .trim()
-              .replace(/^["']|["']$/g, ''),
-          );
-      }
+      if (instruction.getKeyword() === 'ARG') declareArg(instruction, globalArgs, globalArgs, new Map());
     }
-    const substitute = (value: string) =>
-      value.replace(
-        /\$\{?([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}?/g,
-        (whole, name: string, fallback?: string) => globalArgs.get(name) || fallback || whole,
-      );
+    const fromGlobals = (value: string) => expand(value, (name) => globalArgs.get(name));
 
     // Stages.
     const stages: Stage[] = [];
@@ -295,81 +335,186 @@ export default defineCheck({
       if (instruction.getKeyword() === 'FROM') {
         const words = (instruction.getArgumentsContent() ?? '')
           .split(/\s+/)
-          .filter((w) => !w.startsWith('--'));
-        const base = substitute(words[0] ?? '');
+          .filter((w) => w && !w.startsWith('--'));
+        const base = fromGlobals(words[0] ?? '');
         const name = words[1]?.toLowerCase() === 'as' ? words[2]?.toLowerCase() : undefined;
         const parent = stages.find((stage) => stage.name === base.toLowerCase());
         stages.push({ index: stages.length, name, base, parent, from: instruction, instructions: [] });
       } else stages[stages.length - 1]?.instructions.push(instruction);
     }
     if (stages.length === 0) {
-      add('base-image-tag', undefined, 'no FROM instruction: this is not a Dockerfile');
-      return ruleOutcome({
-        ruleset: RULES,
-        findings,
-        inline: [],
-        spec: params.ignore,
-        levels: { ...params.levels },
-        judged: [shown],
-      });
+      return {
+        status: 'error',
+        summary: `${shown}: no FROM instruction, so no image to judge (${instructions.length} instruction${instructions.length > 1 ? 's' : ''} before any FROM; is it a Dockerfile?)`,
+      };
     }
     const final = stages[stages.length - 1]!;
     const chain = (stage: Stage): Stage[] => (stage.parent ? [...chain(stage.parent), stage] : [stage]);
     const finalChain = chain(final);
     const shipped = new Set(finalChain);
+    const stageNames = new Set(stages.flatMap((stage) => (stage.name ? [stage.name] : [])));
 
-    // Base images.
+    // Base images, and images a build pulls (COPY --from=IMAGE, RUN --mount=from=IMAGE).
+    const trusted = (image: string, instruction: Instruction, what: string) => {
+      if (!params.trusted_registries || image.toLowerCase() === 'scratch' || image.includes('$')) return;
+      if (params.trusted_registries.some((pattern) => registryMatches(image, pattern))) return;
+      const reference = parseImage(image);
+      add(
+        'trusted-registry',
+        instruction,
+        `${what} "${image}" (${reference.registry}/${reference.repository}) is not from a trusted registry (${params.trusted_registries.join(', ')})`,
+      );
+    };
     for (const stage of stages) {
       if (stage.parent || stage.base.toLowerCase() === 'scratch') continue;
       if (stage.base.includes('$')) continue; // an ARG without a default: judged where it is set
       const reference = parseImage(stage.base);
-      if (!reference.tag && !reference.digest)
+      const problem = imageTagProblem(stage.base);
+      if (problem === 'no tag')
         add(
           'base-image-tag',
           stage.from,
           `base image "${stage.base}" has no tag: it is whatever latest is at build time`,
         );
-      if (reference.tag === 'latest' && !reference.digest)
+      if (problem === 'latest')
         add('base-image-latest', stage.from, `base image "${stage.base}" uses :latest`);
-      if (params.require_digest && !reference.digest)
+      if (params.require_digest && !reference.digest && !reference.ko)
         add('base-image-digest', stage.from, `base image "${stage.base}" is not pinned by digest`);
-      if (params.trusted_registries) {
-        const full = `${reference.registry}/${reference.repository}`;
-        if (
-          !params.trusted_registries.some(
-            (prefix) => full === prefix || full.startsWith(`${prefix.replace(/\/$/, '')}/`),
-          )
-        ) {
-          add(
-            'trusted-registry',
-            stage.from,
-            `base image "${stage.base}" (${full}) is not from a trusted registry (${params.trusted_registries.join(', ')})`,
-          );
+      trusted(stage.base, stage.from, 'base image');
+    }
+
+    // Instructions, in order, with the variables each one sees.
+    const envOf = new Map<Stage, Map<string, string | undefined>>();
+    const users = new Map<Stage, { instruction: Instruction; user: string }>();
+    const aptState = new Map<Stage, { dockerCleanRemoved: boolean }>();
+    // RUN under SHELL ["powershell", ...] or ["cmd", "/S", "/C"] is not POSIX shell: not read as such.
+    const posixShell = new Map<Stage, boolean>();
+    for (const stage of stages) {
+      posixShell.set(stage, stage.parent ? posixShell.get(stage.parent)! : true);
+      const env = new Map(stage.parent ? envOf.get(stage.parent) : undefined);
+      const vars = new Map(env);
+      const state = {
+        dockerCleanRemoved: stage.parent ? aptState.get(stage.parent)!.dockerCleanRemoved : false,
+      };
+      aptState.set(stage, state);
+      envOf.set(stage, env);
+      const lookup = (name: string) => vars.get(name);
+      for (const instruction of stage.instructions) {
+        const keyword = instruction.getKeyword();
+        const content = instruction.getArgumentsContent() ?? '';
+        if (keyword === 'ARG') declareArg(instruction, vars, globalArgs, env);
+        if (keyword === 'SHELL') {
+          const shell = (jsonOrWords(content)[0] ?? '').split(/[\\/]/).pop()!.toLowerCase();
+          posixShell.set(stage, !/^(powershell|pwsh|cmd)(\.exe)?$/.test(shell));
+        }
+        if (keyword === 'USER') users.set(stage, { instruction, user: expand(content.trim(), lookup) });
+        if (keyword === 'ADD') {
+          const words = jsonOrWords(content);
+          const checksum = flagsOf(instruction).some(([name]) => name === 'checksum');
+          for (const source of words.slice(0, -1)) {
+            const remote = /^(https?|git|ssh):\/\//i.test(source) || /^git@/.test(source);
+            if (remote) {
+              const gitCommit = /\.git(#|@)[0-9a-f]{40}\b/i.test(source) || /#[0-9a-f]{40}$/i.test(source);
+              if (!checksum && !gitCommit)
+                add(
+                  'add-url',
+                  instruction,
+                  `ADD ${source} without --checksum: whatever the server returns at build time goes into the image`,
+                );
+            } else if (!ARCHIVE.test(source))
+              add('copy-not-add', instruction, `ADD ${source}: use COPY for local files`);
+          }
+        }
+        if (keyword === 'COPY' || keyword === 'ADD') {
+          for (const [name, value] of flagsOf(instruction))
+            if (name === 'from' && value && !/^\d+$/.test(value) && !stageNames.has(value.toLowerCase()))
+              trusted(expand(value, lookup), instruction, 'COPY --from image');
+        }
+        if (keyword === 'ENV' || keyword === 'ARG') {
+          const pairs: Array<[string, string | undefined]> =
+            keyword === 'ENV'
+              ? (
+                  instruction as unknown as {
+                    getProperties(): Array<{ getName(): string; getValue(): string | null }>;
+                  }
+                )
+                  .getProperties()
+                  .map((p) => [p.getName(), p.getValue() ?? ''])
+              : [
+                  [
+                    content.split('=')[0]!.trim(),
+                    content.includes('=') ? content.slice(content.indexOf('=') + 1).trim() : undefined,
+                  ],
+                ];
+          for (const [name, value] of pairs) {
+            if (keyword === 'ENV') {
+              const expanded = expand(unquote(value ?? ''), lookup);
+              env.set(name, expanded);
+              vars.set(name, expanded);
+            }
+            if (!SECRET_NAME.test(name)) continue;
+            if (value !== undefined && !isReference(unquote(value))) {
+              add(
+                'secret-in-env',
+                instruction,
+                `${keyword} ${name} sets a secret-like value (${mask(unquote(value))}): it is stored in the image`,
+              );
+            } else if (keyword === 'ARG') {
+              add(
+                'secret-in-env',
+                instruction,
+                `ARG ${name}: build arguments are visible in the image history (docker history)`,
+              );
+            }
+          }
+        }
+        if (keyword === 'EXPOSE') {
+          for (const word of content.split(/\s+/).filter(Boolean)) {
+            const port = expand(word, lookup).split('/')[0]!;
+            for (const part of port.split('-')) {
+              if (part.includes('$')) continue;
+              const number = Number(part);
+              if (!Number.isInteger(number) || number < 0 || number > 65535)
+                add('expose-port', instruction, `EXPOSE ${word}: not a valid port (0-65535)`);
+            }
+          }
+        }
+        if (keyword === 'RUN' && posixShell.get(stage)) {
+          const flags = flagsOf(instruction);
+          for (const [name, value] of flags) {
+            const from = name === 'mount' ? /(?:^|,)from=([^,]+)/.exec(value ?? '')?.[1] : undefined;
+            if (from && !stageNames.has(from.toLowerCase()))
+              trusted(expand(from, lookup), instruction, 'RUN --mount image');
+          }
+          const script = runScript(instruction, lines, dockerfile.getEscapeCharacter());
+          const problems = inspectRun(instruction, script, flags, shipped.has(stage), vars, state, add);
+          if (problems.length > 0)
+            unreadable.push(`line ${instruction.getRange().start.line + 1}: ${problems.join(', ')}`);
         }
       }
     }
 
-    // The user the final image runs as.
+    // The user the final image runs as: the last USER along the final chain, else its base image's.
     let lastUser: { instruction: Instruction; user: string } | undefined;
-    for (const stage of finalChain) {
-      for (const instruction of stage.instructions) {
-        if (instruction.getKeyword() === 'USER')
-          lastUser = { instruction, user: substitute((instruction.getArgumentsContent() ?? '').trim()) };
-      }
-    }
-    if (!lastUser) {
+    for (const stage of finalChain) lastUser = users.get(stage) ?? lastUser;
+    const base = finalChain[0]!.base;
+    const baseUser = lastUser ? undefined : knownNonRootUser(base);
+    if (!lastUser && !baseUser) {
       add(
         'non-root-user',
         final.from,
-        `the final stage never sets USER, so the image runs as root (unless "${final.base}" itself sets a non-root user: then ignore this with that reason)`,
+        base.toLowerCase() === 'scratch' || base.includes('$')
+          ? 'the final stage never sets USER, so the image runs as root'
+          : `the final stage never sets USER, so the image runs as root unless "${base}" sets a non-root user, and it is not one mlgate recognises`,
+        `Add USER with a non-root uid to the final stage (RUN useradd --uid 10001 app, then USER 10001). If "${base}" already runs as non-root, say so: USER <its uid>, or "# mlgate-ignore dockerfile/non-root-user: ${base} runs as uid N" above FROM. Recognised: ${nonRootImagesText()}.`,
       );
-    } else if (ROOT_USERS.test(lastUser.user)) {
+    } else if (lastUser && ROOT_USERS.test(lastUser.user)) {
       add(
         'non-root-user',
         lastUser.instruction,
         `the image runs as "${lastUser.user}": the last USER of the final stage is root`,
       );
-    } else if (lastUser.user.includes('$')) {
+    } else if (lastUser && lastUser.user.includes('$')) {
       add(
         'non-root-user',
         lastUser.instruction,
@@ -394,87 +539,22 @@ export default defineCheck({
     else if (/^NONE\b/i.test((health.getArgumentsContent() ?? '').trim()))
       add('healthcheck', health, 'HEALTHCHECK NONE disables health checking');
 
-    // Instructions.
-    const pipNoCacheEnv = new Map<Stage, boolean>();
-    for (const stage of stages) {
-      const inherited = stage.parent ? (pipNoCacheEnv.get(stage.parent) ?? false) : false;
-      pipNoCacheEnv.set(stage, inherited);
-      for (const instruction of stage.instructions) {
-        const keyword = instruction.getKeyword();
-        const content = instruction.getArgumentsContent() ?? '';
-        if (keyword === 'ADD') {
-          const sources = jsonOrWords(content)
-            .filter((w) => !w.startsWith('--'))
-            .slice(0, -1);
-          for (const source of sources) {
-            if (!/^https?:\/\//i.test(source) && !ARCHIVE.test(source))
-              add('copy-not-add', instruction, `ADD ${source}: use COPY for local files`);
-          }
-        }
-        if (keyword === 'ENV' || keyword === 'ARG') {
-          const pairs: Array<[string, string | undefined]> =
-            keyword === 'ENV'
-              ? (
-                  instruction as unknown as {
-                    getProperties(): Array<{ getName(): string; getValue(): string | null }>;
-                  }
-                )
-                  .getProperties()
-                  .map((p) => [p.getName(), p.getValue() ?? ''])
-              : [
-                  [
-                    content.split('=')[0]!.trim(),
-                    content.includes('=') ? content.slice(content.indexOf('=') + 1).trim() : undefined,
-                  ],
-                ];
-          for (const [name, value] of pairs) {
-            if (keyword === 'ENV' && name === 'PIP_NO_CACHE_DIR')
-              pipNoCacheEnv.set(stage, truthy(value ?? ''));
-            if (!SECRET_NAME.test(name)) continue;
-            if (value !== undefined && !isReference(value.replace(/^["']|["']$/g, ''))) {
-              add(
-                'secret-in-env',
-                instruction,
-                `${keyword} ${name} sets a secret-like value (${mask(value.replace(/^["']|["']$/g, ''))}): it is stored in the image`,
-              );
-            } else if (keyword === 'ARG') {
-              add(
-                'secret-in-env',
-                instruction,
-                `ARG ${name}: build arguments are visible in the image history (docker history)`,
-              );
-            }
-          }
-        }
-        if (keyword === 'EXPOSE') {
-          for (const word of content.split(/\s+/).filter(Boolean)) {
-            const port = substitute(word).split('/')[0]!;
-            for (const part of port.split('-')) {
-              if (part.includes('$')) continue;
-              const number = Number(part);
-              if (!Number.isInteger(number) || number < 1 || number > 65535)
-                add('expose-port', instruction, `EXPOSE ${word}: not a valid port (1-65535)`);
-            }
-          }
-        }
-        // The raw text: the parser keeps RUN flags (--mount=...) out of the arguments.
-        if (keyword === 'RUN')
-          inspectRun(
-            instruction,
-            instruction.getTextContent().replace(/^\s*RUN\s*/i, ''),
-            stage,
-            shipped.has(stage),
-            pipNoCacheEnv.get(stage)!,
-            add,
-          );
-      }
+    if (unreadable.length > 0) {
+      return {
+        status: 'error',
+        summary: `${shown}: cannot read RUN as shell, so its rules cannot be judged — ${unreadable.join('; ')}`,
+      };
     }
 
     if (params.service_port !== undefined) {
       const exposed = finalChain
         .flatMap((stage) => stage.instructions.filter((i) => i.getKeyword() === 'EXPOSE'))
         .flatMap((i) =>
-          (i.getArgumentsContent() ?? '').split(/\s+/).map((w) => substitute(w).split('/')[0]!),
+          (i.getArgumentsContent() ?? '')
+            .split(/\s+/)
+            .map(
+              (w) => expand(w, (name) => envOf.get(final)?.get(name) ?? globalArgs.get(name)).split('/')[0]!,
+            ),
         );
       const matches = exposed.some((entry) => {
         const [low, high] = entry.split('-').map(Number);
@@ -522,36 +602,157 @@ export default defineCheck({
     const { ignores, problems } = parseInlineIgnores(shown, lines, 'dockerfile');
     return ruleOutcome({
       ruleset: RULES,
+      only: params.rules,
       findings: [...findings, ...problems],
       inline: ignores,
       spec: params.ignore,
       levels: params.levels,
       judged: [shown],
-      measured: { stages: stages.length, user: lastUser?.user ?? 'root (never set)' },
+      measured: {
+        stages: stages.length,
+        user: lastUser?.user ?? (baseUser ? `${baseUser.user}, from ${base}` : 'root (never set)'),
+      },
     });
   },
 });
 
 type Add = (rule: string, instruction: Instruction | undefined, message: string, fix?: string) => void;
+type Vars = Map<string, string | undefined>;
+
+/** `$NAME`, `${NAME}`, `${NAME:-word}`, `${NAME-word}`, `${NAME:+word}`, `${NAME+word}`; unknown names stay. */
+export function expand(value: string, lookup: (name: string) => string | undefined): string {
+  return value.replace(
+    /\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g,
+    (
+      whole,
+      braced: string | undefined,
+      op: string | undefined,
+      word: string | undefined,
+      bare: string | undefined,
+    ) => {
+      const known = lookup((braced ?? bare)!);
+      if (op === ':-') return known ? known : word !== undefined ? expand(word, lookup) : whole;
+      if (op === '-') return known !== undefined ? known : expand(word ?? '', lookup);
+      if (op === ':+') return known ? expand(word ?? '', lookup) : known === '' ? '' : whole;
+      if (op === '+') return known !== undefined ? expand(word ?? '', lookup) : whole;
+      return known ?? whole;
+    },
+  );
+}
+
+function unquote(value: string): string {
+  return value.trim().replace(/^(["'])(.*)\1$/s, '$2');
+}
+
+/** ARG NAME[=default]: the default expanded with what is known; without one, the global's. */
+function declareArg(instruction: Instruction, vars: Vars, globals: Vars, env: Vars): void {
+  const content = (instruction.getArgumentsContent() ?? '').trim();
+  for (const part of content.split(/\s+(?=[A-Za-z_][A-Za-z0-9_]*(=|\s|$))/)) {
+    const eq = part.indexOf('=');
+    const name = (eq === -1 ? part : part.slice(0, eq)).trim();
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) continue;
+    // ENV wins over ARG of the same name
+    if (env.has(name)) continue;
+    if (eq === -1) vars.set(name, globals.get(name));
+    else
+      vars.set(
+        name,
+        expand(unquote(part.slice(eq + 1)), (n) => vars.get(n)),
+      );
+  }
+}
+
+/**
+ * The shell a RUN hands to /bin/sh, as Docker builds it: continuation lines joined, comment and
+ * empty lines inside them dropped (a comment line between `-y \` and `curl` does not split the
+ * command), the RUN keyword and its --flags left out. Here-documents are kept as written.
+ */
+function runScript(instruction: Instruction, lines: readonly string[], escape: string): string {
+  const content = instruction.getArgumentsContent() ?? '';
+  if (content.includes('\n') && /<<-?\s*["']?[A-Za-z_]/.test(content)) return content;
+  const range = instruction.getRange();
+  const continued = new RegExp(`${escape.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}\\s*$`);
+  const joined = lines
+    .slice(range.start.line, range.end.line + 1)
+    .filter((line, index) => index === 0 || !/^\s*(#.*)?$/.test(line))
+    .map((line) => line.replace(continued, ' '))
+    .join(' ');
+  let rest = joined.replace(/^\s*RUN\b\s*/i, '');
+  for (let flag = /^--\S+\s*/.exec(rest); flag; flag = /^--\S+\s*/.exec(rest))
+    rest = rest.slice(flag[0].length);
+  return rest;
+}
+
+/** An instruction's --flags as [name, value]: continuation lines included. */
+function flagsOf(instruction: Instruction): Array<[string, string | undefined]> {
+  const withFlags = instruction as unknown as {
+    getFlags?(): Array<{ getName(): string; getValue(): string | null }>;
+  };
+  return (withFlags.getFlags?.() ?? []).map((flag) => [flag.getName(), flag.getValue() ?? undefined]);
+}
+
+const APT_OPTIONS_WITH_VALUE = new Set(['-o', '--option', '-c', '--config-file', '-t', '--target-release']);
+const PIPX_OPTIONS_WITH_VALUE = new Set([
+  '--python',
+  '--index-url',
+  '-i',
+  '--pip-args',
+  '--suffix',
+  '--spec',
+  '--preinstall',
+]);
+const SHELL_NAMES = /^(sh|bash|dash|ash|zsh|ksh)$/;
 
 function inspectRun(
   instruction: Instruction,
   content: string,
-  stage: Stage,
+  flags: Array<[string, string | undefined]>,
   shipped: boolean,
-  pipNoCacheEnv: boolean,
+  vars: Vars,
+  state: { dockerCleanRemoved: boolean },
   add: Add,
-): void {
-  const flags = content.match(/^(\s*--\S+)+/)?.[0] ?? '';
-  const script = content.slice(flags.length).trim();
-  const commands = script.startsWith('[')
-    ? [{ assignments: [], words: jsonOrWords(script) }]
-    : splitShell(script);
-  const cacheMount = (target: string) =>
-    new RegExp(`--mount=[^\\s]*type=(cache|tmpfs)[^\\s]*target=${target}`).test(flags);
+): string[] {
+  let commands: ShellCommand[];
+  let problems: string[] = [];
+  const script = content.trim();
+  if (script.startsWith('[')) {
+    // exec form: no shell unless it runs one (["/bin/sh", "-c", "..."])
+    const words = jsonOrWords(script);
+    const head: ShellCommand = { assignments: [], words };
+    const shell = SHELL_NAMES.test(words[0]?.split('/').pop() ?? '') ? words.indexOf('-c') : -1;
+    const parsed = shell !== -1 && words[shell + 1] ? parseShell(words[shell + 1]!) : undefined;
+    commands = parsed ? parsed.commands : [head];
+    problems = parsed?.problems ?? [];
+  } else {
+    const parsed = parseShell(script);
+    commands = parsed.commands;
+    problems = parsed.problems;
+  }
+  const mounts = flags.filter(([name]) => name === 'mount').map(([, value]) => value ?? '');
+  const cacheMount = (target: RegExp) =>
+    mounts.some(
+      (m) =>
+        /(^|,)type=(cache|tmpfs)(,|$)/.test(m) &&
+        target.test(/(?:^|,)(?:target|dst|destination)=([^,]+)/.exec(m)?.[1] ?? ''),
+    );
   let aptInstall = false;
   let cleaned = false;
+  let aptClean = false;
   let exportedNoCache: boolean | undefined;
+  const sudo = commands.find((command) => /^sudo$/.test(command.words[0]?.split('/').pop() ?? ''));
+  if (sudo)
+    add(
+      'sudo',
+      instruction,
+      `sudo ${sudo.words.slice(1).join(' ')}: RUN already runs as the build's USER; sudo in an image is a way back to root`,
+    );
+  for (const { download, runner } of downloadsRunAsCode(commands)) {
+    add(
+      'pipe-to-shell',
+      instruction,
+      `${download.words.join(' ')} runs what it downloads (${program(runner)!.name}): nothing checks what the server sent`,
+    );
+  }
   for (const command of commands) {
     const cmd = program(command);
     if (!cmd) continue;
@@ -560,42 +761,80 @@ function inspectRun(
         if (word.startsWith('PIP_NO_CACHE_DIR=')) exportedNoCache = truthy(word.split('=')[1] ?? '');
     }
     if (cmd.name === 'rm' && cmd.args.some((arg) => arg.startsWith('/var/lib/apt/lists'))) cleaned = true;
-    if (cmd.name === 'apt-get' || cmd.name === 'apt') {
-      const sub = cmd.args.find((arg) => !arg.startsWith('-'));
+    if (cmd.name === 'rm' && cmd.args.includes('/etc/apt/apt.conf.d/docker-clean'))
+      state.dockerCleanRemoved = true;
+    const apt = cmd.name === 'apt-get' || cmd.name === 'apt' || cmd.name === 'aptitude';
+    if (apt) {
+      const sub = operands(cmd.args, APT_OPTIONS_WITH_VALUE)[0];
+      if (sub === 'clean' || sub === 'autoclean') aptClean = true;
       if (sub === 'update' || sub === 'install') aptInstall = true;
       if (sub === 'install') {
-        const packages = packagesAfter(cmd.args, 'install', new Set(['-o', '-t', '--target-release', '-c']));
+        const packages = operands(cmd.args, APT_OPTIONS_WITH_VALUE).slice(1);
         const unpinned = packages.filter(
           (name) =>
             !name.includes('=') && !name.endsWith('.deb') && !name.startsWith('/') && !name.startsWith('./'),
         );
         if (unpinned.length > 0)
-          add('apt-pin', instruction, `apt-get install without versions: ${unpinned.join(', ')}`);
-        if (!cmd.args.includes('--no-install-recommends'))
-          add('apt-no-recommends', instruction, 'apt-get install without --no-install-recommends');
+          add('apt-pin', instruction, `${cmd.name} install without versions: ${unpinned.join(', ')}`);
+        const options = cmd.args.map((arg, i) => (cmd.args[i - 1] === '-o' ? `-o${arg}` : arg));
+        const noRecommends =
+          options.includes('--no-install-recommends') ||
+          options.some((o) => /^(-o|--option=?)APT::Install-Recommends=(false|0|no)$/i.test(o)) ||
+          (cmd.name === 'aptitude' && (options.includes('--without-recommends') || options.includes('-R')));
+        if (!noRecommends)
+          add(
+            'apt-no-recommends',
+            instruction,
+            `${cmd.name} install without ${cmd.name === 'aptitude' ? '--without-recommends' : '--no-install-recommends'}`,
+            cmd.name === 'aptitude' ? 'aptitude install -y --without-recommends ...' : undefined,
+          );
       }
     }
-    if (['pip', 'pip2', 'pip3'].includes(cmd.name) || /^pip\d\.\d+$/.test(cmd.name)) {
-      if (cmd.args.find((arg) => !arg.startsWith('-')) !== 'install') continue;
-      const packages = packagesAfter(cmd.args, 'install', PIP_OPTIONS_WITH_VALUE);
-      const unpinned = packages.filter((spec) => {
-        if (
-          spec === '.' ||
-          spec.startsWith('./') ||
-          spec.startsWith('/') ||
-          /\.(whl|tar\.gz|zip)$/.test(spec)
-        )
-          return false;
-        if (/^(git\+|hg\+|svn\+|bzr\+)/.test(spec)) return !/@[^/]+$/.test(spec.replace(/#.*$/, ''));
-        return !/(===?)[^=<>~!]+$/.test(spec.replace(/\[.*\]/, ''));
-      });
+    const pipx = cmd.name === 'pipx';
+    if (pipx || ['pip', 'pip2', 'pip3'].includes(cmd.name) || /^pip\d\.\d+$/.test(cmd.name)) {
+      const words = operands(cmd.args, pipx ? PIPX_OPTIONS_WITH_VALUE : PIP_OPTIONS_WITH_VALUE);
+      if (words[0] !== 'install' && !(pipx && words[0] === 'inject')) continue;
+      const packages = words.slice(pipx && words[0] === 'inject' ? 2 : 1);
+      const constrained =
+        !pipx && cmd.args.some((arg) => /^(-c|--constraint)(=|$)/.test(arg) || /^-c./.test(arg));
+      const unpinned = constrained
+        ? []
+        : packages.filter((spec) => {
+            if (
+              spec === '.' ||
+              spec.startsWith('./') ||
+              spec.startsWith('/') ||
+              /\.(whl|tar\.gz|zip)$/.test(spec)
+            )
+              return false;
+            if (/^(git\+|hg\+|svn\+|bzr\+)/.test(spec)) return !/@[^/]+$/.test(spec.replace(/#.*$/, ''));
+            if (/^[a-z]+:\/\//i.test(spec)) return false; // a URL names one file
+            if (/^[^=<>~!@\s]*\//.test(spec)) return false; // a local directory
+            return !/(===?)[^=<>~!]+$/.test(spec.replace(/\[.*\]/, ''));
+          });
+      const redirected = (command.redirects ?? [])
+        .filter((r) => r.op === '>' || r.op === '<')
+        .map((r) => r.target);
       if (unpinned.length > 0)
-        add('pip-pin', instruction, `pip install without exact versions: ${unpinned.join(', ')}`);
+        add(
+          'pip-pin',
+          instruction,
+          `${pipx ? 'pipx' : 'pip'} install without exact versions: ${unpinned.join(', ')}${
+            redirected.some((t) => /^=?[\d.*]/.test(t))
+              ? ' (an unquoted > or < in a requirement is a shell redirection: quote it)'
+              : ''
+          }`,
+          pipx ? `pipx install ${unpinned[0]}==<version> (pipx install "black==24.4.2")` : undefined,
+        );
+      if (pipx) continue;
       const assigned = command.assignments.find(([name]) => name === 'PIP_NO_CACHE_DIR');
+      const fromVars = vars.get('PIP_NO_CACHE_DIR');
       const noCache =
         cmd.args.includes('--no-cache-dir') ||
-        (assigned ? truthy(assigned[1]) : (exportedNoCache ?? pipNoCacheEnv)) ||
-        cacheMount('/root/\\.cache/pip');
+        (assigned
+          ? truthy(assigned[1])
+          : (exportedNoCache ?? (fromVars !== undefined && truthy(fromVars)))) ||
+        cacheMount(/^\/root\/\.cache\/pip\/?$|^\/root\/\.cache\/?$/);
       if (!noCache)
         add(
           'pip-no-cache',
@@ -604,21 +843,30 @@ function inspectRun(
         );
     }
   }
-  const aptCache = cacheMount('/var/lib/apt');
-  if (aptInstall && !cleaned && !aptCache && shipped)
+  // Lists in a cache/tmpfs mount never reach the image; once docker-clean is removed, the
+  // downloaded .debs in /var/cache/apt stay too unless that is a mount or apt-get clean runs.
+  const listsOut = cleaned || cacheMount(/^\/var\/lib\/apt(\/lists)?\/?$/);
+  const archivesOut = !state.dockerCleanRemoved || aptClean || cacheMount(/^\/var\/cache\/apt\/?$/);
+  if (aptInstall && (!listsOut || !archivesOut) && shipped)
     add(
       'apt-cleanup',
       instruction,
-      'apt lists are left in the image: remove /var/lib/apt/lists/* in the same RUN',
+      listsOut
+        ? 'downloaded .deb files stay in the image: /etc/apt/apt.conf.d/docker-clean was removed and /var/cache/apt is not a cache mount'
+        : 'apt lists are left in the image: remove /var/lib/apt/lists/* in the same RUN',
     );
-  void stage;
+  return problems;
 }
 
-function packagesAfter(args: string[], subcommand: string, withValue: Set<string>): string[] {
-  const start = args.indexOf(subcommand);
+/** Arguments that are not options nor the values of options that take one. */
+function operands(args: string[], withValue: Set<string>): string[] {
   const out: string[] = [];
-  for (let i = start + 1; i < args.length; i++) {
+  for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
+    if (arg === '--') {
+      out.push(...args.slice(i + 1));
+      break;
+    }
     if (withValue.has(arg)) {
       i++;
       continue;

@@ -4,17 +4,35 @@ import { defineCheck } from '../../engine/types.js';
 import {
   type Finding,
   IgnoreParam,
-  isReference,
   LevelsParam,
   mask,
   parseInlineIgnores,
   type RuleSet,
   ruleOutcome,
-  SECRET_NAME,
+  rulesParam,
 } from '../../rules/findings.js';
+import { parseImage } from '../../rules/image.js';
 import { expandPaths } from '../../util/walk.js';
 import { YamlSource } from '../../util/yaml-source.js';
-import { parseImage } from '../../rules/image.js';
+import {
+  get,
+  isWorkloadKind,
+  list,
+  NATIVE_WORKLOADS,
+  type Obj,
+  OPERATOR_KINDS,
+  operatorOf,
+  type PodContainer,
+  type PodTemplate,
+  podTemplates,
+} from './pod-templates.js';
+import {
+  decodeBase64,
+  isPlaceholder,
+  isSecretValue,
+  PRIVATE_KEY,
+  secretsInConfigEntry,
+} from './secret-values.js';
 
 export const RULES: RuleSet = {
   prefix: 'kubernetes',
@@ -26,6 +44,7 @@ export const RULES: RuleSet = {
       fix: 'readinessProbe: {httpGet: {path: /ready, port: http}} — ready only once the model is loaded.',
       refs: [
         'kube-score pod-probes (kube-score skips pods no Service targets; we judge every long-running workload)',
+        'Polaris readinessProbeMissing',
       ],
     },
     {
@@ -33,7 +52,10 @@ export const RULES: RuleSet = {
       title: 'Serving pods have a liveness probe',
       level: 'error',
       fix: 'livenessProbe: {httpGet: {path: /health, port: http}}, distinct from the readiness probe.',
-      refs: ['kube-score pod-probes (kube-score only warns for a missing liveness probe)'],
+      refs: [
+        'kube-score pod-probes (kube-score only warns for a missing liveness probe)',
+        'Polaris livenessProbeMissing',
+      ],
     },
     {
       id: 'kubernetes/probes-identical',
@@ -54,14 +76,17 @@ export const RULES: RuleSet = {
       title: 'Containers set CPU and memory requests and limits',
       level: 'error',
       fix: 'resources: {requests: {cpu: 500m, memory: 1Gi}, limits: {cpu: "2", memory: 2Gi}}',
-      refs: ['kube-score container-resources'],
+      refs: [
+        'kube-score container-resources',
+        'Polaris cpuRequestsMissing, cpuLimitsMissing, memoryRequestsMissing, memoryLimitsMissing',
+      ],
     },
     {
       id: 'kubernetes/image-tag',
       title: 'Images name an explicit tag that is not latest',
       level: 'error',
       fix: 'image: registry/model-server:1.4.2 (or @sha256:...)',
-      refs: ['kube-score container-image-tag'],
+      refs: ['kube-score container-image-tag', 'Polaris tagNotSpecified'],
     },
     {
       id: 'kubernetes/run-as-non-root',
@@ -70,6 +95,7 @@ export const RULES: RuleSet = {
       fix: 'securityContext: {runAsNonRoot: true, runAsUser: 10001}',
       refs: [
         'kube-score container-security-context-user-group-id (kube-score wants UID/GID > 10000; we want a non-root user)',
+        'Polaris runAsRootAllowed',
       ],
     },
     {
@@ -77,35 +103,42 @@ export const RULES: RuleSet = {
       title: 'Containers have a read-only root filesystem',
       level: 'error',
       fix: 'securityContext: {readOnlyRootFilesystem: true}; mount an emptyDir for scratch space.',
-      refs: ['kube-score container-security-context-readonlyrootfilesystem'],
+      refs: [
+        'kube-score container-security-context-readonlyrootfilesystem',
+        'Polaris notReadOnlyRootFilesystem',
+      ],
     },
     {
       id: 'kubernetes/no-privilege-escalation',
       title: 'Containers forbid privilege escalation',
       level: 'error',
       fix: 'securityContext: {allowPrivilegeEscalation: false}',
-      refs: [],
+      refs: ['Polaris privilegeEscalationAllowed'],
     },
     {
       id: 'kubernetes/privileged',
       title: 'No privileged containers',
       level: 'error',
       fix: 'Remove securityContext.privileged: true.',
-      refs: ['kube-score container-security-context-privileged'],
+      refs: ['kube-score container-security-context-privileged', 'Polaris runAsPrivileged'],
     },
     {
       id: 'kubernetes/drop-capabilities',
       title: 'Containers drop ALL capabilities',
       level: 'error',
       fix: 'securityContext: {capabilities: {drop: [ALL]}}',
-      refs: [],
+      refs: ['Polaris insecureCapabilities (dropping every default capability by name counts too)'],
     },
     {
       id: 'kubernetes/replicas',
       title: 'Serving workloads run enough replicas',
       level: 'error',
       fix: 'replicas: 2 (or an HPA with minReplicas: 2).',
-      refs: ['kube-score deployment-replicas', 'kube-score horizontalpodautoscaler-replicas'],
+      refs: [
+        'kube-score deployment-replicas',
+        'kube-score horizontalpodautoscaler-replicas',
+        'Polaris deploymentMissingReplicas, hpaMinAvailability',
+      ],
     },
     {
       id: 'kubernetes/hpa',
@@ -119,7 +152,11 @@ export const RULES: RuleSet = {
       title: 'A PodDisruptionBudget with a policy selects each serving workload',
       level: 'error',
       fix: 'Add a policy/v1 PodDisruptionBudget with minAvailable: 1 selecting the pods.',
-      refs: ['kube-score deployment-has-poddisruptionbudget', 'kube-score poddisruptionbudget-has-policy'],
+      refs: [
+        'kube-score deployment-has-poddisruptionbudget',
+        'kube-score poddisruptionbudget-has-policy',
+        'Polaris missingPodDisruptionBudget',
+      ],
     },
     {
       id: 'kubernetes/service',
@@ -130,31 +167,90 @@ export const RULES: RuleSet = {
     },
     {
       id: 'kubernetes/network-policy',
-      title: "A NetworkPolicy selects each workload's pods",
+      title:
+        "NetworkPolicies restrict each workload's ingress and egress, and every NetworkPolicy selects pods",
       level: 'error',
-      fix: 'Add a NetworkPolicy whose podSelector matches the pods, allowing only the traffic they need.',
-      refs: ['kube-score pod-networkpolicy'],
+      fix: 'Add a NetworkPolicy whose podSelector matches the pods with policyTypes: [Ingress, Egress], allowing only the traffic they need.',
+      refs: [
+        'kube-score pod-networkpolicy (kube-score warns for ingress-only or egress-only coverage; we fail)',
+        'kube-score networkpolicy-targets-pod',
+        'Polaris missingNetworkPolicy (Polaris also wants ingress and egress rules listed; a type with no rules denies all, which we accept)',
+      ],
     },
     {
       id: 'kubernetes/ingress-tls',
       title: 'Ingresses terminate TLS',
       level: 'error',
       fix: 'spec.tls: [{hosts: [...], secretName: ...}]',
-      refs: [],
+      refs: ['Polaris tlsSettingsMissing'],
     },
     {
       id: 'kubernetes/inline-secret',
       title: 'Secrets come from Secret objects, not inline env values',
       level: 'error',
       fix: 'env: [{name: API_TOKEN, valueFrom: {secretKeyRef: {name: model-api, key: token}}}]',
-      refs: [],
+      refs: ['Polaris sensitiveContainerEnvVar'],
+    },
+    {
+      id: 'kubernetes/host-network',
+      title: "Pods do not share the node's network namespace",
+      level: 'error',
+      fix: 'Remove hostNetwork: true; expose the port through a Service instead.',
+      refs: ['Polaris hostNetworkSet', 'Pod Security Standards baseline: host namespaces'],
+    },
+    {
+      id: 'kubernetes/host-pid',
+      title: "Pods do not share the node's process namespace",
+      level: 'error',
+      fix: 'Remove hostPID: true.',
+      refs: ['Polaris hostPIDSet', 'Pod Security Standards baseline: host namespaces'],
+    },
+    {
+      id: 'kubernetes/host-ipc',
+      title: "Pods do not share the node's IPC namespace",
+      level: 'error',
+      fix: 'Remove hostIPC: true; for shared memory between containers mount an emptyDir with medium: Memory at /dev/shm.',
+      refs: ['Polaris hostIPCSet', 'Pod Security Standards baseline: host namespaces'],
+    },
+    {
+      id: 'kubernetes/host-path',
+      title: "Pods do not mount the node's filesystem (hostPath volumes)",
+      level: 'error',
+      fix: 'Use a PersistentVolumeClaim, an emptyDir, or a CSI volume for model files instead of a hostPath.',
+      refs: ['Polaris hostPathSet', 'Pod Security Standards baseline: hostPath volumes'],
+    },
+    {
+      id: 'kubernetes/added-capabilities',
+      title: 'Containers add no Linux capabilities (NET_BIND_SERVICE at most)',
+      level: 'error',
+      fix: 'Remove securityContext.capabilities.add (SYS_ADMIN, NET_ADMIN, ALL …); listen on a port above 1024 instead of adding NET_BIND_SERVICE where you can.',
+      refs: [
+        'Polaris dangerousCapabilities (ALL, SYS_ADMIN, NET_ADMIN)',
+        'Pod Security Standards restricted: only NET_BIND_SERVICE may be added',
+      ],
+    },
+    {
+      id: 'kubernetes/plaintext-secret',
+      title: 'No Secret with its values is committed in a manifest',
+      level: 'error',
+      fix: 'Commit a SealedSecret (bitnami sealed-secrets), an ExternalSecret (external-secrets.io) or a SOPS-encrypted file instead, or create the Secret at deploy time (kubectl create secret … from your CI secret store); rotate the values that were committed.',
+      refs: ['kube-score has no such check; gitleaks/secretlint find the same values as text'],
+    },
+    {
+      id: 'kubernetes/secret-in-configmap',
+      title: 'ConfigMaps hold no credentials',
+      level: 'error',
+      fix: 'Move the value into a Secret (delivered as above) and reference it with valueFrom.secretKeyRef or a secret volume; ConfigMaps are readable by anyone who may read the namespace.',
+      refs: [
+        'Polaris sensitiveConfigmapContent (Polaris flags the key names whatever the value; placeholders such as xxxxx we accept)',
+      ],
     },
   ],
 };
 
-type Obj = Record<string, unknown>;
 interface Resource {
   kind: string;
+  apiVersion: string;
   name: string;
   namespace: string;
   data: Obj;
@@ -164,9 +260,63 @@ interface Resource {
   file: string;
 }
 
-const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod']);
+/** A workload and the pods it runs; `operator` for a custom resource (KServe, Seldon, KubeRay). */
+interface Workload {
+  resource: Resource;
+  operator?: string;
+  templates: PodTemplate[];
+}
+
 const SERVING = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Pod']);
 const SCALABLE = new Set(['Deployment', 'StatefulSet']);
+/** Templates of other pods, not pods of their own: no NetworkPolicy or Service selects them. */
+const RUNTIME_TEMPLATES = new Set(['ServingRuntime', 'ClusterServingRuntime']);
+
+/** What the error says mlgate reads, when it finds no workload. */
+const READS = `${Object.keys(NATIVE_WORKLOADS).join(', ')} and the pod templates of ${[
+  ...new Set(Object.values(OPERATOR_KINDS).map((o) => o.operator)),
+]
+  .map(
+    (operator) =>
+      `${operator} (${Object.entries(OPERATOR_KINDS)
+        .filter(([, o]) => o.operator === operator)
+        .map(([kind]) => (kind === 'Service' ? 'Service of serving.knative.dev' : kind))
+        .join(', ')})`,
+  )
+  .join(', ')}`;
+
+/**
+ * Capabilities a container runtime grants by default (containerd/Docker); dropping every one
+ * by name is as good as drop: [ALL], which is how Polaris's insecureCapabilities reads it.
+ */
+const DEFAULT_CAPABILITIES = [
+  'AUDIT_WRITE',
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'MKNOD',
+  'NET_BIND_SERVICE',
+  'NET_RAW',
+  'SETFCAP',
+  'SETGID',
+  'SETPCAP',
+  'SETUID',
+  'SYS_CHROOT',
+];
+/** Why an added capability matters, for the message. */
+const CAPABILITY_RISK: Record<string, string> = {
+  ALL: 'every capability: root-equivalent on the node',
+  SYS_ADMIN: 'near root on the node (mounts, namespaces, BPF)',
+  NET_ADMIN: 'can reconfigure the network, sniff or redirect traffic',
+  NET_RAW: 'can craft raw packets and spoof traffic',
+  SYS_PTRACE: "can read other processes' memory",
+  SYS_MODULE: 'can load kernel modules',
+  DAC_READ_SEARCH: 'can read any file',
+  DAC_OVERRIDE: 'bypasses file permission checks',
+};
+const capability = (value: unknown) => String(value).toUpperCase().replace(/^CAP_/, '');
 
 /** The three probe types, the rule that requires each, and what is lost without it. */
 const PROBES = {
@@ -195,30 +345,31 @@ function requiredProbes(params: { require_probes?: ProbeType[]; slow_start: bool
 /** "startup-probe" or "kubernetes/startup-probe" → the full rule id. */
 const fullRuleId = (rule: string) => (rule.startsWith('kubernetes/') ? rule : `kubernetes/${rule}`);
 
-const get = (value: unknown, ...path: Array<string | number>): unknown =>
-  path.reduce<unknown>(
-    (current, key) => (current && typeof current === 'object' ? (current as Obj)[key as string] : undefined),
-    value,
-  );
-const list = (value: unknown): Obj[] =>
-  Array.isArray(value) ? (value.filter((v) => v && typeof v === 'object') as Obj[]) : [];
-
 export default defineCheck({
   kind: 'kubernetes',
+  rules: RULES.rules,
   title: 'Kubernetes manifests run the model safely: probes, resources, security, scaling, network',
   description: [
-    'Reads Kubernetes manifests (multi-document YAML, List objects, every workload kind) and applies',
-    'rules, each with an id, file:line and a fix: the probes `require_probes` lists on every serving',
-    'workload (liveness and readiness by default, startup too with `slow_start`), naming the container',
-    'that lacks one, with a table of which container has which probe; readiness and liveness probes',
-    'that differ; CPU/memory requests and limits; image tags pinned, not latest;',
-    'runAsNonRoot, readOnlyRootFilesystem, allowPrivilegeEscalation: false, no privileged, drop ALL',
-    'capabilities; replicas >= `min_replicas` (or an HPA with that minimum); an HPA, a PDB with a policy,',
-    'a Service and a NetworkPolicy selecting each serving workload (label selectors evaluated, namespaces',
-    'respected); Ingresses with TLS; secret-like env values from Secret objects, not inline. Rules map to',
-    "kube-score's checks where one exists (`refs`). Ignore one place with `# mlgate-ignore",
-    'kubernetes/RULE: reason` above the line. No manifests found is nothing to judge; a file that does',
-    'not parse is an error with its line.',
+    'Reads Kubernetes manifests (multi-document YAML, List objects, YAML merge keys, every workload kind,',
+    'and the pod templates of KServe InferenceServices and ServingRuntimes, Seldon SeldonDeployments and',
+    'KubeRay RayClusters, RayServices and RayJobs) and applies rules, each with an id, file:line and a fix:',
+    'the probes `require_probes` lists on every serving workload (liveness and readiness by default,',
+    'startup too with `slow_start`), naming the container that lacks one, with a table of which container',
+    'has which probe; readiness and liveness probes that differ; CPU/memory requests and limits; image',
+    'tags pinned, not latest; runAsNonRoot, readOnlyRootFilesystem, allowPrivilegeEscalation: false, no',
+    'privileged, drop ALL capabilities and add none; no hostNetwork, hostPID, hostIPC or hostPath volumes;',
+    'replicas >= `min_replicas` (or an HPA with that minimum); an HPA, a PDB with a policy and a Service',
+    'selecting each serving workload; NetworkPolicies covering ingress and egress of every workload, each',
+    'policy selecting pods (label selectors and policyTypes evaluated, namespaces respected); Ingresses',
+    'with TLS; secret-like env values from Secret objects, not inline; no Secret with its values and no',
+    'credential in a ConfigMap committed. Custom resources get the pod and container rules and the',
+    'NetworkPolicy rule; their operator adds probes, Services and autoscaling. A KServe framework',
+    'container (`sklearn:`, `model:` …) takes image, resources and securityContext from its serving',
+    'runtime: only what it sets itself is judged there (the runtime is judged where it is in the files).',
+    "Rules map to kube-score's and Polaris's checks where one exists (`refs`). Ignore one place with",
+    '`# mlgate-ignore kubernetes/RULE: reason` above the line. No manifests found is nothing to judge;',
+    'manifests with no workload mlgate reads are an error (nothing judged is never a pass); a file that',
+    'does not parse is an error with its line; files with no Kubernetes object are counted as skipped.',
   ].join(' '),
   params: z
     .strictObject({
@@ -244,6 +395,7 @@ export default defineCheck({
         ),
       ignore: IgnoreParam,
       levels: LevelsParam,
+      rules: rulesParam(RULES),
     })
     .superRefine((params, ctx) => {
       const known = new Set(RULES.rules.map((rule) => rule.id));
@@ -288,8 +440,10 @@ export default defineCheck({
       if (!required.includes(type)) levels[`kubernetes/${PROBES[type].rule}`] = 'off';
     for (const [rule, level] of Object.entries(params.levels)) levels[fullRuleId(rule)] = level;
     if (files.length === 0) {
+      // No input at all: an error (nothing judged is never a pass).
       return ruleOutcome({
         ruleset: RULES,
+        only: params.rules,
         findings: [],
         inline: [],
         spec: params.ignore,
@@ -301,20 +455,33 @@ export default defineCheck({
     const resources: Resource[] = [];
     const findings: Finding[] = [];
     const inline: ReturnType<typeof parseInlineIgnores>['ignores'] = [];
+    /** Files with no Kubernetes object in them (values.yaml, a compose file, an empty file). */
+    const skipped: Array<{ file: string; why: string }> = [];
+    /** Files that do not parse: the check is an error, with every one of them listed. */
+    const unparseable: Array<{ file: string; at: string; why: string }> = [];
+    let documents = 0;
+    /** Documents with no kind (values, settings) in files that also hold objects, or in none. */
+    let kindless = 0;
     for (const file of files) {
       const text = readFileSync(ctx.resolve(file), 'utf8');
-      const documents = YamlSource.all(file, text);
-      for (const source of documents) {
+      const before = resources.length;
+      let read = 0;
+      for (const source of YamlSource.all(file, text)) {
         const problem = source.syntaxProblems[0];
-        if (problem)
-          return {
-            status: 'error',
-            summary: `${file}:${problem.line}:${problem.column}: not valid YAML: ${problem.message}`,
-          };
+        if (problem) {
+          // A file that does not parse may hold a workload: an error, but every such file is named.
+          unparseable.push({
+            file,
+            at: `${file}:${problem.line}:${problem.column}`,
+            why: `not valid YAML: ${problem.message}${/\{\{.*\}\}/.test(text) ? ' (a Helm template? render it with `helm template` first)' : ''}`,
+          });
+          break;
+        }
         const data = source.toJS();
         if (!data || typeof data !== 'object') continue;
+        read++;
         const add = (object: Obj, base: Array<string | number>) => {
-          const kind = String(object.kind ?? '');
+          const kind = typeof object.kind === 'string' ? object.kind : '';
           if (kind === 'List') {
             list(object.items).forEach((item, index) => add(item, [...base, 'items', index]));
             return;
@@ -322,6 +489,7 @@ export default defineCheck({
           if (!kind) return;
           resources.push({
             kind,
+            apiVersion: String(object.apiVersion ?? ''),
             name: String(get(object, 'metadata', 'name') ?? '(unnamed)'),
             namespace: String(get(object, 'metadata', 'namespace') ?? 'default'),
             data: object,
@@ -330,23 +498,65 @@ export default defineCheck({
             file,
           });
         };
-        add(data as Obj, []);
+        if (Array.isArray(data) || typeof (data as Obj).kind !== 'string') kindless++;
+        else add(data as Obj, []);
+      }
+      documents += read;
+      if (unparseable.some((u) => u.file === file)) {
+        resources.splice(before);
+        continue;
+      }
+      if (resources.length === before) {
+        skipped.push({
+          file,
+          why:
+            read === 0
+              ? 'empty'
+              : `not Kubernetes: ${read === 1 ? 'its document has no kind' : `none of its ${read} documents has a kind`}`,
+        });
+        continue;
       }
       const parsed = parseInlineIgnores(file, text.split(/\r?\n/), 'kubernetes');
       inline.push(...parsed.ignores);
       findings.push(...parsed.problems);
     }
-    if (resources.length === 0) {
-      return ruleOutcome({
-        ruleset: RULES,
-        findings: [],
-        inline: [],
-        spec: params.ignore,
-        levels,
-        judged: files,
-        nothing: `no Kubernetes objects in ${files.join(', ')}`,
-      });
+    if (unparseable.length > 0) {
+      const [first, ...rest] = unparseable;
+      return {
+        status: 'error',
+        summary: `${first!.at}: ${first!.why}${rest.length ? `; ${rest.length} more file${rest.length === 1 ? '' : 's'} not valid YAML (${rest.map((u) => u.at).join(', ')})` : ''}`,
+        measured: {
+          files: files.length,
+          files_unparseable: unparseable.length,
+          files_skipped: skipped.length,
+        },
+        evidence: [
+          {
+            type: 'table',
+            title: 'files that do not parse (nothing in them was judged)',
+            columns: ['at', 'problem'],
+            rows: unparseable.map((u) => [u.at, u.why]),
+          },
+        ],
+      };
     }
+    const judgedFiles = files.filter((file) => !skipped.some((s) => s.file === file));
+    const skippedNote = skipped.length
+      ? `${skipped.length} file${skipped.length === 1 ? '' : 's'} skipped (${skipped
+          .slice(0, 3)
+          .map((s) => `${s.file}: ${s.why}`)
+          .join('; ')}${skipped.length > 3 ? '; …' : ''})`
+      : '';
+    const skippedEvidence = skipped.length
+      ? [
+          {
+            type: 'table' as const,
+            title: 'files skipped: no Kubernetes object in them',
+            columns: ['file', 'why'],
+            rows: skipped.map((s) => [s.file, s.why]),
+          },
+        ]
+      : [];
 
     const finding = (
       resource: Resource,
@@ -365,37 +575,42 @@ export default defineCheck({
     };
 
     const byKind = (kind: string) => resources.filter((r) => r.kind === kind);
-    const services = byKind('Service');
+    // Core Services only: a Knative Service (serving.knative.dev) is a workload.
+    const services = byKind('Service').filter((s) => !operatorOf(s.kind, s.apiVersion));
     const pdbs = [...byKind('PodDisruptionBudget')];
     const hpas = byKind('HorizontalPodAutoscaler');
     const policies = byKind('NetworkPolicy');
-    const workloads = resources.filter((r) => WORKLOADS.has(r.kind));
-    const podTemplates = new Map<
-      Resource,
-      { labels: Record<string, string>; spec: Obj; specPath: Array<string | number> }
-    >();
-    for (const workload of workloads) {
-      const templatePath =
-        workload.kind === 'Pod'
-          ? []
-          : workload.kind === 'CronJob'
-            ? ['spec', 'jobTemplate', 'spec', 'template']
-            : ['spec', 'template'];
-      const template = templatePath.length ? get(workload.data, ...templatePath) : workload.data;
-      podTemplates.set(workload, {
-        labels: (get(template, 'metadata', 'labels') ?? {}) as Record<string, string>,
-        spec: (get(template, 'spec') ?? {}) as Obj,
-        specPath: [...templatePath, 'spec'],
-      });
+    const workloads: Workload[] = [];
+    /** Operator resources with no pod template written: nothing of them can be judged. */
+    const unread: Resource[] = [];
+    for (const resource of resources) {
+      if (!isWorkloadKind(resource.kind, resource.apiVersion)) continue;
+      const templates = podTemplates(resource.kind, resource.apiVersion, resource.name, resource.data);
+      const operator = operatorOf(resource.kind, resource.apiVersion);
+      if (operator && templates.every((t) => t.containers.length === 0 && t.initContainers.length === 0)) {
+        unread.push(resource);
+        continue;
+      }
+      workloads.push({ resource, operator, templates });
     }
+    /** Pods NetworkPolicies and Services can select: every template but serving-runtime ones. */
+    const pods = workloads.flatMap((w) =>
+      RUNTIME_TEMPLATES.has(w.resource.kind)
+        ? []
+        : w.templates.map((t) => ({ namespace: w.resource.namespace, labels: t.labels })),
+    );
 
     const probeRows: Array<Array<string | number>> = [];
-    for (const workload of workloads) {
-      const { labels, spec, specPath } = podTemplates.get(workload)!;
-      const containers = list(spec.containers);
-      const initContainers = list(spec.initContainers);
+    for (const { resource: workload, operator, templates } of workloads) {
+      for (const template of templates) {
+        judgePod(workload, template);
+        if (!RUNTIME_TEMPLATES.has(workload.kind)) judgeNetworkPolicy(workload, template);
+      }
+      // Probes, scaling, disruption budgets and Services of custom resources are their operator's.
+      if (operator) continue;
+      const { labels, specPath, containers: podContainers } = templates[0]!;
+      const containers = podContainers.map((c) => c.container);
       const serving = SERVING.has(workload.kind);
-      const podSecurity = (spec.securityContext ?? {}) as Obj;
 
       if (serving) {
         for (const type of PROBE_TYPES) {
@@ -436,95 +651,6 @@ export default defineCheck({
             String(container.name ?? '(unnamed)'),
             ...PROBE_TYPES.map((type) => (container[PROBES[type].field] ? 'yes' : 'no')),
           ]);
-        });
-      }
-
-      const everyContainer = [
-        ...containers.map((container, index) => ({ container, path: [...specPath, 'containers', index] })),
-        ...initContainers.map((container, index) => ({
-          container,
-          path: [...specPath, 'initContainers', index],
-        })),
-      ];
-      for (const { container, path } of everyContainer) {
-        const name = `container "${container.name}"`;
-        const resources = (container.resources ?? {}) as Obj;
-        const absent = ['requests', 'limits'].flatMap((kind) =>
-          ['cpu', 'memory'].filter((r) => get(resources, kind, r) === undefined).map((r) => `${kind}.${r}`),
-        );
-        if (absent.length > 0) finding(workload, 'resources', `${name} has no ${absent.join(', ')}`, path);
-        const image = String(container.image ?? '');
-        const reference = parseImage(image);
-        if (!image) finding(workload, 'image-tag', `${name} has no image`, path);
-        else if (!reference.digest && (!reference.tag || reference.tag === 'latest'))
-          finding(
-            workload,
-            'image-tag',
-            `${name} image "${image}" ${reference.tag ? 'uses :latest' : 'has no tag'}`,
-            [...path, 'image'],
-          );
-        const security = (container.securityContext ?? {}) as Obj;
-        const effective = (key: string) => (security[key] !== undefined ? security[key] : podSecurity[key]);
-        const runAsUser = effective('runAsUser');
-        const nonRoot =
-          effective('runAsNonRoot') === true
-            ? runAsUser !== 0
-            : typeof runAsUser === 'number' && runAsUser > 0;
-        // Security findings point into securityContext (or at the missing field's nearest parent).
-        const at = (field: string) => [...path, 'securityContext', field];
-        if (!nonRoot) {
-          finding(
-            workload,
-            'run-as-non-root',
-            runAsUser === 0
-              ? `${name} runs as UID 0`
-              : `${name} does not set runAsNonRoot: true (nor a non-zero runAsUser)`,
-            at('runAsUser'),
-          );
-        }
-        if (security.readOnlyRootFilesystem !== true)
-          finding(
-            workload,
-            'read-only-root-fs',
-            `${name} has a writable root filesystem`,
-            at('readOnlyRootFilesystem'),
-          );
-        if (security.allowPrivilegeEscalation !== false)
-          finding(
-            workload,
-            'no-privilege-escalation',
-            `${name} does not set allowPrivilegeEscalation: false`,
-            at('allowPrivilegeEscalation'),
-          );
-        if (security.privileged === true)
-          finding(workload, 'privileged', `${name} is privileged`, [
-            ...path,
-            'securityContext',
-            'privileged',
-          ]);
-        const drop = (get(security, 'capabilities', 'drop') ?? []) as unknown[];
-        if (!drop.some((c) => String(c).toUpperCase() === 'ALL'))
-          finding(
-            workload,
-            'drop-capabilities',
-            `${name} does not drop ALL capabilities`,
-            at('capabilities'),
-          );
-        list(container.env).forEach((variable, index) => {
-          const value = variable.value;
-          if (
-            typeof variable.name === 'string' &&
-            SECRET_NAME.test(variable.name) &&
-            typeof value === 'string' &&
-            !isReference(value)
-          ) {
-            finding(
-              workload,
-              'inline-secret',
-              `${name} sets ${variable.name} inline (${mask(value)}): use valueFrom.secretKeyRef`,
-              [...path, 'env', index, 'value'],
-            );
-          }
         });
       }
 
@@ -575,25 +701,216 @@ export default defineCheck({
           finding(workload, 'service', 'no Service selects its pods', []);
         }
       }
+    }
+
+    /** The pod and container rules, the same for built-in workloads and operator resources. */
+    function judgePod(workload: Resource, template: PodTemplate) {
+      const { spec, specPath, part } = template;
+      const at = (message: string) => (part ? `${part}: ${message}` : message);
+      for (const field of ['hostNetwork', 'hostPID', 'hostIPC'] as const) {
+        if (spec[field] !== true) continue;
+        const rule = { hostNetwork: 'host-network', hostPID: 'host-pid', hostIPC: 'host-ipc' }[field];
+        const why = {
+          hostNetwork:
+            "the pod uses the node's network: it can reach node-local services and bypasses NetworkPolicies",
+          hostPID: 'the pod sees every process on the node and can signal or inspect them',
+          hostIPC: "the pod shares the node's IPC: it can read other processes' shared memory",
+        }[field];
+        finding(workload, rule, at(`${field}: true — ${why}`), [...specPath, field]);
+      }
+      list(spec.volumes).forEach((volume, index) => {
+        if (volume.hostPath === undefined || volume.hostPath === null) return;
+        const hostPath = String(get(volume, 'hostPath', 'path') ?? '(no path)');
+        finding(
+          workload,
+          'host-path',
+          at(
+            `volume "${String(volume.name ?? index)}" mounts the node's ${hostPath}: the pod reads (or writes) the node's filesystem`,
+          ),
+          [...specPath, 'volumes', index, 'hostPath'],
+        );
+      });
+      const podSecurity = (spec.securityContext ?? {}) as Obj;
+      for (const entry of [...template.containers, ...template.initContainers])
+        judgeContainer(workload, entry, podSecurity, at);
+    }
+
+    function judgeContainer(
+      workload: Resource,
+      { container, path, imageSupplied }: PodContainer,
+      podSecurity: Obj,
+      at: (message: string) => string,
+    ) {
+      const name = `container "${String(container.name ?? '(unnamed)')}"`;
+      // A KServe framework container inherits what it does not set from its serving runtime.
+      const inherits = imageSupplied === true;
+      const resources = (container.resources ?? {}) as Obj;
+      const absent = ['requests', 'limits'].flatMap((kind) =>
+        ['cpu', 'memory'].filter((r) => get(resources, kind, r) === undefined).map((r) => `${kind}.${r}`),
+      );
+      if (absent.length > 0 && !inherits)
+        finding(workload, 'resources', at(`${name} has no ${absent.join(', ')}`), path);
+      const image = typeof container.image === 'string' ? container.image : '';
+      const reference = parseImage(image);
+      if (!image) {
+        if (!inherits) finding(workload, 'image-tag', at(`${name} has no image`), path);
+      } else if (image.startsWith('ko://')) {
+        // ko builds the Go package and writes the image by digest at deploy time.
+      } else if (!reference.digest && (!reference.tag || /^latest([-_.]|$)/i.test(reference.tag)))
+        // latest-gpu, latest-cpu: moving tags too.
+        finding(
+          workload,
+          'image-tag',
+          at(
+            `${name} image "${image}" ${reference.tag ? `uses the moving tag :${reference.tag}` : 'has no tag'}`,
+          ),
+          [...path, 'image'],
+        );
+      const security = (container.securityContext ?? {}) as Obj;
+      const effective = (key: string) => (security[key] !== undefined ? security[key] : podSecurity[key]);
+      const runAsUser = effective('runAsUser');
+      const runAsNonRoot = effective('runAsNonRoot');
+      const nonRoot =
+        runAsNonRoot === true ? runAsUser !== 0 : typeof runAsUser === 'number' && runAsUser > 0;
+      // Security findings point into securityContext (or at the missing field's nearest parent).
+      const field = (key: string) => [...path, 'securityContext', key];
+      const explicitlyRoot = runAsUser === 0 || runAsNonRoot === false;
+      if (!nonRoot && (!inherits || explicitlyRoot)) {
+        finding(
+          workload,
+          'run-as-non-root',
+          at(
+            runAsUser === 0
+              ? `${name} runs as UID 0`
+              : runAsNonRoot === false
+                ? `${name} sets runAsNonRoot: false`
+                : `${name} does not set runAsNonRoot: true (nor a non-zero runAsUser)`,
+          ),
+          field(runAsUser === 0 ? 'runAsUser' : 'runAsNonRoot'),
+        );
+      }
       if (
-        !policies.some(
-          (p) => p.namespace === workload.namespace && selects(get(p.data, 'spec', 'podSelector'), labels),
-        )
-      ) {
+        security.readOnlyRootFilesystem !== true &&
+        (!inherits || security.readOnlyRootFilesystem === false)
+      )
+        finding(
+          workload,
+          'read-only-root-fs',
+          at(`${name} has a writable root filesystem`),
+          field('readOnlyRootFilesystem'),
+        );
+      if (
+        security.allowPrivilegeEscalation !== false &&
+        (!inherits || security.allowPrivilegeEscalation === true)
+      )
+        finding(
+          workload,
+          'no-privilege-escalation',
+          at(`${name} does not set allowPrivilegeEscalation: false`),
+          field('allowPrivilegeEscalation'),
+        );
+      if (security.privileged === true)
+        finding(workload, 'privileged', at(`${name} is privileged`), field('privileged'));
+      const drop = (get(security, 'capabilities', 'drop') ?? []) as unknown;
+      const dropped = new Set((Array.isArray(drop) ? drop : []).map(capability));
+      const dropsAll = dropped.has('ALL') || DEFAULT_CAPABILITIES.every((c) => dropped.has(c));
+      if (!dropsAll && (!inherits || security.capabilities !== undefined))
+        finding(
+          workload,
+          'drop-capabilities',
+          at(
+            dropped.size
+              ? `${name} drops ${[...dropped].join(', ')} but not ALL (still has ${DEFAULT_CAPABILITIES.filter((c) => !dropped.has(c)).join(', ')})`
+              : `${name} does not drop ALL capabilities`,
+          ),
+          field('capabilities'),
+        );
+      const added = get(security, 'capabilities', 'add');
+      (Array.isArray(added) ? added : []).forEach((value, index) => {
+        const cap = capability(value);
+        if (cap === 'NET_BIND_SERVICE') return;
+        finding(
+          workload,
+          'added-capabilities',
+          at(`${name} adds ${cap}${CAPABILITY_RISK[cap] ? `: ${CAPABILITY_RISK[cap]}` : ''}`),
+          [...path, 'securityContext', 'capabilities', 'add', index],
+        );
+      });
+      list(container.env).forEach((variable, index) => {
+        const value = variable.value;
+        if (typeof variable.name !== 'string' || typeof value !== 'string') return;
+        if (PRIVATE_KEY.test(value))
+          finding(
+            workload,
+            'inline-secret',
+            at(`${name} sets ${variable.name} to a private key inline: use valueFrom.secretKeyRef`),
+            [...path, 'env', index, 'value'],
+          );
+        else if (isSecretValue(variable.name, value))
+          finding(
+            workload,
+            'inline-secret',
+            at(`${name} sets ${variable.name} inline (${mask(value)}): use valueFrom.secretKeyRef`),
+            [...path, 'env', index, 'value'],
+          );
+      });
+    }
+
+    /**
+     * kube-score's pod-networkpolicy, with policyTypes as Kubernetes reads them: a policy always
+     * restricts ingress unless policyTypes lists only Egress; it restricts egress when policyTypes
+     * lists Egress, or (no policyTypes) when it has egress rules.
+     */
+    function judgeNetworkPolicy(workload: Resource, template: PodTemplate) {
+      const selecting = policies.filter(
+        (p) =>
+          p.namespace === workload.namespace && selects(get(p.data, 'spec', 'podSelector'), template.labels),
+      );
+      const covers = (policy: Resource, direction: 'Ingress' | 'Egress') => {
+        const types = get(policy.data, 'spec', 'policyTypes');
+        if (Array.isArray(types) && types.length > 0) return types.map(String).includes(direction);
+        return direction === 'Ingress' || list(get(policy.data, 'spec', 'egress')).length > 0;
+      };
+      const ingress = selecting.some((p) => covers(p, 'Ingress'));
+      const egress = selecting.some((p) => covers(p, 'Egress'));
+      const part = template.part ? `${template.part}: ` : '';
+      // A custom resource's finding points at the pod template it is about.
+      const where = template.part ? template.specPath : [];
+      if (!ingress && !egress)
         finding(
           workload,
           'network-policy',
-          'no NetworkPolicy selects its pods: every pod in the cluster can reach it',
-          [],
+          `${part}no NetworkPolicy selects its pods: every pod in the cluster can reach it`,
+          where,
+        );
+      else if (!ingress || !egress) {
+        const names = selecting.map((p) => p.name).join(', ');
+        finding(
+          workload,
+          'network-policy',
+          !egress
+            ? `${part}NetworkPolicy ${names} restricts only ingress: its egress is open (a compromised model server can reach anything); add Egress to policyTypes with the traffic it needs`
+            : `${part}NetworkPolicy ${names} restricts only egress: any pod can reach it; add Ingress to policyTypes`,
+          where,
         );
       }
     }
 
+    for (const policy of policies) {
+      const selector = get(policy.data, 'spec', 'podSelector');
+      if (!pods.some((pod) => pod.namespace === policy.namespace && selects(selector, pod.labels)))
+        finding(
+          policy,
+          'network-policy',
+          `podSelector ${JSON.stringify(selector ?? null)} matches no pod in these manifests: the pods it was meant for are unprotected`,
+          ['spec', 'podSelector'],
+        );
+    }
     for (const service of services) {
       const selector = get(service.data, 'spec', 'selector');
       if (!selector || get(service.data, 'spec', 'type') === 'ExternalName') continue;
-      const targets = workloads.some(
-        (w) => w.namespace === service.namespace && matchesMap(selector, podTemplates.get(w)!.labels),
+      const targets = pods.some(
+        (pod) => pod.namespace === service.namespace && matchesMap(selector, pod.labels),
       );
       if (!targets)
         finding(
@@ -617,22 +934,106 @@ export default defineCheck({
       if (list(get(ingress.data, 'spec', 'tls')).length === 0)
         finding(ingress, 'ingress-tls', 'has no spec.tls: traffic to the model is not encrypted', ['spec']);
     }
+    for (const secret of byKind('Secret')) judgeSecret(secret);
+    for (const configMap of byKind('ConfigMap')) judgeConfigMap(configMap);
 
-    return ruleOutcome({
+    /** A Secret committed with values: base64 is an encoding, not encryption. */
+    function judgeSecret(secret: Resource) {
+      const type = String(get(secret.data, 'type') ?? 'Opaque');
+      // The token controller fills these in the cluster; the manifest holds none.
+      if (type === 'kubernetes.io/service-account-token') return;
+      const real: Array<{ field: string; key: string }> = [];
+      for (const field of ['data', 'stringData'] as const) {
+        const values = get(secret.data, field);
+        if (!values || typeof values !== 'object') continue;
+        for (const [key, raw] of Object.entries(values as Obj)) {
+          if (raw === null || raw === undefined) continue;
+          const text = String(raw);
+          const value = field === 'data' ? (decodeBase64(text) ?? text) : text;
+          if (!isPlaceholder(value) && !isPlaceholder(text)) real.push({ field, key });
+        }
+      }
+      if (real.length === 0) return;
+      const first = real[0]!;
+      finding(
+        secret,
+        'plaintext-secret',
+        `${type} Secret committed with ${real.length} value${real.length === 1 ? '' : 's'} (${real
+          .slice(0, 5)
+          .map((r) => `${r.field}.${r.key}`)
+          .join(', ')}${real.length > 5 ? ', …' : ''}): anyone who can read the repository has them`,
+        [first.field, first.key],
+      );
+    }
+
+    /** Credentials in a ConfigMap: a secret-like key, a private key, a secret line in a config file. */
+    function judgeConfigMap(configMap: Resource) {
+      const data = get(configMap.data, 'data');
+      if (!data || typeof data !== 'object') return;
+      for (const [key, raw] of Object.entries(data as Obj)) {
+        if (raw === null || raw === undefined) continue;
+        const value = String(raw);
+        for (const found of secretsInConfigEntry(key, value)) {
+          const position = configMap.source.locate([...configMap.base, 'data', key]);
+          // A block scalar's content starts on the line after its key.
+          const blockStart = /[|>][-+0-9]*\s*$/.test(configMap.source.lines[position.line - 1] ?? '');
+          const line =
+            found.line === 0 && !blockStart
+              ? position.line
+              : position.line + found.line + (blockStart ? 1 : 0);
+          findings.push({
+            rule: 'kubernetes/secret-in-configmap',
+            message: `ConfigMap/${configMap.name}: ${
+              found.kind === 'private-key'
+                ? `data.${key} holds a private key`
+                : found.name === key
+                  ? `data.${key} holds a credential (${mask(value.trim())})`
+                  : `data.${key} sets ${found.name} to a credential`
+            }`,
+            path: configMap.file,
+            line,
+            excerpt: configMap.source.lines[line - 1]?.trim(),
+          });
+        }
+      }
+    }
+
+    const objectsTable = {
+      type: 'table' as const,
+      title: 'objects read',
+      columns: ['file', 'kind', 'namespace', 'name', 'pods judged'],
+      rows: resources.map((r) => {
+        const workload = workloads.find((w) => w.resource === r);
+        return [
+          r.file,
+          r.kind,
+          r.namespace,
+          r.name,
+          workload
+            ? workload.templates.map((t) => t.part ?? 'pod').join(', ')
+            : unread.includes(r)
+              ? 'none: no pod template written'
+              : '',
+        ];
+      }),
+    };
+    const outcome = ruleOutcome({
       ruleset: RULES,
+      only: params.rules,
       findings,
       inline,
       spec: params.ignore,
       levels,
-      judged: files,
-      measured: { objects: resources.length, workloads: workloads.length },
+      judged: judgedFiles,
+      measured: {
+        objects: resources.length,
+        workloads: workloads.length,
+        documents,
+        documents_skipped: kindless,
+        files_skipped: skipped.length,
+      },
       evidence: [
-        {
-          type: 'table',
-          title: 'objects read',
-          columns: ['file', 'kind', 'namespace', 'name'],
-          rows: resources.map((r) => [r.file, r.kind, r.namespace, r.name]),
-        },
+        objectsTable,
         ...(probeRows.length
           ? [
               {
@@ -643,8 +1044,29 @@ export default defineCheck({
               },
             ]
           : []),
+        ...skippedEvidence,
       ],
     });
+    if (workloads.length === 0) {
+      // Fail closed: rules about pods hold vacuously when no pod was read.
+      const kinds = [...new Set(resources.map((r) => r.kind))];
+      const where = judgedFiles.length ? judgedFiles.join(', ') : params.paths.join(', ');
+      const noTemplate = unread.length
+        ? ` ${unread.map((r) => `${r.kind}/${r.name}`).join(', ')} ha${unread.length === 1 ? 's' : 've'} no pod template written (containers left to the operator's defaults), so nothing of ${unread.length === 1 ? 'it' : 'them'} can be judged;`
+        : '';
+      return {
+        ...outcome,
+        status: 'error',
+        summary: `nothing judged: no workload found in ${where}: read ${documents} document${documents === 1 ? '' : 's'}${
+          kinds.length ? ` (kinds: ${kinds.join(', ')})` : ''
+        }${skipped.length ? `, ${skippedNote}` : ''};${noTemplate} mlgate reads ${READS}. Add the workload's manifest to paths (render Helm or Kustomize output to a file first)${
+          unread.length
+            ? ', or write the pod template (componentSpecs) with resources and securityContext'
+            : ''
+        }.`,
+      };
+    }
+    return skipped.length ? { ...outcome, summary: `${outcome.summary}; ${skippedNote}` } : outcome;
   },
 });
 

@@ -61,6 +61,7 @@ export async function listChecksCommand(options: ListChecksOptions, io: CliIO): 
               title: d.title,
               description: d.description,
               params: paramDocs(d),
+              ...(d.rules ? { rules: d.rules } : {}),
               examples: d.examples,
             })),
             null,
@@ -123,6 +124,15 @@ function textEntry(definition: CheckDefinition, style: Style): string {
         `    ${p.name.padEnd(width)}  ${style.dim(paramLine(p))}${p.description ? `\n    ${' '.repeat(width)}  ${p.description}` : ''}`,
     ),
     '',
+    ...(definition.rules?.length
+      ? [
+          '  rules (select some with rules: [ID, ...]):',
+          ...definition.rules.map(
+            (rule) => `    ${rule.id.padEnd(40)} ${style.dim(rule.level)}  ${rule.title}`,
+          ),
+          '',
+        ]
+      : []),
     ...definition.examples.flatMap((example) => [
       `  example — ${example.title}:`,
       exampleYaml(definition, example.params as Record<string, unknown>).replace(/^/gm, '    '),
@@ -151,6 +161,17 @@ export function catalogMarkdown(definitions: CheckDefinition[]): string {
       );
     }
     out.push('');
+    if (d.rules?.length) {
+      out.push(
+        `Rules (\`rules: [ID, ...]\` runs only those):`,
+        '',
+        '| rule | level | what it wants |',
+        '| --- | --- | --- |',
+      );
+      for (const rule of d.rules)
+        out.push(`| \`${rule.id}\` | ${rule.level} | ${rule.title.replace(/\|/g, '\\|')} |`);
+      out.push('');
+    }
     for (const example of d.examples) {
       out.push(
         `${example.title}:`,
