@@ -19,8 +19,14 @@ describe('mlgate import, check, export', () => {
     expect(imported.stderr).toContain(
       'geo6d-lite-deployment-checklist.md: 33 items in, 33 items out, in 8 sections',
     );
-    expect(imported.stderr).toContain('automated 7 (command 2, file 3, http 1, onnx-model 1), manual 26');
+    expect(imported.stderr).toContain('automated 9 (command 2, file 3, http 3, load 1), manual 24');
     expect(existsSync(join(dir, 'mlgate.yaml'))).toBe(true);
+    // Valid YAML with guessed paths and an invented service url: validate says so.
+    const validated = await runCli(['validate'], { cwd: dir });
+    expect(validated.code).toBe(0);
+    expect(validated.stdout).toMatch(
+      /! \d+ TODO placeholders left \(lines [\d, …]+\): the paths, the service url there are guesses/,
+    );
 
     const again = await runCli(['import', checklist], { cwd: dir });
     expect(again.code).toBe(2);

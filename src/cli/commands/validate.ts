@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { makePlan } from '../../engine/plan.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CliIO } from '../io.js';
@@ -35,6 +36,15 @@ export async function validateCommand(
       `  artifacts: ${Object.keys(loaded.spec.artifacts).join(', ') || 'none'}`,
       `  profiles: ${profiles.length ? profiles.join(', ') : 'none'}${loaded.spec.default_profile ? ` (default ${loaded.spec.default_profile})` : ''}`,
     ];
+    // What `mlgate import` could not know is marked "# TODO:"; valid YAML is not yet a true spec.
+    const specLines = readFileSync(loaded.file, 'utf8').split('\n');
+    const todos = specLines.flatMap((line, index) => (/#\s*TODO\b/.test(line) ? [index + 1] : []));
+    if (todos.length > 0) {
+      const service = todos.some((n) => /\bservice\b/.test(specLines[n - 1] ?? ''));
+      lines.push(
+        `  ${style.yellow('!')} ${todos.length} TODO placeholder${todos.length === 1 ? '' : 's'} left (line${todos.length === 1 ? '' : 's'} ${todos.slice(0, 8).join(', ')}${todos.length > 8 ? ', …' : ''}): the paths${service ? ', the service url' : ''} there are guesses until you point them at your files${service ? ' and service' : ''}`,
+      );
+    }
     if (options.list) {
       lines.push('');
       const width = Math.max(...loaded.items.map((item) => item.id.length));
