@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { defineCheck } from '../../engine/types.js';
 import {
@@ -10,10 +10,20 @@ import {
   parseInlineIgnores,
   type RuleSet,
   ruleOutcome,
+  rulesParam,
   SECRET_NAME,
 } from '../../rules/findings.js';
 import { parseImage } from '../../rules/image.js';
-import { YamlSource } from '../../util/yaml-source.js';
+import {
+  type ComposeFile,
+  interpolate,
+  loadComposeFile,
+  type Obj,
+  oneShotServices,
+  ServiceView,
+  serviceView,
+  volumeParts,
+} from './services.js';
 
 export const RULES: RuleSet = {
   prefix: 'compose',
@@ -66,22 +76,87 @@ export const RULES: RuleSet = {
       level: 'error',
       fix: 'volumes: ["./model:/models:ro"] (or a named volume), so the image does not bake in one model.',
     },
+    {
+      id: 'compose/docker-socket',
+      title: 'No service mounts the Docker socket',
+      level: 'error',
+      fix: 'Remove the /var/run/docker.sock volume: whoever controls the socket is root on the host. If a tool must talk to Docker, put a socket proxy (e.g. tecnativa/docker-socket-proxy) with only the API calls it needs in between.',
+      refs: [
+        'checkov CKV_K8S_27 (Docker daemon socket exposed to containers), for compose',
+        'CIS Docker Benchmark 5.31 (the Docker socket is not mounted inside containers)',
+      ],
+    },
+    {
+      id: 'compose/cap-add',
+      title: "No service adds Linux capabilities beyond Docker's default set",
+      level: 'error',
+      fix: 'Remove the cap_add entry (ALL and SYS_ADMIN are as good as privileged; NET_ADMIN lets the container reconfigure the network); better still, cap_drop: [ALL] and add back only NET_BIND_SERVICE-like capabilities it needs.',
+      refs: [
+        'Polaris dangerousCapabilities (ALL, SYS_ADMIN, NET_ADMIN), for compose; we flag every capability Docker does not grant by default',
+        'CIS Docker Benchmark 5.3 (Linux kernel capabilities are restricted)',
+      ],
+    },
+    {
+      id: 'compose/host-pid',
+      title: "No service shares the host's process namespace",
+      level: 'error',
+      fix: 'Remove pid: host; a service that needs to see another container\'s processes can use pid: "service:NAME".',
+      refs: [
+        'Polaris hostPIDSet, for compose',
+        'CIS Docker Benchmark 5.15 (the host process namespace is not shared)',
+      ],
+    },
   ].map((rule) => ({ ...rule, level: rule.level as 'error' })),
 };
 
 const DEFAULT_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
-type Obj = Record<string, unknown>;
+
+/** The capabilities Docker grants every container; adding one of these changes nothing. */
+const DOCKER_DEFAULT_CAPABILITIES = new Set([
+  'AUDIT_WRITE',
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'MKNOD',
+  'NET_BIND_SERVICE',
+  'NET_RAW',
+  'SETFCAP',
+  'SETGID',
+  'SETPCAP',
+  'SETUID',
+  'SYS_CHROOT',
+]);
+
+const CAPABILITY_RISK: Record<string, string> = {
+  ALL: 'every capability: as good as privileged',
+  SYS_ADMIN: 'mounts, namespaces and much more: close to privileged',
+  NET_ADMIN: 'reconfigures interfaces, routes and firewall rules',
+  SYS_PTRACE: 'can trace and read the memory of other processes',
+  SYS_MODULE: 'loads kernel modules',
+};
+
+/** Container runtime sockets: whoever can write to one controls the host. */
+const RUNTIME_SOCKET = /(^|\/)(docker|containerd|crio|podman)\.sock$/;
 
 export default defineCheck({
   kind: 'compose',
+  rules: RULES.rules,
   title: 'The compose file runs each service with health checks, restarts, limits and no inline secrets',
   description: [
     'Reads a Docker Compose file and applies rules to each service (or the ones in `services`):',
     'a healthcheck (not disabled), a restart policy, CPU and memory limits (deploy.resources or the',
-    'legacy mem_limit/cpus), no `privileged`, no `network_mode: host`, no secret-like environment',
-    'values written inline (${VAR} references are fine), image tags that are not latest, and — with',
-    '`model_mount` — a volume mounted at the model path. Findings carry file:line; ignore one place',
-    'with `# mlgate-ignore compose/RULE: reason` above the line.',
+    'legacy mem_limit/cpus), no `privileged`, no `network_mode: host`, no `pid: host`, no mounted',
+    "Docker (or containerd, CRI-O, Podman) socket, no `cap_add` beyond Docker's default capabilities,",
+    'no secret-like environment values written inline (${VAR} references are fine), image tags that',
+    'are not latest (a `${TAG:-latest}` default counts), and — with `model_mount` — a volume mounted at',
+    'the model path. Services are read as Compose reads them: YAML merge keys (`<<: *defaults`) and',
+    '`extends` (same file or another) applied, environment in list or map form; a finding on an',
+    'inherited key points at the line that wrote it. One-shot services (another service waits for',
+    'them with `condition: service_completed_successfully`) need no restart policy or health check.',
+    'A file with no services is an `error`. Findings carry file:line; ignore one place with',
+    '`# mlgate-ignore compose/RULE: reason` above the line.',
   ].join(' '),
   params: z.strictObject({
     path: z
@@ -89,14 +164,25 @@ export default defineCheck({
       .optional()
       .describe(`The compose file (default: the first of ${DEFAULT_FILES.join(', ')}).`),
     services: z.array(z.string()).optional().describe('Only these services (default: all).'),
+    profiles: z
+      .array(z.string())
+      .optional()
+      .describe(
+        'The Compose profiles deployed: services with `profiles:` naming none of these are not judged (default: every service is judged, whatever its profiles).',
+      ),
     model_mount: z.string().optional().describe('Container path the model must be mounted at, e.g. /models.'),
     ignore: IgnoreParam,
     levels: LevelsParam,
+    rules: rulesParam(RULES),
   }),
   examples: [
     {
       title: 'The model service and its cache',
       params: { path: 'compose.yaml', services: ['model'], model_mount: '/models' },
+    },
+    {
+      title: 'What production runs: no debug-profile services',
+      params: { path: 'compose.yaml', profiles: [] },
     },
   ],
   async run(ctx, params) {
@@ -105,6 +191,7 @@ export default defineCheck({
     if (!found) {
       return ruleOutcome({
         ruleset: RULES,
+        only: params.rules,
         findings: [],
         inline: [],
         spec: params.ignore,
@@ -113,120 +200,246 @@ export default defineCheck({
         nothing: `no compose file (${candidates.join(', ')})`,
       });
     }
-    const shown = ctx.display(ctx.resolve(found));
-    const text = readFileSync(ctx.resolve(found), 'utf8');
-    const source = new YamlSource(shown, text);
-    const problem = source.syntaxProblems[0];
-    if (problem)
+    const files = new Map<string, ComposeFile | { problem: string }>();
+    const load = (file: string) => {
+      let loaded = files.get(file);
+      if (!loaded) {
+        try {
+          const absolute = ctx.resolve(file);
+          loaded = loadComposeFile(file, absolute, ctx.display(absolute));
+        } catch (error) {
+          loaded = { problem: (error as Error).message };
+        }
+        files.set(file, loaded);
+      }
+      return loaded;
+    };
+    const main = load(found);
+    if ('problem' in main) return { status: 'error', summary: main.problem };
+    const shown = main.shown;
+    const all = Object.keys(main.services);
+    // Nothing judged is never a pass: a compose file without services is a mistake (an
+    // override file given as `path`, a `services:` nested one level too deep).
+    if (all.length === 0)
       return {
         status: 'error',
-        summary: `${shown}:${problem.line}:${problem.column}: not valid YAML: ${problem.message}`,
+        summary: `${shown} defines no services: nothing to judge (is this an override file, or is services: indented under another key?)`,
       };
-    const services = ((source.toJS() as Obj | undefined)?.services ?? {}) as Record<string, Obj>;
-    const names = Object.keys(services).filter((name) => !params.services || params.services.includes(name));
-    const unknown = (params.services ?? []).filter((name) => !(name in services));
+    const unknown = (params.services ?? []).filter((name) => !(name in main.services));
     if (unknown.length > 0)
       return {
         status: 'error',
-        summary: `${shown} has no service ${unknown.join(', ')} (services: ${Object.keys(services).join(', ')})`,
+        summary: `${shown} has no service ${unknown.join(', ')} (services: ${all.join(', ')})`,
       };
-    if (names.length === 0) {
-      return ruleOutcome({
-        ruleset: RULES,
-        findings: [],
-        inline: [],
-        spec: params.ignore,
-        levels: params.levels,
-        judged: [shown],
-        nothing: `${shown} defines no services`,
-      });
+    const views = new Map<string, ServiceView>();
+    for (const name of all) {
+      const view = serviceView(main, name, load);
+      // A base that cannot be read would make its keys look missing: say so, judge nothing.
+      if ('problem' in view) return { status: 'error', summary: `${shown}: ${view.problem}` };
+      views.set(name, view);
     }
+    const notDeployed: string[] = [];
+    const names = all.filter((name) => {
+      if (params.services && !params.services.includes(name)) return false;
+      const profiles = views.get(name)!.get<unknown>(['profiles'])?.value;
+      if (params.profiles && Array.isArray(profiles) && profiles.length > 0) {
+        if (!profiles.some((profile) => params.profiles!.includes(String(profile)))) {
+          notDeployed.push(`${name} (profiles: ${profiles.join(', ')})`);
+          return false;
+        }
+      }
+      return true;
+    });
+    if (names.length === 0)
+      return {
+        status: 'error',
+        summary: `${shown}: no service to judge — every service is in a profile not deployed (${notDeployed.join('; ')}); profiles: [${params.profiles?.join(', ')}]`,
+      };
+    const oneShot = oneShotServices(views.values());
     const findings: Finding[] = [];
-    const add = (service: string, rule: string, message: string, path: Array<string | number> = []) => {
-      const position = source.locate(['services', service, ...path]);
-      findings.push({
-        rule: `compose/${rule}`,
-        message: `service "${service}": ${message}`,
-        path: shown,
-        line: position.line,
-        excerpt: source.lines[position.line - 1]?.trim(),
-      });
-    };
-    for (const name of names) {
-      const service = services[name] ?? {};
-      const health = service.healthcheck as Obj | undefined;
-      if (!health || health.disable === true || (Array.isArray(health.test) && health.test[0] === 'NONE')) {
-        add(
-          name,
-          'healthcheck',
-          health ? 'its healthcheck is disabled' : 'no healthcheck',
-          health ? ['healthcheck'] : [],
-        );
-      }
-      const restart = service.restart as string | undefined;
-      const policy = (service.deploy as Obj | undefined)?.restart_policy as Obj | undefined;
-      if ((!restart || restart === 'no') && !(policy && policy.condition !== 'none'))
-        add(
-          name,
-          'restart-policy',
-          restart === 'no' ? 'restart: "no"' : 'no restart policy',
-          restart ? ['restart'] : [],
-        );
-      const limits = ((service.deploy as Obj | undefined)?.resources as Obj | undefined)?.limits as
-        Obj | undefined;
-      const missing = [
-        limits?.memory === undefined && service.mem_limit === undefined ? 'memory' : '',
-        limits?.cpus === undefined && service.cpus === undefined ? 'cpus' : '',
-      ].filter(Boolean);
-      if (missing.length > 0) add(name, 'resource-limits', `no ${missing.join(' or ')} limit`);
-      if (service.privileged === true) add(name, 'privileged', 'privileged: true', ['privileged']);
-      if (service.network_mode === 'host') add(name, 'host-network', 'network_mode: host', ['network_mode']);
-      const environment = service.environment;
-      const pairs: Array<[string, string, Array<string | number>]> = Array.isArray(environment)
-        ? environment.map((entry, index) => {
-            const [key, ...rest] = String(entry).split('=');
-            return [key!, rest.join('='), ['environment', index]];
-          })
-        : Object.entries((environment ?? {}) as Obj).map(([key, value]) => [
-            key,
-            value === null || value === undefined ? '' : String(value),
-            ['environment', key],
-          ]);
-      for (const [key, value, path] of pairs) {
-        if (SECRET_NAME.test(key) && !isReference(value))
-          add(name, 'inline-secret', `${key} is written in the file (${mask(value)})`, path);
-      }
-      if (typeof service.image === 'string' && !service.build) {
-        const reference = parseImage(service.image);
-        if (!reference.digest && (!reference.tag || reference.tag === 'latest'))
-          add(
-            name,
-            'image-tag',
-            `image "${service.image}" ${reference.tag ? 'uses :latest' : 'has no tag'}`,
-            ['image'],
-          );
-      }
-      if (params.model_mount) {
-        const volumes = Array.isArray(service.volumes) ? service.volumes : [];
-        const mounted = volumes.some((volume) => {
-          const target = typeof volume === 'string' ? volume.split(':')[1] : (volume as Obj)?.target;
-          return (
-            typeof target === 'string' &&
-            (target === params.model_mount || target.startsWith(`${params.model_mount!.replace(/\/$/, '')}/`))
-          );
-        });
-        if (!mounted) add(name, 'model-volume', `no volume is mounted at ${params.model_mount}`);
-      }
+    for (const name of names) judgeService(views.get(name)!, oneShot.has(name), params.model_mount, findings);
+    const inline: ReturnType<typeof parseInlineIgnores>['ignores'] = [];
+    const ignoreProblems: Finding[] = [];
+    const judged: string[] = [];
+    for (const loaded of files.values()) {
+      if ('problem' in loaded) continue;
+      judged.push(loaded.shown);
+      const parsed = parseInlineIgnores(loaded.shown, loaded.source.lines, 'compose');
+      inline.push(...parsed.ignores);
+      ignoreProblems.push(...parsed.problems);
     }
-    const { ignores, problems: ignoreProblems } = parseInlineIgnores(shown, source.lines, 'compose');
     return ruleOutcome({
       ruleset: RULES,
+      only: params.rules,
       findings: [...findings, ...ignoreProblems],
-      inline: ignores,
+      inline,
       spec: params.ignore,
       levels: params.levels,
-      judged: [shown],
-      measured: { services: names.length },
+      judged,
+      measured: {
+        services: names.length,
+        ...(notDeployed.length ? { services_not_deployed: notDeployed.length } : {}),
+        ...(oneShot.size ? { one_shot_services: names.filter((n) => oneShot.has(n)).length } : {}),
+      },
+      ...(notDeployed.length
+        ? {
+            evidence: [
+              {
+                type: 'table' as const,
+                title: 'services not judged (their profiles are not deployed)',
+                columns: ['service'],
+                rows: notDeployed.map((entry) => [entry]),
+              },
+            ],
+          }
+        : {}),
     });
   },
 });
+
+function judgeService(
+  view: ServiceView,
+  oneShot: boolean,
+  modelMount: string | undefined,
+  findings: Finding[],
+): void {
+  const add = (rule: string, message: string, at?: Parameters<ServiceView['where']>[0]) =>
+    findings.push({
+      rule: `compose/${rule}`,
+      message: `service "${view.name}": ${message}`,
+      ...view.where(at),
+    });
+
+  if (!oneShot) {
+    const health = view.get<Obj>(['healthcheck']);
+    const disable = view.get(['healthcheck', 'disable']);
+    const test = view.get(['healthcheck', 'test']);
+    const testValue = test?.value;
+    const none = Array.isArray(testValue) ? testValue[0] === 'NONE' : testValue === 'NONE';
+    if (!health) add('healthcheck', 'no healthcheck');
+    else if (disable?.value === true) add('healthcheck', 'its healthcheck is disabled', disable);
+    else if (none) add('healthcheck', 'its healthcheck is disabled', test);
+
+    const restart = view.get<string>(['restart']);
+    const policy = view.get<Obj>(['deploy', 'restart_policy']);
+    if ((!restart || restart.value === 'no') && !(policy && policy.value.condition !== 'none'))
+      add('restart-policy', restart?.value === 'no' ? 'restart: "no"' : 'no restart policy', restart);
+  }
+
+  const missing = [
+    !view.get(['deploy', 'resources', 'limits', 'memory']) && !view.get(['mem_limit']) ? 'memory' : '',
+    !view.get(['deploy', 'resources', 'limits', 'cpus']) && !view.get(['cpus']) ? 'cpus' : '',
+  ].filter(Boolean);
+  if (missing.length > 0) add('resource-limits', `no ${missing.join(' or ')} limit`);
+
+  const privileged = view.get(['privileged']);
+  if (privileged?.value === true) add('privileged', 'privileged: true', privileged);
+  const network = view.get(['network_mode']);
+  if (network?.value === 'host') add('host-network', 'network_mode: host', network);
+  const pid = view.get(['pid']);
+  if (pid?.value === 'host')
+    add('host-pid', 'pid: host — it sees and can signal every process on the host', pid);
+
+  for (const [key, entry] of view.environment())
+    if ((SECRET_NAME.test(key) || SECRET_KEY_NAME.test(key)) && !isReference(entry.value))
+      add('inline-secret', `${key} is written in the file (${mask(entry.value)})`, entry);
+
+  for (const key of ['command', 'entrypoint']) {
+    const value = view.get<unknown>([key]);
+    if (!value) continue;
+    const parts = Array.isArray(value.value) ? value.value.map(String) : [String(value.value)];
+    // In list form the secret is the element after the flag (or the flag's own `=value`).
+    const reported = new Set<number>();
+    parts.forEach((part, index) => {
+      if (reported.has(index)) return;
+      // A flag alone in its element: its value is the next element.
+      const paired = Array.isArray(value.value) && parts[index + 1] !== undefined && /^--?[\w-]+$/.test(part);
+      const secret = commandSecret(paired ? `${part} ${parts[index + 1]}` : part);
+      if (!secret) return;
+      const at = paired || parts.length > 1 ? index + (paired ? 1 : 0) : undefined;
+      reported.add(index).add(at ?? index);
+      add(
+        'inline-secret',
+        `${key}: ${secret.what} is written in the file (${mask(secret.value)})`,
+        Array.isArray(value.value) && at !== undefined ? { ...value, path: [...value.path, at] } : value,
+      );
+    });
+  }
+
+  const image = view.get<unknown>(['image']);
+  if (image && typeof image.value === 'string' && !view.get(['build'])) {
+    const written = image.value;
+    const marker = '\u0000';
+    const reference = parseImage(interpolate(written, marker));
+    const setAtDeploy =
+      reference.tag?.includes(marker) ||
+      reference.digest?.includes(marker) ||
+      (!reference.tag && !reference.digest && reference.repository.includes(marker));
+    if (!setAtDeploy && !reference.digest && (!reference.tag || reference.tag === 'latest')) {
+      const viaDefault = written.includes('${') && reference.tag === 'latest' && !/:latest$/.test(written);
+      add(
+        'image-tag',
+        `image "${written}" ${reference.tag ? (viaDefault ? 'uses :latest when the variable is unset' : 'uses :latest') : 'has no tag'}`,
+        image,
+      );
+    }
+  }
+
+  const volumes = view.entries('volumes');
+  for (const volume of volumes) {
+    const { source, target } = volumeParts(volume.value);
+    const socket = [source, target].find(
+      (path) => typeof path === 'string' && RUNTIME_SOCKET.test(interpolate(path, '').replace(/^\/\//, '/')),
+    );
+    if (socket) {
+      // Long syntax: point at the `source:` (or `target:`) line rather than the list item.
+      const long = volume.value && typeof volume.value === 'object';
+      const at = long
+        ? { ...volume, path: [...volume.path, socket === source ? 'source' : 'target'] }
+        : volume;
+      add(
+        'docker-socket',
+        `mounts the container runtime socket ${interpolate(socket, '') || socket}: it controls every container and, through them, the host`,
+        at,
+      );
+    }
+  }
+  if (modelMount) {
+    const wanted = modelMount.replace(/\/$/, '');
+    const mounted = volumes.some(({ value }) => {
+      const target = volumeParts(value).target;
+      return typeof target === 'string' && (target === modelMount || target.startsWith(`${wanted}/`));
+    });
+    if (!mounted) add('model-volume', `no volume is mounted at ${modelMount}`);
+  }
+
+  for (const entry of view.entries('cap_add')) {
+    const capability = String(entry.value).toUpperCase().replace(/^CAP_/, '');
+    if (DOCKER_DEFAULT_CAPABILITIES.has(capability)) continue;
+    const risk = CAPABILITY_RISK[capability];
+    add(
+      'cap-add',
+      `cap_add ${capability}${risk ? ` (${risk})` : " (not in Docker's default set: it widens what the container may do on the host)"}`,
+      entry,
+    );
+  }
+}
+
+/** MINIO_SECRET_KEY, AWS_SECRET_KEY, SECRET_KEY: secret-like names the shared pattern misses. */
+const SECRET_KEY_NAME = /(^|_)secret[_-]?key$/i;
+
+/** Flags whose value is a credential: --requirepass (Redis), --password, --token, --api-key. */
+const SECRET_FLAG =
+  /(?:^|\s)(--?[\w-]*?(?:requirepass|password|passwd|token|api[-_]?key|secret[-_]?key|secret|auth[-_]?key))(?:=|\s+)(["']?)([^\s"']+)\2/i;
+/** user:password@ in a URL. */
+const URL_CREDENTIALS = /\b[a-z][\w+.-]*:\/\/[^\s:/@]+:([^\s@/]+)@/i;
+
+/** A credential written literally in a command line; `$VAR`, `${VAR}` and `$$VAR` are references. */
+export function commandSecret(text: string): { what: string; value: string } | undefined {
+  const flag = SECRET_FLAG.exec(text);
+  if (flag && !isReference(flag[3]!) && !/^\$/.test(flag[3]!))
+    return { what: `the ${flag[1]} value`, value: flag[3]! };
+  const url = URL_CREDENTIALS.exec(text);
+  if (url && !/^\$/.test(url[1]!)) return { what: 'the password in a URL', value: url[1]! };
+  return undefined;
+}

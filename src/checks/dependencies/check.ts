@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+import { posix } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import { defineCheck } from '../../engine/types.js';
@@ -9,8 +10,12 @@ import {
   parseInlineIgnores,
   type RuleSet,
   ruleOutcome,
+  rulesParam,
 } from '../../rules/findings.js';
+import { parse as parseYaml } from 'yaml';
 import { walkFiles } from '../../util/walk.js';
+import { inWorkspace, type NpmLock, npmLockDrift, workspaceGlobs } from './npm.js';
+import { isDevRequirements, REQUIREMENTS_FILE, unpinnedReason } from './requirements.js';
 
 export const RULES: RuleSet = {
   prefix: 'dependencies',
@@ -44,29 +49,58 @@ export const RULES: RuleSet = {
 
 /** PEP 503 name normalisation: "Torch_Vision" and "torch-vision" are one package. */
 const normalise = (name: string) => name.toLowerCase().replace(/[-_.]+/g, '-');
-const EXACT = /^\s*[A-Za-z0-9][A-Za-z0-9._-]*(\[[^\]]*\])?\s*===?\s*[^\s,;<>=!~*]+\s*(;.*)?$/;
 
 function requirementName(spec: string): string | undefined {
   return /^\s*([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(spec)?.[1];
 }
 
+const MANIFEST = /(^|\/)(pyproject\.toml|Pipfile|package\.json)$/;
+/** Dependency files mlgate does not read: listed as not judged, never silently passed over. */
+const UNSUPPORTED = /(^|\/)(setup\.py|setup\.cfg|environment\.ya?ml|conda\.ya?ml)$/;
+const NPM_LOCKS = ['package-lock.json', 'npm-shrinkwrap.json', 'yarn.lock', 'pnpm-lock.yaml'];
+
+type FileStatus =
+  | 'judged'
+  | 'unparseable'
+  | 'not judged: development only'
+  | 'not read: format not supported'
+  | 'not read: too large'
+  | 'not read: binary'
+  | 'not read: unreadable';
+
 export default defineCheck({
   kind: 'dependencies',
+  rules: RULES.rules,
   title: 'Dependencies are pinned, and lock files exist and match their manifests',
   description: [
-    'Finds requirements*.txt, pyproject.toml, Pipfile and package.json (or takes `files`) and checks',
-    'that runtime dependencies are pinned to exact versions (torch==2.1.0, not torch>=2.0): always for',
-    'requirements files, and for manifests that have no lock file; that pyproject.toml, Pipfile and',
-    'package.json have a lock file (poetry.lock, uv.lock, pdm.lock, Pipfile.lock, package-lock.json,',
-    'yarn.lock, pnpm-lock.yaml); and that each lock file contains every dependency its manifest',
-    'declares (for package-lock.json, with the same version spec). Development dependencies are not',
-    'judged. Findings carry file:line.',
+    'Finds pip requirements files (requirements*.txt, *-requirements.txt, requirements/*.txt),',
+    'pyproject.toml, Pipfile and package.json (or takes `files`) and checks that runtime dependencies',
+    'are pinned to exact versions (torch==2.1.0, not torch>=2.0): always for requirements files, and',
+    'for manifests that have no lock file; that pyproject.toml, Pipfile and package.json have a lock',
+    'file (poetry.lock, uv.lock, pdm.lock, Pipfile.lock, package-lock.json, yarn.lock, pnpm-lock.yaml);',
+    'and that each lock file contains every dependency its manifest declares (package-lock.json: with',
+    'the same version spec, or for lockfileVersion 1 a version the range accepts). An npm, yarn or',
+    "pnpm workspace package is judged against the workspace root's lock. A VCS requirement is pinned",
+    'only by a full commit sha (`git+https://…@<40 hex digits>`); `@main` or a tag can move. Development',
+    'dependencies are not judged: devDependencies, and requirements files named or placed for',
+    'development (requirements-dev.txt, dev-requirements.txt, requirements/test.txt, docs/requirements.txt,',
+    '…) unless named in `files`. Every file found is listed with what happened to it (judged,',
+    'development only, unparseable, too large, or a format not read such as setup.py or',
+    'environment.yml); when no runtime dependency at all was judged the check is an `error`.',
+    'Findings carry file:line.',
   ].join(' '),
   params: z.strictObject({
     path: z.string().default('.').describe('Project folder to look in.'),
     files: z.array(z.string()).optional().describe('Only these dependency files.'),
+    max_file_size: z
+      .number()
+      .int()
+      .positive()
+      .default(50_000_000)
+      .describe('Larger files are not read (counted and listed).'),
     ignore: IgnoreParam,
     levels: LevelsParam,
+    rules: rulesParam(RULES),
   }),
   examples: [
     { title: 'The whole project', params: { path: '.' } },
@@ -75,18 +109,26 @@ export default defineCheck({
   async run(ctx, params) {
     const root = ctx.resolve(params.path);
     const prefix = params.path === '.' ? '' : `${ctx.display(root)}/`;
+    const all = walkFiles(root, { gitignore: true }).filter(
+      (file) => !/(^|\/)(node_modules|fixtures|testdata)\//.test(file),
+    );
     const candidates =
       params.files ??
-      walkFiles(root, { gitignore: true }).filter((file) =>
-        /(^|\/)(requirements[^/]*\.txt|pyproject\.toml|Pipfile|package\.json)$/.test(file),
-      );
-    const missing = candidates.filter((file) => !existsSync(`${root}/${file}`));
-    if (missing.length > 0 && params.files)
-      return { status: 'error', summary: `${missing.join(', ')} not found` };
-    const manifests = candidates.filter((file) => !/(^|\/)(node_modules|fixtures|testdata)\//.test(file));
-    if (manifests.length === 0) {
+      all.filter((file) => REQUIREMENTS_FILE.test(file) || MANIFEST.test(file) || UNSUPPORTED.test(file));
+    if (params.files) {
+      const missing = candidates.filter((file) => !existsSync(`${root}/${file}`));
+      if (missing.length > 0) return { status: 'error', summary: `${missing.join(', ')} not found` };
+      const unknown = candidates.filter((file) => !REQUIREMENTS_FILE.test(file) && !MANIFEST.test(file));
+      if (unknown.length > 0)
+        return {
+          status: 'error',
+          summary: `${unknown.join(', ')}: not a dependency file mlgate reads (pip requirements files, pyproject.toml, Pipfile, package.json)`,
+        };
+    }
+    if (candidates.length === 0) {
       return ruleOutcome({
         ruleset: RULES,
+        only: params.rules,
         findings: [],
         inline: [],
         spec: params.ignore,
@@ -98,7 +140,17 @@ export default defineCheck({
     const findings: Finding[] = [];
     const inline: ReturnType<typeof parseInlineIgnores>['ignores'] = [];
     const rows: Array<Array<string | number>> = [];
-    const read = (file: string) => readFileSync(`${root}/${file}`, 'utf8');
+    const statuses = new Map<string, FileStatus>();
+    let dependencies = 0;
+    const texts = new Map<string, ReturnType<typeof readText>>();
+    const read = (file: string) => {
+      let text = texts.get(file);
+      if (text === undefined) {
+        text = readText(`${root}/${file}`, params.max_file_size);
+        texts.set(file, text);
+      }
+      return text;
+    };
     const lineOf = (text: string, needle: RegExp | string) => {
       const lines = text.split(/\r?\n/);
       const index = lines.findIndex((line) =>
@@ -115,29 +167,49 @@ export default defineCheck({
       });
     const sibling = (file: string, name: string) =>
       file.includes('/') ? `${file.slice(0, file.lastIndexOf('/'))}/${name}` : name;
+    const row = (file: string, kind: string, count: number | string, lock: string, status: FileStatus) => {
+      statuses.set(file, status);
+      rows.push([`${prefix}${file}`, kind, count, lock, status]);
+    };
 
-    for (const file of manifests) {
-      const text = read(file);
-      inline.push(...parseInlineIgnores(`${prefix}${file}`, text.split(/\r?\n/), 'dependencies').ignores);
+    for (const file of candidates) {
       const name = file.split('/').pop()!;
-      if (name.startsWith('requirements')) {
+      if (!params.files && UNSUPPORTED.test(file)) {
+        row(file, name, '—', '—', 'not read: format not supported');
+        continue;
+      }
+      const isRequirements = REQUIREMENTS_FILE.test(file);
+      if (isRequirements && !params.files && isDevRequirements(file)) {
+        row(file, 'pip requirements', '—', '—', 'not judged: development only');
+        continue;
+      }
+      const text = read(file);
+      if (typeof text !== 'string') {
+        row(file, isRequirements ? 'pip requirements' : name, '—', '—', `not read: ${text}`);
+        continue;
+      }
+      inline.push(...parseInlineIgnores(`${prefix}${file}`, text.split(/\r?\n/), 'dependencies').ignores);
+      if (isRequirements) {
         let count = 0;
-        text.split(/\r?\n/).forEach((raw, index) => {
-          const line = raw
-            .replace(/\s+#.*$/, '')
-            .replace(/\\$/, '')
-            .trim();
-          if (!line || line.startsWith('#') || line.startsWith('-') || line.startsWith('--')) return;
+        const lines = text.split(/\r?\n/);
+        for (let index = 0; index < lines.length; index++) {
+          // A requirement can continue over lines ending in a backslash (hashes, options).
+          let logical = lines[index]!;
+          const first = index;
+          while (/\\\s*$/.test(logical) && index + 1 < lines.length)
+            logical = `${logical.replace(/\\\s*$/, ' ')}${lines[++index]!}`;
+          let line = logical.replace(/(^|\s)#.*$/, '').trim();
+          if (!line) continue;
+          // Editable VCS installs are judged like any VCS requirement; `-e .` is the project.
+          const editable = /^(?:-e|--editable)(?:\s+|=)(.+)$/.exec(line);
+          if (editable) line = editable[1]!.trim();
+          else if (line.startsWith('-')) continue;
           count++;
-          if (/^(git\+|https?:|file:|\.|\/)/.test(line) || /@\s*(git\+|https?:|file:)/.test(line)) {
-            if (!/@[^@/]+$/.test(line.replace(/#.*$/, '')) && !/\.whl$/.test(line))
-              add('unpinned', file, `${line}: a URL without a pinned ref`, index + 1);
-            return;
-          }
-          if (!EXACT.test(line.split(/\s+--hash/)[0]!))
-            add('unpinned', file, `${line}: not pinned with ==`, index + 1);
-        });
-        rows.push([`${prefix}${file}`, 'pip requirements', count, '—']);
+          const reason = unpinnedReason(line);
+          if (reason) add('unpinned', file, `${line.split(/\s+--hash/)[0]}: ${reason}`, first + 1);
+        }
+        dependencies += count;
+        row(file, 'pip requirements', count, '—', 'judged');
         continue;
       }
       if (name === 'pyproject.toml' || name === 'Pipfile') {
@@ -147,6 +219,7 @@ export default defineCheck({
         } catch (error) {
           const line = (error as { line?: number }).line;
           add('unparseable', file, `not valid TOML: ${(error as Error).message.split('\n')[0]}`, line);
+          row(file, name, '—', '—', 'unparseable');
           continue;
         }
         const deps = new Map<string, string>();
@@ -176,14 +249,14 @@ export default defineCheck({
         }
         const locks = name === 'Pipfile' ? ['Pipfile.lock'] : ['poetry.lock', 'uv.lock', 'pdm.lock'];
         const lock = locks.map((l) => sibling(file, l)).find((l) => existsSync(`${root}/${l}`));
-        rows.push([
-          `${prefix}${file}`,
-          name === 'Pipfile' ? 'Pipfile' : 'pyproject.toml',
-          deps.size,
-          lock ? `${prefix}${lock}` : 'none',
-        ]);
-        if (deps.size === 0) continue;
+        const kind = name === 'Pipfile' ? 'Pipfile' : 'pyproject.toml';
+        dependencies += deps.size;
+        if (deps.size === 0) {
+          row(file, kind, 0, lock ? `${prefix}${lock}` : 'none', 'judged');
+          continue;
+        }
         if (!lock) {
+          row(file, kind, deps.size, 'none', 'judged');
           const ranged = [...deps].filter(
             ([, spec]) => !/^(==|===)\s*[^,*<>~!]+$/.test(spec.trim()) && !/^\d[\w.]*$/.test(spec.trim()),
           );
@@ -200,6 +273,15 @@ export default defineCheck({
           continue;
         }
         const lockText = read(lock);
+        if (typeof lockText !== 'string') {
+          row(file, kind, deps.size, `${prefix}${lock} (not read: ${lockText})`, 'unparseable');
+          add(
+            'unparseable',
+            lock,
+            `the lock file was not read (${lockText}): the manifest cannot be checked against it`,
+          );
+          continue;
+        }
         let locked: Set<string>;
         try {
           locked = lock.endsWith('Pipfile.lock')
@@ -215,8 +297,10 @@ export default defineCheck({
               );
         } catch (error) {
           add('unparseable', lock, `cannot read the lock file: ${(error as Error).message.split('\n')[0]}`);
+          row(file, kind, deps.size, `${prefix}${lock}`, 'unparseable');
           continue;
         }
+        row(file, kind, deps.size, `${prefix}${lock}`, 'judged');
         for (const dep of deps.keys()) {
           if (!locked.has(normalise(dep)))
             add(
@@ -229,20 +313,31 @@ export default defineCheck({
         continue;
       }
       if (name === 'package.json') {
-        let data: { dependencies?: Record<string, string> };
+        let data: { dependencies?: Record<string, string>; workspaces?: unknown };
         try {
           data = JSON.parse(text) as typeof data;
         } catch (error) {
           add('unparseable', file, `not valid JSON: ${(error as Error).message}`);
+          row(file, name, '—', '—', 'unparseable');
           continue;
         }
         const deps = Object.entries(data.dependencies ?? {});
-        const lock = ['package-lock.json', 'npm-shrinkwrap.json', 'yarn.lock', 'pnpm-lock.yaml']
-          .map((l) => sibling(file, l))
-          .find((l) => existsSync(`${root}/${l}`));
-        rows.push([`${prefix}${file}`, 'package.json', deps.length, lock ? `${prefix}${lock}` : 'none']);
-        if (deps.length === 0) continue;
+        dependencies += deps.length;
+        const found = npmLockFor(
+          file,
+          (path) => existsSync(`${root}/${path}`),
+          (path) => read(path),
+        );
+        const lock = found?.lock;
+        const lockShown = lock
+          ? `${prefix}${lock}${found.workspace !== undefined ? ` (workspace ${found.workspace})` : ''}`
+          : 'none';
+        if (deps.length === 0) {
+          row(file, 'package.json', 0, lockShown, 'judged');
+          continue;
+        }
         if (!lock) {
+          row(file, 'package.json', deps.length, 'none', 'judged');
           const ranged = deps.filter(([, spec]) => !/^\d+\.\d+\.\d+(-[\w.]+)?$/.test(spec));
           for (const [dep, spec] of ranged)
             add(
@@ -254,48 +349,150 @@ export default defineCheck({
           if (ranged.length > 0) add('no-lock', file, 'no package-lock.json, yarn.lock or pnpm-lock.yaml');
           continue;
         }
+        const lockText = read(lock);
+        if (typeof lockText !== 'string') {
+          add(
+            'unparseable',
+            lock,
+            `the lock file was not read (${lockText}): ${file} cannot be checked against it`,
+          );
+          row(file, 'package.json', deps.length, lockShown, 'unparseable');
+          continue;
+        }
         if (lock.endsWith('.json')) {
+          let lockData: NpmLock;
           try {
-            const lockData = JSON.parse(read(lock)) as {
-              packages?: Record<string, { dependencies?: Record<string, string>; version?: string }>;
-            };
-            const declared = lockData.packages?.['']?.dependencies ?? {};
-            for (const [dep, spec] of deps) {
-              if (declared[dep] !== spec)
-                add(
-                  'lock-drift',
-                  lock,
-                  `${dep}: package.json wants "${spec}", the lock file was made for "${declared[dep] ?? 'nothing'}"`,
-                );
-              else if (!lockData.packages?.[`node_modules/${dep}`])
-                add('lock-drift', lock, `${dep} is declared but not installed in the lock file`);
-            }
+            lockData = JSON.parse(lockText) as NpmLock;
           } catch (error) {
             add('unparseable', lock, `not valid JSON: ${(error as Error).message}`);
+            row(file, 'package.json', deps.length, lockShown, 'unparseable');
+            continue;
           }
+          row(file, 'package.json', deps.length, lockShown, 'judged');
+          for (const drift of npmLockDrift(lockData, found.workspace ?? '', deps, lock.split('/').pop()!))
+            add('lock-drift', lock, drift.message);
         } else {
-          const lockText = read(lock);
+          row(file, 'package.json', deps.length, lockShown, 'judged');
           for (const [dep] of deps)
             if (!lockText.includes(dep))
-              add('lock-drift', lock, `${dep} is in package.json but not in ${lock.split('/').pop()}`);
+              add('lock-drift', lock, `${dep} is in ${prefix}${file} but not in ${lock.split('/').pop()}`);
         }
       }
     }
+    // An unparseable file was read and judged: its finding is the judgement.
+    const judged = [...statuses]
+      .filter(([, status]) => status === 'judged' || status === 'unparseable')
+      .map(([file]) => `${prefix}${file}`);
+    const notJudged = [...statuses].filter(([, status]) => status !== 'judged' && status !== 'unparseable');
+    const unparseable = [...statuses].filter(([, status]) => status === 'unparseable').length;
+    const table = {
+      type: 'table' as const,
+      title: 'dependency files',
+      columns: ['file', 'kind', 'runtime dependencies', 'lock file', 'status'],
+      rows,
+    };
+    const measured = {
+      dependencies,
+      files_not_judged: notJudged.length,
+      files_unparseable: unparseable,
+    };
+    // Nothing judged is never a pass: only development files, or only formats not read.
+    if (dependencies === 0 && findings.length === 0)
+      return {
+        status: 'error',
+        summary: `no runtime dependency judged under ${ctx.display(root)}: ${rows.length} file${rows.length > 1 ? 's' : ''} found — ${summariseStatuses(statuses)}`,
+        measured: { ...measured, files: judged.length },
+        evidence: [table],
+      };
     return ruleOutcome({
       ruleset: RULES,
+      only: params.rules,
       findings,
       inline,
       spec: params.ignore,
       levels: params.levels,
-      judged: manifests.map((file) => `${prefix}${file}`),
-      evidence: [
-        {
-          type: 'table',
-          title: 'dependency files',
-          columns: ['file', 'kind', 'runtime dependencies', 'lock file'],
-          rows,
-        },
-      ],
+      judged,
+      measured,
+      evidence: [table],
     });
   },
 });
+
+function summariseStatuses(statuses: Map<string, FileStatus>): string {
+  const counts = new Map<string, number>();
+  for (const status of statuses.values()) counts.set(status, (counts.get(status) ?? 0) + 1);
+  return [...counts].map(([status, count]) => `${count} ${status}`).join(', ');
+}
+
+/**
+ * The lock a package.json is installed from: beside it, or, for a workspace package, at the
+ * workspace root — the nearest folder above whose package.json `workspaces` (or
+ * pnpm-workspace.yaml `packages`) include it.
+ */
+function npmLockFor(
+  file: string,
+  exists: (path: string) => boolean,
+  read: (path: string) => string | 'too large' | 'binary' | 'unreadable',
+): { lock: string; workspace?: string } | undefined {
+  const folder = posix.dirname(file) === '.' ? '' : posix.dirname(file);
+  const at = (dir: string, name: string) => (dir ? `${dir}/${name}` : name);
+  const beside = NPM_LOCKS.map((name) => at(folder, name)).find(exists);
+  if (beside) return { lock: beside };
+  const parts = folder ? folder.split('/') : [];
+  for (let depth = parts.length - 1; depth >= 0; depth--) {
+    const dir = parts.slice(0, depth).join('/');
+    const relative = parts.slice(depth).join('/');
+    let globs: string[] = [];
+    const manifest = at(dir, 'package.json');
+    if (exists(manifest)) {
+      const text = read(manifest);
+      try {
+        if (typeof text === 'string') globs = workspaceGlobs(JSON.parse(text));
+      } catch {
+        // An unparseable root manifest is reported when it is judged itself.
+      }
+    }
+    const pnpm = at(dir, 'pnpm-workspace.yaml');
+    if (globs.length === 0 && exists(pnpm)) {
+      const text = read(pnpm);
+      try {
+        const packages =
+          typeof text === 'string' ? (parseYaml(text) as { packages?: unknown })?.packages : [];
+        if (Array.isArray(packages)) globs = packages.filter((p): p is string => typeof p === 'string');
+      } catch {
+        // Not valid YAML: not a workspace root we can read.
+      }
+    }
+    if (globs.length === 0 || !inWorkspace(globs, relative)) continue;
+    const lock = NPM_LOCKS.map((name) => at(dir, name)).find(exists);
+    if (lock) return { lock, workspace: relative };
+  }
+  return undefined;
+}
+
+/** Sniffed as git does: a NUL byte in the first 8000 bytes means binary. */
+function readText(path: string, maxSize: number): string | 'too large' | 'binary' | 'unreadable' {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return 'unreadable';
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size > maxSize) return 'too large';
+    const buffer = Buffer.alloc(size);
+    let read = 0;
+    while (read < size) {
+      const n = readSync(fd, buffer, read, size - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    if (buffer.subarray(0, Math.min(read, 8000)).includes(0)) return 'binary';
+    return buffer.toString('utf8', 0, read);
+  } catch {
+    return 'unreadable';
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,5 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { extname } from 'node:path';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { z } from 'zod';
 import { defineCheck } from '../../engine/types.js';
 import {
@@ -11,9 +10,11 @@ import {
   pathMatches,
   type RuleSet,
   ruleOutcome,
+  rulesParam,
   SECRET_NAME,
 } from '../../rules/findings.js';
 import { walkFiles } from '../../util/walk.js';
+import { fileType, findReads } from './reads.js';
 
 export const RULES: RuleSet = {
   prefix: 'env-file',
@@ -50,63 +51,6 @@ export const RULES: RuleSet = {
     },
   ],
 };
-
-/** How code reads environment variables, by file type. Group 1 is the name. */
-const READS: Array<{ extensions: RegExp; patterns: RegExp[] }> = [
-  {
-    extensions: /\.(py|pyi|ipynb)$/,
-    patterns: [
-      /os\.environ(?:\.get)?\s*[[(]\s*["']([A-Za-z_][A-Za-z0-9_]*)["']/g,
-      /(?:os\.)?getenv\s*\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']/g,
-      /\benviron\s*\[\s*["']([A-Za-z_][A-Za-z0-9_]*)["']/g,
-    ],
-  },
-  {
-    extensions: /\.(js|mjs|cjs|ts|mts|cts|jsx|tsx)$/,
-    patterns: [
-      /process\.env\.([A-Za-z_][A-Za-z0-9_]*)/g,
-      /process\.env\s*\[\s*["'`]([A-Za-z_][A-Za-z0-9_]*)["'`]\s*\]/g,
-      /import\.meta\.env\.([A-Za-z_][A-Za-z0-9_]*)/g,
-    ],
-  },
-  {
-    extensions: /(\.(sh|bash|ya?ml|toml|ini|cfg|conf)|^Dockerfile.*|\.dockerfile)$/i,
-    patterns: [/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-?=+][^}]*)?\}/g],
-  },
-];
-
-/**
- * Reads through an alias: `const env = process.env; env.PORT`, `const { PORT } = process.env`,
- * `environ = os.environ; environ["PORT"]`. Returns extra patterns for this file (group 1 is the
- * name; destructured names are found directly at the destructuring).
- */
-function aliasPatterns(text: string, name: string): RegExp[] {
-  const patterns: RegExp[] = [];
-  const escape = (alias: string) => alias.replace(/\$/g, '\\$');
-  if (/\.(js|mjs|cjs|ts|mts|cts|jsx|tsx)$/.test(name)) {
-    for (const match of text.matchAll(
-      /\b(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::[^=]+)?=\s*process\.env\b(?!\s*[.[])/g,
-    )) {
-      const alias = escape(match[1]!);
-      patterns.push(new RegExp(`(?<![\\w$.])${alias}\\.([A-Za-z_][A-Za-z0-9_]*)`, 'g'));
-      patterns.push(
-        new RegExp(`(?<![\\w$.])${alias}\\s*\\[\\s*["'\`]([A-Za-z_][A-Za-z0-9_]*)["'\`]\\s*\\]`, 'g'),
-      );
-    }
-    if (/\b(?:const|let|var)\s*\{[^}]*\}\s*=\s*process\.env\b/.test(text)) {
-      // Each destructured name: `{ PORT, HOST: host = '0.0.0.0' } = process.env`.
-      patterns.push(
-        /(?<=\b(?:const|let|var)\s*\{(?:[^}]*,)?\s*)([A-Za-z_][A-Za-z0-9_]*)(?=\s*[,}:=])(?=[^}]*\}\s*=\s*process\.env\b)/g,
-      );
-    }
-  } else if (/\.(py|pyi)$/.test(name)) {
-    for (const match of text.matchAll(/^\s*([A-Za-z_]\w*)\s*=\s*os\.environ\s*$/gm)) {
-      const alias = match[1]!;
-      patterns.push(new RegExp(`\\b${alias}(?:\\.get)?\\s*[[(]\\s*["']([A-Za-z_][A-Za-z0-9_]*)["']`, 'g'));
-    }
-  }
-  return patterns;
-}
 
 /** Set by every shell or CI system; not the project's configuration. */
 const AMBIENT = new Set([
@@ -151,15 +95,22 @@ function parseEnvFile(text: string): Map<string, { value: string; line: number }
 
 export default defineCheck({
   kind: 'env-file',
+  rules: RULES.rules,
   title: 'Every environment variable is documented, and secrets are real and long enough',
   description: [
-    'Finds every environment variable the code and configuration read (Python os.environ/getenv,',
-    'JavaScript process.env and import.meta.env, ${VAR} in shell, YAML, TOML and Dockerfiles) and',
-    'requires each to be in `.env.example` (ambient ones such as HOME and PATH excepted; more with',
-    '`ignore_vars`); documented variables nothing reads are warned about. With `environment` (`process`',
-    'for the environment mlgate runs in, or a file such as .env.production), secret-like variables',
-    "(JWT_SECRET, API_TOKEN, ...) must be set there, must not be placeholders or the example's value,",
-    'and must be at least `secret_min_length` characters. Values are never shown unmasked.',
+    'Finds every environment variable the code and configuration read — Python (os.environ[...],',
+    '.get, .setdefault, os.getenv, and `from os import environ, getenv`; notebooks too), JavaScript',
+    'process.env and import.meta.env (also through aliases and destructuring), `${VAR}` and `$VAR` in',
+    'shell scripts, Dockerfiles and compose files, `${VAR}` in other YAML, TOML and INI — and requires',
+    'each to be in `.env.example` (ambient ones such as HOME and PATH excepted; more with `ignore_vars`);',
+    'documented variables nothing reads are warned about. Not counted as the service environment: a',
+    "script's own variables (`for i in …`, `name=…`, `read -r line`, `local x`), a Dockerfile's ARG",
+    "and ENV names (substituted at build time), Compose's escaped `$$VAR`, single-quoted shell text",
+    'and comments. Files larger than `max_file_size` or binary are not read: they are counted and',
+    'listed, and when no file at all could be read the check is an `error`. With `environment`',
+    '(`process` for the environment mlgate runs in, or a file such as .env.production), secret-like',
+    "variables (JWT_SECRET, API_TOKEN, ...) must be set there, must not be placeholders or the example's",
+    'value, and must be at least `secret_min_length` characters. Values are never shown unmasked.',
   ].join(' '),
   params: z.strictObject({
     example: z.string().default('.env.example').describe('The documented variables.'),
@@ -171,8 +122,17 @@ export default defineCheck({
       .optional()
       .describe('"process", or an env file: where secret values are checked.'),
     secret_min_length: z.number().int().min(1).default(32).describe('Shortest acceptable secret.'),
+    max_file_size: z
+      .number()
+      .int()
+      .positive()
+      .default(2_000_000)
+      .describe(
+        'Larger files are not read; they are counted and listed, and if nothing could be read the check is an error.',
+      ),
     ignore: IgnoreParam,
     levels: LevelsParam,
+    rules: rulesParam(RULES),
   }),
   examples: [
     { title: 'Documentation complete', params: { example: '.env.example', scan: '.' } },
@@ -196,40 +156,56 @@ export default defineCheck({
     const findings: Finding[] = [];
     const inline: ReturnType<typeof parseInlineIgnores>['ignores'] = [];
     const prefix = params.scan === '.' ? '' : `${ctx.display(root)}/`;
+    const skipped: Skipped[] = [];
+    let scanned = 0;
+    const buffer = Buffer.alloc(Math.min(params.max_file_size, 64 * 1024 * 1024));
     for (const file of files) {
-      const name = file.split('/').pop()!;
-      const kinds = READS.filter((kind) => kind.extensions.test(name) || kind.extensions.test(extname(name)));
-      if (kinds.length === 0) continue;
-      const text = readFileSync(`${root}/${file}`, 'utf8');
-      let lineStarts: number[] | undefined;
-      for (const patterns of [...kinds.map((kind) => kind.patterns), aliasPatterns(text, name)]) {
-        for (const pattern of patterns) {
-          pattern.lastIndex = 0;
-          for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
-            const variable = match[1]!;
-            if (AMBIENT.has(variable) || params.ignore_vars.includes(variable)) continue;
-            lineStarts ??= [0, ...[...text.matchAll(/\n/g)].map((m) => m.index! + 1)];
-            const line = lineStarts.filter((start) => start <= match!.index).length;
-            const list = reads.get(variable) ?? [];
-            list.push({ path: `${prefix}${file}`, line });
-            reads.set(variable, list);
-          }
-        }
+      if (!fileType(file)) continue;
+      const shown = `${prefix}${file}`;
+      const text = readText(`${root}/${file}`, params.max_file_size, buffer);
+      if (typeof text !== 'string') {
+        skipped.push({ path: shown, ...text });
+        continue;
+      }
+      scanned++;
+      for (const read of findReads(file, text)) {
+        if (AMBIENT.has(read.variable) || params.ignore_vars.includes(read.variable)) continue;
+        const list = reads.get(read.variable) ?? [];
+        list.push({ path: shown, line: read.line });
+        reads.set(read.variable, list);
       }
       if (text.includes('mlgate-ignore'))
-        inline.push(...parseInlineIgnores(`${prefix}${file}`, text.split(/\r?\n/), 'env-file').ignores);
+        inline.push(...parseInlineIgnores(shown, text.split(/\r?\n/), 'env-file').ignores);
     }
-    if (!documented && reads.size === 0) {
-      return ruleOutcome({
-        ruleset: RULES,
-        findings: [],
-        inline: [],
-        spec: params.ignore,
-        levels: params.levels,
-        judged: [],
-        nothing: `no ${exampleShown} and no variable reads under ${ctx.display(root)}`,
-      });
-    }
+    const skippedSummary = summariseSkipped(skipped, params.max_file_size);
+    const skippedEvidence = skipped.length
+      ? [
+          {
+            type: 'table' as const,
+            title: `files not read (${skippedSummary})`,
+            columns: ['file', 'why'],
+            rows: skipped
+              .slice(0, 50)
+              .map((entry) => [
+                entry.path,
+                entry.reason === 'too large'
+                  ? `too large: ${entry.size} bytes > max_file_size ${params.max_file_size}`
+                  : entry.reason,
+              ]),
+          },
+        ]
+      : [];
+    // Fail closed: a variable read only in a file that was not read would go unnoticed.
+    if (scanned === 0)
+      return {
+        status: 'error',
+        summary:
+          skipped.length > 0
+            ? `nothing scanned under ${ctx.display(root)}: every file was skipped (${skippedSummary})`
+            : `nothing scanned: no code or configuration under ${ctx.display(root)} (Python, JavaScript/TypeScript, shell, Dockerfiles, YAML, TOML, INI)${documented ? '' : `, and no ${exampleShown}`}`,
+        measured: { files_scanned: 0, files_skipped: skipped.length },
+        evidence: skippedEvidence,
+      };
     for (const [variable, places] of [...reads].sort(([a], [b]) => a.localeCompare(b))) {
       if (documented?.has(variable)) continue;
       const first = places[0]!;
@@ -294,12 +270,18 @@ export default defineCheck({
     }
     return ruleOutcome({
       ruleset: RULES,
+      only: params.rules,
       findings,
       inline,
       spec: params.ignore,
       levels: params.levels,
       judged: [exampleShown],
-      measured: { variables_read: reads.size, variables_documented: documented?.size ?? 0 },
+      measured: {
+        variables_read: reads.size,
+        variables_documented: documented?.size ?? 0,
+        files_scanned: scanned,
+        files_skipped: skipped.length,
+      },
       evidence: [
         {
           type: 'table',
@@ -315,7 +297,53 @@ export default defineCheck({
             documented?.has(name) ? 'yes' : 'no',
           ]),
         },
+        ...skippedEvidence,
       ],
     });
   },
 });
+
+interface Skipped {
+  path: string;
+  reason: 'too large' | 'binary' | 'unreadable';
+  size?: number;
+}
+
+/** Sniffed as git does: a NUL byte in the first 8000 bytes means binary. */
+const BINARY_SAMPLE = 8000;
+
+function readText(path: string, maxSize: number, buffer: Buffer): string | Omit<Skipped, 'path'> {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return { reason: 'unreadable' };
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size > maxSize || size > buffer.length) return { reason: 'too large', size };
+    let read = 0;
+    while (read < size) {
+      const n = readSync(fd, buffer, read, size - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    if (buffer.subarray(0, Math.min(read, BINARY_SAMPLE)).includes(0)) return { reason: 'binary' };
+    return buffer.toString('utf8', 0, read);
+  } catch {
+    return { reason: 'unreadable' };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function summariseSkipped(skipped: Skipped[], maxSize: number): string {
+  const count = (reason: Skipped['reason']) => skipped.filter((entry) => entry.reason === reason).length;
+  return [
+    count('too large') ? `${count('too large')} too large (max_file_size ${maxSize} bytes)` : '',
+    count('binary') ? `${count('binary')} binary` : '',
+    count('unreadable') ? `${count('unreadable')} unreadable` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+}

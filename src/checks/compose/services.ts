@@ -1,0 +1,247 @@
+/**
+ * A compose service as Compose itself sees it: its own keys, then what `extends` brings in
+ * (from the same file or another one), with YAML merge keys (`<<: *defaults`) already applied
+ * by YamlSource. Every value remembers the file and path it was written at, so a finding on an
+ * inherited `image: x:latest` points at the line that says it, not at the service that inherits.
+ *
+ * Merge rules follow the Compose specification's `extends` section: mappings merge key by key
+ * (the extending service wins), sequences such as volumes and cap_add are combined.
+ * https://github.com/compose-spec/compose-spec/blob/main/05-services.md#extends
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { posix } from 'node:path';
+import { YamlSource, type YamlPath } from '../../util/yaml-source.js';
+
+export type Obj = Record<string, unknown>;
+
+/** One file's definition of a service, in the chain a service extends. */
+export interface Layer {
+  source: YamlSource;
+  /** The file as evidence shows it. */
+  shown: string;
+  /** The file as the spec would write it (relative to the project root). */
+  file: string;
+  service: string;
+  data: Obj;
+}
+
+export interface Located<T = unknown> {
+  value: T;
+  layer: Layer;
+  path: Array<string | number>;
+}
+
+export interface ComposeFile {
+  source: YamlSource;
+  shown: string;
+  file: string;
+  services: Record<string, Obj>;
+}
+
+/** Loads compose files by path (relative to the project root), once each. */
+export type LoadFile = (file: string) => ComposeFile | { problem: string };
+
+export function loadComposeFile(
+  file: string,
+  absolute: string,
+  shown: string,
+): ComposeFile | { problem: string } {
+  if (!existsSync(absolute)) return { problem: `${shown} not found` };
+  const source = new YamlSource(shown, readFileSync(absolute, 'utf8'));
+  const syntax = source.syntaxProblems[0];
+  if (syntax)
+    return { problem: `${shown}:${syntax.line}:${syntax.column}: not valid YAML: ${syntax.message}` };
+  const data = source.toJS();
+  if (data !== undefined && (typeof data !== 'object' || data === null || Array.isArray(data)))
+    return { problem: `${shown} is not a compose file: its top level is not a mapping` };
+  const services = (data as Obj | undefined)?.services;
+  if (
+    services !== undefined &&
+    services !== null &&
+    (typeof services !== 'object' || Array.isArray(services))
+  )
+    return { problem: `${shown}: services is not a mapping of service names` };
+  return { source, shown, file, services: (services ?? {}) as Record<string, Obj> };
+}
+
+export function getIn(value: unknown, path: YamlPath): unknown {
+  let node = value;
+  for (const segment of path) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string | number, unknown>)[segment];
+  }
+  return node;
+}
+
+export class ServiceView {
+  constructor(
+    readonly name: string,
+    /** The service itself first, then what it extends, in order. */
+    readonly layers: Layer[],
+  ) {}
+
+  /** The value Compose uses at `path`: from the first layer that sets it. */
+  get<T = unknown>(path: Array<string | number>): Located<T> | undefined {
+    for (const layer of this.layers) {
+      const value = getIn(layer.data, path);
+      if (value !== undefined && value !== null) return { value: value as T, layer, path };
+    }
+    return undefined;
+  }
+
+  /** Every entry of a sequence, across the layers (combined, as Compose does). */
+  entries(key: string): Array<Located> {
+    const out: Located[] = [];
+    for (const layer of this.layers) {
+      const list = layer.data[key];
+      if (Array.isArray(list)) list.forEach((value, index) => out.push({ value, layer, path: [key, index] }));
+      else if (list !== undefined && list !== null) out.push({ value: list, layer, path: [key] });
+    }
+    return out;
+  }
+
+  /**
+   * The service's environment as a map, list form (`- KEY=value`, `- KEY`) and map form alike;
+   * the extending service's value of a key wins.
+   */
+  environment(): Map<string, Located<string>> {
+    const out = new Map<string, Located<string>>();
+    for (const layer of this.layers) {
+      const environment = layer.data.environment;
+      const pairs: Array<[string, string, Array<string | number>]> = Array.isArray(environment)
+        ? environment.map((entry, index) => {
+            const [key, ...rest] = String(entry).split('=');
+            return [key!.trim(), rest.join('='), ['environment', index]];
+          })
+        : environment && typeof environment === 'object'
+          ? Object.entries(environment as Obj).map(([key, value]) => [
+              key,
+              value === null || value === undefined ? '' : String(value),
+              ['environment', key],
+            ])
+          : [];
+      for (const [key, value, path] of pairs) if (!out.has(key)) out.set(key, { value, layer, path });
+    }
+    return out;
+  }
+
+  /** file:line of a located value, or of the service when the key is missing everywhere. */
+  where(located?: { layer: Layer; path: YamlPath }): { path: string; line: number; excerpt?: string } {
+    const layer = located?.layer ?? this.layers[0]!;
+    const position = layer.source.locate(['services', layer.service, ...(located?.path ?? [])]);
+    const excerpt = layer.source.lines[position.line - 1]?.trim();
+    return { path: layer.shown, line: position.line, ...(excerpt ? { excerpt } : {}) };
+  }
+}
+
+/**
+ * The chain of definitions a service is made of, following `extends` (`extends: base`,
+ * `extends: {service: base}`, `extends: {file: common.yaml, service: base}`). A base that
+ * cannot be found is a problem, not a guess: its keys would be judged as missing.
+ */
+export function serviceView(
+  compose: ComposeFile,
+  name: string,
+  load: LoadFile,
+): ServiceView | { problem: string } {
+  const layers: Layer[] = [];
+  const seen = new Set<string>();
+  let current = compose;
+  let service = name;
+  for (;;) {
+    const key = `${current.file}#${service}`;
+    if (seen.has(key))
+      return { problem: `service "${name}": extends forms a cycle (${[...seen, key].join(' → ')})` };
+    seen.add(key);
+    const data = current.services[service];
+    if (!data || typeof data !== 'object' || Array.isArray(data))
+      return layers.length === 0
+        ? { problem: `${current.shown} has no service ${service}` }
+        : {
+            problem: `service "${name}" extends "${service}", which ${current.shown} does not define (services: ${Object.keys(current.services).join(', ') || 'none'})`,
+          };
+    layers.push({ source: current.source, shown: current.shown, file: current.file, service, data });
+    const extend = data.extends;
+    if (extend === undefined || extend === null) break;
+    const target =
+      typeof extend === 'string'
+        ? { service: extend }
+        : typeof extend === 'object' && !Array.isArray(extend)
+          ? (extend as { service?: unknown; file?: unknown })
+          : {};
+    if (typeof target.service !== 'string')
+      return { problem: `service "${service}" in ${current.shown}: extends names no service` };
+    if (typeof target.file === 'string') {
+      const file = posix.normalize(posix.join(posix.dirname(current.file), target.file));
+      const loaded = load(file);
+      if ('problem' in loaded)
+        return { problem: `service "${service}" extends ${target.file}: ${loaded.problem}` };
+      current = loaded;
+    }
+    service = target.service;
+  }
+  return new ServiceView(name, layers);
+}
+
+/**
+ * Services that run once and exit (migrations, model downloads): another service waits for
+ * them with `condition: service_completed_successfully`. A restart policy or a health check
+ * does not apply to them.
+ */
+export function oneShotServices(views: Iterable<ServiceView>): Set<string> {
+  const out = new Set<string>();
+  for (const view of views) {
+    const dependsOn = view.get<unknown>(['depends_on'])?.value;
+    if (!dependsOn || typeof dependsOn !== 'object' || Array.isArray(dependsOn)) continue;
+    for (const [dependency, spec] of Object.entries(dependsOn as Obj))
+      if ((spec as Obj | null)?.condition === 'service_completed_successfully') out.add(dependency);
+  }
+  return out;
+}
+
+/**
+ * Compose interpolation, for judging values: `${VAR:-default}` and `${VAR-default}` become the
+ * default; a variable without one is unknown until deployment and becomes `unknown`.
+ */
+export function interpolate(text: string, unknown = '\u0000'): string {
+  return text
+    .replace(/\$\$/g, '\u0001')
+    .replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?(?::?[?+][^}]*)?\}/g, (_, _name, fallback) =>
+      fallback === undefined ? unknown : fallback,
+    )
+    .replace(/\$[A-Za-z_][A-Za-z0-9_]*/g, unknown)
+    .replace(/\u0001/g, '$');
+}
+
+/** A short-syntax volume, `SOURCE:TARGET[:MODE]`, split outside `${...}`. */
+export function volumeParts(entry: unknown): { source?: string; target?: string; type?: string } {
+  if (entry && typeof entry === 'object') {
+    const long = entry as Obj;
+    return {
+      ...(typeof long.source === 'string' ? { source: long.source } : {}),
+      ...(typeof long.target === 'string' ? { target: long.target } : {}),
+      ...(typeof long.type === 'string' ? { type: long.type } : {}),
+    };
+  }
+  if (typeof entry !== 'string') return {};
+  const parts: string[] = [];
+  let depth = 0;
+  let part = '';
+  for (let i = 0; i < entry.length; i++) {
+    const c = entry[i]!;
+    if (c === '$' && entry[i + 1] === '{') depth++;
+    else if (c === '}' && depth > 0) depth--;
+    // A Windows drive letter ("C:\\data:/data") is not a separator.
+    if (
+      c === ':' &&
+      depth === 0 &&
+      !(parts.length === 0 && /^[A-Za-z]$/.test(part) && /[\\/]/.test(entry[i + 1] ?? ''))
+    ) {
+      parts.push(part);
+      part = '';
+    } else part += c;
+  }
+  parts.push(part);
+  if (parts.length === 1) return { target: parts[0] };
+  return { source: parts[0], target: parts[1] };
+}
