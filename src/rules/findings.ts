@@ -327,7 +327,7 @@ export function ruleOutcome(options: RuleResultOptions): CheckOutcome {
 
 /** Secret-like names: JWT_SECRET, api_key, DB_PASSWORD, AWS_SECRET_ACCESS_KEY, ... */
 export const SECRET_NAME =
-  /(pass(word|wd)?|secret|token|api[_-]?key|private[_-]?key|access[_-]?key|credential|auth[_-]?key|client[_-]?secret|signing[_-]?key|encryption[_-]?key|dsn)$/i;
+  /(pass(word|wd)?|secret|secret[_-]?key|token|api[_-]?key|private[_-]?key|access[_-]?key|credential|auth[_-]?key|client[_-]?secret|signing[_-]?key|encryption[_-]?key|dsn)$/i;
 
 /** A value that is a reference to a secret, not a secret: ${VAR}, $VAR, <placeholder>, empty. */
 export function isReference(value: string): boolean {

@@ -1,12 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { deflateRawSync, gunzipSync } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
-import { tempFiles } from '../../testing/temp.js';
 import { loadBuiltinChecks } from '../../engine/registry.js';
-import { fixtureFolders, runFixture } from '../../testing/fixtures.js';
-import { describeFixtures } from '../../testing/fixtures.js';
-import { entropy } from './check.js';
+import type { Finding, InlineIgnore } from '../../rules/findings.js';
+import { describeFixtures, fixtureFolders, runFixture } from '../../testing/fixtures.js';
+import { tempFiles } from '../../testing/temp.js';
+import { walkFiles } from '../../util/walk.js';
+import { entropy, scanText } from './check.js';
+import { type ReadTotals, scanFile } from './read.js';
+import { DEFAULT_WINDOW, TextScanner } from './scanner.js';
+import { Redactor } from '../../redact/redactor.js';
 
 describeFixtures(import.meta.url);
 
@@ -22,25 +27,18 @@ describe('secrets never leave the file they are in', () => {
         readFileSync(join(fixture, 'check.yaml'), 'utf8') &&
         outcome.evidence!.filter((e) => e.type === 'finding');
       expect(planted.length).toBeGreaterThan(0);
-      // Every long token-like string in the fixture files must be absent from the report.
-      for (const file of [
-        'settings.py',
-        'scripts/upload.sh',
-        'notebooks/train.ipynb',
-        'deploy/id_ed25519',
-        'app/db.py',
-        'api/settings.py',
-        'tests/test_auth.py',
-        'app.py',
-      ]) {
-        let text: string;
-        try {
-          text = readFileSync(join(fixture, 'project', file), 'utf8');
-        } catch {
-          continue;
-        }
+      // Every long token-like string in the fixture's files (gzip unpacked) must be absent from
+      // the report. Binary files and zip archives are left out: their members are in plain text
+      // in no other place.
+      const project = join(fixture, 'project');
+      for (const file of walkFiles(project)) {
+        let bytes = readFileSync(join(project, file));
+        if (file.endsWith('.gz')) bytes = gunzipSync(bytes);
+        if (bytes.subarray(0, 8192).includes(0) || file.endsWith('.whl')) continue;
+        const text = bytes.toString('utf8');
         for (const token of text.match(/[A-Za-z0-9_/+.=-]{20,}/g) ?? []) {
           if (/^(os|create_engine|from|huggingface|secrets\/)/.test(token) || entropy(token) < 3.5) continue;
+          if (/^[a-z0-9_./-]+$/.test(token)) continue; // paths, hosts and names
           expect(report.includes(token), `${token.slice(0, 6)}… leaked`).toBe(false);
         }
       }
@@ -68,4 +66,213 @@ test('a long line of name characters (a minified bundle) is scanned in linear ti
   expect(outcome.status).toBe('fail');
   expect(JSON.stringify(outcome)).toContain('bundle.min.js:1');
   expect(JSON.stringify(outcome)).not.toContain(secret);
+});
+
+/** Findings as `rule@line`, sorted. */
+function where(findings: Finding[]): string[] {
+  return findings.map((f) => `${f.rule}@${f.line}`).sort();
+}
+
+describe('large files are scanned in windows', () => {
+  // Secrets shorter than overlap − margin, planted so that window ends fall inside them.
+  const secrets = [
+    'GITHUB_TOKEN=ghp_k3Jd9Q2mZx7Lr5Tb1Vw8Yc4Nf6Hp0Sa2Ge7U',
+    'aws_access_key_id = "AKIAZ7Q3XK5MB2NVLP4W"',
+    'JWT_SECRET = "9f8aB7c6D5e4F3g2H1i0JkLmNoPqRsTu"',
+  ];
+  const small = { window: 400, overlap: 160, margin: 40 };
+
+  test('every secret is found once, at its line, wherever the window boundaries fall', () => {
+    for (let shift = 0; shift < 120; shift += 7) {
+      const lines: string[] = [];
+      for (let i = 0; i < 60; i++) {
+        const filler = `var a${i}=${'q'.repeat((i * 13 + shift) % 90)};`;
+        lines.push(i % 9 === 4 ? `${filler}${secrets[i % 3]}` : filler);
+      }
+      const text = lines.join('\n');
+      const whole: Finding[] = [];
+      scanText('f.js', text, whole, []);
+      expect(whole.length).toBe(7);
+      for (const size of [1, 37, 400, 4096]) {
+        const found: Finding[] = [];
+        const scanner = new TextScanner('f.js', found, [], small);
+        for (let at = 0; at < text.length; at += size) scanner.push(text.slice(at, at + size));
+        scanner.end();
+        expect(where(found), `shift ${shift}, pushes of ${size}`).toEqual(where(whole));
+      }
+    }
+  });
+
+  test('a minified bundle on one line: a secret across a window boundary, found once', () => {
+    const filler = 'function(e){return e&&e.__esModule?e:{default:e}};'.repeat(200);
+    const secret = 'ghp_k3Jd9Q2mZx7Lr5Tb1Vw8Yc4Nf6Hp0Sa2Ge7U';
+    for (let cut = 0; cut < secret.length + 4; cut += 3) {
+      const before = filler.slice(0, small.window - small.margin - cut);
+      const text = `${before}var t="${secret}";${filler}`;
+      const found: Finding[] = [];
+      const scanner = new TextScanner('bundle.min.js', found, [], small);
+      scanner.push(text);
+      scanner.end();
+      expect(where(found)).toEqual(['secrets/github-token@1']);
+    }
+  });
+
+  test('inline ignores in a streamed file are read once, at their lines', () => {
+    const lines = Array.from({ length: 200 }, (_, i) => `line_${i} = ${i}`);
+    lines[120] = '# mlgate-ignore secrets/github-token: a revoked token kept as a test vector';
+    lines[121] = 'T = "ghp_k3Jd9Q2mZx7Lr5Tb1Vw8Yc4Nf6Hp0Sa2Ge7U"';
+    const found: Finding[] = [];
+    const inline: InlineIgnore[] = [];
+    const scanner = new TextScanner('t.py', found, inline, small);
+    scanner.push(lines.join('\n'));
+    scanner.end();
+    expect(where(found)).toEqual(['secrets/github-token@122']);
+    expect(inline.map((ignore) => [ignore.line, ignore.covers])).toEqual([[121, [121, 122]]]);
+  });
+
+  test('a 2.8 MB bundle and a 9 MB install YAML: secrets found at their lines, in default windows', async () => {
+    const line = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: operator-config\n';
+    const yamlLines = Math.ceil((9 << 20) / line.length);
+    let yaml = line.repeat(yamlLines);
+    // Right across the first window's limit, and near the end.
+    const limit = DEFAULT_WINDOW.window - DEFAULT_WINDOW.margin;
+    const lineAt = (text: string, offset: number) => text.slice(0, offset).split('\n').length;
+    const at = yaml.lastIndexOf('\n', limit - 10) + 1;
+    yaml = `${yaml.slice(0, at)}  GITHUB_TOKEN: ghp_k3Jd9Q2mZx7Lr5Tb1Vw8Yc4Nf6Hp0Sa2Ge7U\n${yaml.slice(at)}`;
+    const first = lineAt(yaml, at);
+    yaml += '  hf_token: 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\n';
+    const last = yaml.split('\n').length - 1;
+    const bundle = `!function(){${'var n=function(e){return e&&e.__esModule?e:{default:e}};'.repeat(50_000)}var k="AKIAZ7Q3XK5MB2NVLP4W";}();\n`;
+    const dir = tempFiles({
+      'case/check.yaml': 'path: project\n',
+      'case/project/install.yaml': yaml,
+      'case/project/static/main.min.js': bundle,
+    });
+    const definition = (await loadBuiltinChecks()).get('secrets')!;
+    const outcome = await runFixture(definition, join(dir, 'case'), 120_000);
+    const findings = (outcome.evidence ?? []).filter((e) => e.type === 'finding');
+    expect(findings.map((e) => `${e.location?.path}:${e.location?.line} ${e.rule}`).sort()).toEqual([
+      `project/install.yaml:${first} secrets/github-token`,
+      `project/install.yaml:${last} secrets/huggingface-token`,
+      'project/static/main.min.js:1 secrets/aws-access-key',
+    ]);
+    expect(outcome.measured).toMatchObject({ files: 2, skipped: 0 });
+  });
+});
+
+describe('archives', () => {
+  /** A zip archive of deflated members, written by hand (central directory and all). */
+  function zip(members: Record<string, string>): Buffer {
+    const locals: Buffer[] = [];
+    const central: Buffer[] = [];
+    let offset = 0;
+    for (const [name, text] of Object.entries(members)) {
+      const data = Buffer.from(text);
+      const packed = deflateRawSync(data);
+      const nameBytes = Buffer.from(name);
+      const local = Buffer.alloc(30);
+      local.writeUInt32LE(0x04034b50, 0);
+      local.writeUInt16LE(8, 8);
+      local.writeUInt32LE(packed.length, 18);
+      local.writeUInt32LE(data.length, 22);
+      local.writeUInt16LE(nameBytes.length, 26);
+      const entry = Buffer.alloc(46);
+      entry.writeUInt32LE(0x02014b50, 0);
+      entry.writeUInt16LE(8, 10);
+      entry.writeUInt32LE(packed.length, 20);
+      // A bomb lies about its size: the reader must not trust it.
+      entry.writeUInt32LE(Math.min(data.length, 100), 24);
+      entry.writeUInt16LE(nameBytes.length, 28);
+      entry.writeUInt32LE(offset, 42);
+      locals.push(local, nameBytes, packed);
+      central.push(entry, nameBytes);
+      offset += 30 + nameBytes.length + packed.length;
+    }
+    const cd = Buffer.concat(central);
+    const end = Buffer.alloc(22);
+    end.writeUInt32LE(0x06054b50, 0);
+    end.writeUInt16LE(Object.keys(members).length, 8);
+    end.writeUInt16LE(Object.keys(members).length, 10);
+    end.writeUInt32LE(cd.length, 12);
+    end.writeUInt32LE(offset, 16);
+    return Buffer.concat([...locals, cd, end]);
+  }
+
+  test('a member that unpacks past max_file_size is read up to it, and reported as not scanned', async () => {
+    const dir = tempFiles({
+      'case/check.yaml': 'path: project\nmax_file_size: 100000\n',
+      'case/project/model.jar': zip({
+        'META-INF/MANIFEST.MF': 'Manifest-Version: 1.0\n',
+        'bomb.txt': `token = "ghp_k3Jd9Q2mZx7Lr5Tb1Vw8Yc4Nf6Hp0Sa2Ge7U"\n${'0'.repeat(5_000_000)}`,
+      }),
+    });
+    const definition = (await loadBuiltinChecks()).get('secrets')!;
+    const outcome = await runFixture(definition, join(dir, 'case'));
+    expect(outcome.status).toBe('fail');
+    expect(outcome.measured).toMatchObject({ files: 1, unpacked: 1, skipped_large: 1 });
+    expect(outcome.evidence).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          type: 'finding',
+          rule: 'secrets/github-token',
+          location: { path: 'project/model.jar!bomb.txt', line: 1 },
+        }),
+        expect.objectContaining({
+          type: 'table',
+          title: 'Not scanned',
+          rows: [['project/model.jar!bomb.txt', 'too large', 'more than 100 kB unpacked']],
+        }),
+      ]),
+    );
+  });
+
+  test('members past the limit of one archive are listed as not scanned', async () => {
+    const members = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`m${i}.txt`, `line ${i}\n`]));
+    const dir = tempFiles({ 'a.zip': zip(members) });
+    const totals: ReadTotals = { scanned: 0, unpacked: 0, bytes: 0, skipped: [] };
+    await scanFile(join(dir, 'a.zip'), 'a.zip', {
+      maxFileSize: 1e6,
+      findings: [],
+      inline: [],
+      totals,
+      maxMembers: 4,
+    });
+    expect(totals.scanned).toBe(4);
+    expect(totals.skipped).toEqual([
+      { path: 'a.zip!m4.txt', reason: 'compressed', note: 'past the first 4 members' },
+      { path: 'a.zip!m5.txt', reason: 'compressed', note: 'past the first 4 members' },
+    ]);
+  });
+
+  test('a damaged archive is reported as unreadable, not passed over', async () => {
+    const dir = tempFiles({
+      'case/check.yaml': 'path: project\n',
+      'case/project/weights.zip': Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(40, 7)]),
+    });
+    const definition = (await loadBuiltinChecks()).get('secrets')!;
+    const outcome = await runFixture(definition, join(dir, 'case'));
+    expect(outcome.status).toBe('error');
+    expect(outcome.summary).toContain('every file was skipped: 1 unreadable');
+  });
+});
+
+test('what the scan finds, redaction blanks whole: a PEM in a YAML block and a base64 tls.key', () => {
+  const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
+  for (const file of [
+    'ng.private-key-yaml-block/project/helm/values.yaml',
+    'ng.kubernetes-tls-secret/project/k8s/ingress-tls.yaml',
+    'ng.private-key-json-escaped/project/credentials/service-account.json',
+    'ng.private-key-notebook/project/notebooks/fetch_eval_data.ipynb',
+  ]) {
+    const text = readFileSync(join(fixtures, file), 'utf8');
+    const redacted = new Redactor().redactText(text);
+    expect(redacted, file).toContain('[REDACTED:private-key]');
+    // No line of the key's body is left (certificates are not secrets, and stay).
+    const begin = text.indexOf('PRIVATE KEY-----');
+    const key =
+      begin === -1 ? /tls\.key: (\S+)/.exec(text)![1]! : text.slice(begin, text.indexOf('-----END', begin));
+    const runs = key.match(/[A-Za-z0-9+/]{20,}/g) ?? [];
+    expect(runs.length, file).toBeGreaterThan(0);
+    for (const run of runs) expect(redacted, file).not.toContain(run);
+  }
 });
