@@ -135,3 +135,108 @@ describe('each mapping: words that map and words that must not', () => {
     expect(mapped(words).kind).toBe('manual');
   });
 });
+
+describe('mappings found wrong or missing on the checklist corpus', () => {
+  test.each([
+    [
+      'No shared endpoints between liveness and readiness probes',
+      'kubernetes',
+      { rules: ['kubernetes/liveness-probe', 'kubernetes/probes-identical', 'kubernetes/readiness-probe'] },
+    ],
+    [
+      'Deploy multiple replicas using Deployments',
+      'kubernetes',
+      { min_replicas: 2, rules: ['kubernetes/replicas'] },
+    ],
+    [
+      'Respond with 406 Not Acceptable when the Accept header is not supported',
+      'http',
+      { expect: { status: 406 } },
+    ],
+    [
+      'Use the proper method and respond with 405 Method Not Allowed otherwise',
+      'http',
+      { expect: { status: 405 } },
+    ],
+    [
+      'Send X-Frame-Options: deny header.',
+      'http',
+      { expect: { headers: { 'X-Frame-Options': '^(?:deny|DENY)$' } } },
+    ],
+    [
+      'Remove fingerprinting headers - X-Powered-By, Server',
+      'http',
+      { expect: { headers_absent: ['x-powered-by', 'server'] } },
+    ],
+    ['Health check passing', 'http', { path: '/health', expect: { status: 200 } }],
+    ['All unit tests pass', 'test-results', { max_skipped: 0 }],
+    [
+      'Access to the model is secured and requires authentication',
+      'http',
+      { expect: { status: [401, 403] } },
+    ],
+    ['Never commit secrets to version control', 'secrets'],
+    ['Model returns results', 'http', { expect: { status: '2xx' } }],
+  ] as Array<[string, string, Record<string, unknown>?]>)('"%s" → %s', (words, kind, params) => {
+    const mapping = mapped(words);
+    expect(mapping.kind).toBe(kind);
+    if (params) expect(mapping).toMatchObject({ params });
+  });
+
+  test('a model card takes its required sections from the bullets', () => {
+    const [item] = parseChecklist(
+      '## Docs\n- [ ] **Model card created**\n  - Training data described\n  - Limitations listed\n',
+    ).items;
+    expect(mapItem(item!)).toMatchObject({
+      kind: 'docs',
+      params: { headings: ['Training data', 'Limitations'], non_empty: true },
+    });
+  });
+
+  test('Kubernetes words under a document titled Kubernetes map without a Kubernetes heading', () => {
+    const [item] = parseChecklist(
+      '# Kubernetes Best Practices\n## Security\n- [ ] Disable privileged containers\n',
+    ).items;
+    expect(mapItem(item!)).toMatchObject({
+      kind: 'kubernetes',
+      params: { rules: ['kubernetes/privileged'] },
+    });
+  });
+
+  test('an expected output in the verification block is what the command must print', () => {
+    const [item] = parseChecklist(
+      '## Eval\n- [ ] **Inference Test**\n  ```bash\n  python3 evaluate.py\n  # Expected output:\n  # Overall Accuracy: 78.43%\n  ```\n',
+    ).items;
+    expect(mapItem(item!)).toMatchObject({
+      kind: 'command',
+      params: { stdout_matches: ['Overall Accuracy: 78\\.43%'] },
+    });
+  });
+
+  test.each([
+    'Avoid Vertical Pod Autoscaler (VPA) in production',
+    'Consider disabling CPU limits unless required',
+    'Configure CPU requests ≤ 1 for most workloads',
+    'Validate user input to avoid common vulnerabilities (e.g., XSS, SQL-Injection)',
+    'Validate all requests even from internal services',
+    'Comprehensive tests passing',
+    'Load testing completed',
+    'Return the proper status code (e.g., 200 OK, 400 Bad Request, 405 Method Not Allowed)',
+  ])('"%s" stays a sign-off', (words) => {
+    expect(mapped(`${words}`).kind).toBe('manual');
+  });
+
+  test('a sub-bullet does not decide the title: "Adversarial robustness" with "Input validation"', () => {
+    const [item] = parseChecklist(
+      '## Security\n- [ ] **Adversarial robustness**\n  - Input validation implemented\n',
+    ).items;
+    expect(mapItem(item!).kind).toBe('manual');
+  });
+
+  test('a block of plain curls asking a person to look is a sign-off, not an exit code', () => {
+    const [item] = parseChecklist(
+      '## API\n- [ ] **Model Info Endpoint**\n  ```bash\n  curl http://localhost:5000/info\n  # Verify accuracy metrics are correct\n  ```\n',
+    ).items;
+    expect(mapItem(item!).kind).toBe('manual');
+  });
+});

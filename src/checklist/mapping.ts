@@ -225,11 +225,14 @@ const errorRate: Rule = (_item, all) => {
 const replicas: Rule = (_item, all) => {
   const m =
     /\b(\d+)\+\s*(instances|replicas|pods)\b/i.exec(all) ??
-    /\bat least (\d+) (instances|replicas|pods)\b/i.exec(all);
+    /\bat least (\d+) (instances|replicas|pods)\b/i.exec(all) ??
+    (/\b(multiple|several|more than one) (replicas|instances|pods)\b/i.exec(all)
+      ? ['multiple replicas', '2']
+      : null);
   if (!m) return undefined;
   return {
     kind: 'kubernetes',
-    params: { paths: 'k8s/', min_replicas: Number(m[1]) },
+    params: { paths: 'k8s/', min_replicas: Number(m[1]), rules: ['kubernetes/replicas'] },
     reason: `"${m[0]}": replicas (or an autoscaler's minimum) in the manifests`,
     todo: 'paths: your manifests',
   };
@@ -280,7 +283,7 @@ const invocations: Rule = (_item, all) => {
 /** "Restrict API access with authentication", "Enable API key authentication": a request without credentials is refused. */
 const authRequired: Rule = (_item, all) => {
   if (
-    !/\b(restrict|require|enable|enforce)s?\b[^\n]{0,40}\b(authenticat\w*|api[- ]key auth\w*|bearer tokens?)\b|\bauthenticat\w* (is )?(required|enforced)\b/i.test(
+    !/\b(restrict|require|enable|enforce)s?\b[^\n]{0,40}\b(authenticat\w*|api[- ]key auth\w*|bearer tokens?)\b|\bauthenticat\w* (is )?(required|enforced)\b|\brequires? authentication\b|\bsecured? (the )?(model |api |inference )?endpoints? with (tokens?|oauth|api keys?)/i.test(
       all,
     ) ||
     !/\b(api|endpoints?|requests?|service|access)\b/i.test(all)
@@ -300,10 +303,17 @@ const authRequired: Rule = (_item, all) => {
 };
 
 /** "Validate input image format and size", "Invalid input handled": a malformed request gets a 4xx, not a crash. */
-const invalidInput: Rule = (_item, all) => {
+const invalidInput: Rule = (item) => {
+  // The title's claim, not a sub-bullet's: "Adversarial robustness — input validation" is not it.
+  const title = item.title;
   if (
     !/\b(validate[sd]?|reject(s|ed)?|handle[sd]?)\b[^\n]{0,30}\b(input|request|payload)s?\b|\b(invalid|malformed|bad) (input|request|payload)s? (is |are )?(handled|rejected)|\binput validation\b/i.test(
-      all,
+      title,
+    ) ||
+    // Injection, adversarial examples, internal callers, content negotiation: a malformed
+    // request getting a 4xx proves none of them.
+    /\b(xss|sql|injection|rce|remote code|adversarial|internal|accept header|content[- ]type|406)\b/i.test(
+      title,
     )
   )
     return undefined;
@@ -320,9 +330,137 @@ const invalidInput: Rule = (_item, all) => {
   };
 };
 
+/** "Respond with 406 Not Acceptable" to an unsupported Accept header. */
+const contentNegotiation: Rule = (item) => {
+  if (!/\b406\b|not acceptable/i.test(item.title) || !/\baccept\b/i.test(item.title)) return undefined;
+  return {
+    kind: 'http',
+    params: {
+      method: 'GET',
+      path: '/predict',
+      headers: { Accept: 'application/x-mlgate-unsupported' },
+      expect: { status: 406 },
+    },
+    reason: 'a request accepting only an unsupported format must get 406 Not Acceptable',
+    todo: 'path (and method/body): an endpoint that negotiates its format (and the service: section)',
+  };
+};
+
+/** "Respond with 405 Method Not Allowed" to a wrong method. */
+const wrongMethod: Rule = (item) => {
+  if (!/\b(respond|reply|answer)s?\s+with\s+(an?\s+)?405\b/i.test(item.title)) return undefined;
+  return {
+    kind: 'http',
+    params: { method: 'DELETE', path: '/predict', expect: { status: 405 } },
+    reason: 'a method the endpoint does not take must get 405 Method Not Allowed',
+    todo: 'path: an endpoint, and a method it does not take (and the service: section)',
+  };
+};
+
+const SECURITY_HEADERS = [
+  'X-Content-Type-Options',
+  'X-Frame-Options',
+  'Content-Security-Policy',
+  'Strict-Transport-Security',
+  'Referrer-Policy',
+  'Permissions-Policy',
+];
+
+/** "Send X-Frame-Options: deny header": the header, with its value when the words give one. */
+const securityHeader: Rule = (item) => {
+  const name = SECURITY_HEADERS.find((header) => new RegExp(`\\b${header}\\b`, 'i').test(item.title));
+  if (!name || !/\b(send|set|add|return|include|use)s?\b/i.test(item.title)) return undefined;
+  const value = new RegExp(`${name}\\s*:\\s*(.+?)\\s*(?:header\\b|[.;]?$)`, 'i')
+    .exec(item.title)?.[1]
+    ?.replace(/^["'`]|["'`]$/g, '');
+  const escaped = value?.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return {
+    kind: 'http',
+    params: {
+      path: '/health',
+      expect: { headers: { [name]: escaped ? `^(?:${escaped}|${escaped.toUpperCase()})$` : '.+' } },
+    },
+    reason: `every answer must carry ${name}${value ? `: ${value}` : ''}`,
+    todo: 'path: an endpoint of the service (and the service: section)',
+  };
+};
+
+/** "Remove fingerprinting headers - X-Powered-By, Server": the named headers must not be sent. */
+const fingerprintHeaders: Rule = (item) => {
+  if (
+    !/\b(remove|hide|strip|no|don'?t send|do not send)\b[^\n]{0,30}\b(fingerprint\w*|version|server) headers?\b/i.test(
+      item.title,
+    )
+  )
+    return undefined;
+  const named = [
+    ...item.title.matchAll(
+      /\b(X-Powered-By|Server|X-AspNet-Version|X-AspNetMvc-Version|X-Runtime|X-Version)\b/gi,
+    ),
+  ].map((m) => m[1]!.toLowerCase());
+  const headers = named.length > 0 ? [...new Set(named)] : ['x-powered-by'];
+  return {
+    kind: 'http',
+    params: { path: '/health', expect: { headers_absent: headers } },
+    reason: `answers must not carry ${headers.join(', ')}`,
+    todo: 'path: an endpoint of the service (and the service: section)',
+  };
+};
+
+/** "Health check passing": the health endpoint answers 200. */
+const healthPassing: Rule = (item) => {
+  if (!/^health ?checks? (is |are )?(passing|passes|green|ok|returns? 200|working)\b/i.test(item.title))
+    return undefined;
+  return {
+    kind: 'http',
+    params: { path: '/health', expect: { status: 200 } },
+    reason: 'the health endpoint must answer 200',
+    todo: 'path: your health endpoint (and the service: section)',
+  };
+};
+
+/** "Comprehensive tests passing", "All unit tests pass": the test report, every case counted. */
+const testsPassing: Rule = (item) => {
+  if (
+    !/^(all |the |unit |integration |end-to-end |e2e )*tests? (are |is )?(passing|pass(es)?|green)\b/i.test(
+      item.title,
+    )
+  )
+    return undefined;
+  return {
+    kind: 'test-results',
+    params: { path: 'test-results.xml', max_skipped: 0 },
+    reason: 'every test case in the JUnit report passed (counted, not the summary), none skipped',
+    todo: 'path: your JUnit report (pytest --junitxml=test-results.xml)',
+  };
+};
+
+/** "Model card created": a Markdown model card with the sections the bullets name. */
+const modelCard: Rule = (item) => {
+  if (!/^model card (is )?(created|written|complete|exists|available|published)\b/i.test(item.title))
+    return undefined;
+  const named = item.description
+    .map(
+      (line) =>
+        /^(.{3,40}?)\s+(described|documented|listed|specified|stated|included)$/i.exec(line.trim())?.[1],
+    )
+    .filter((heading): heading is string => heading !== undefined);
+  const headings = named.length > 0 ? named : ['Intended use', 'Training data', 'Evaluation', 'Limitations'];
+  return {
+    kind: 'docs',
+    params: { path: 'MODEL_CARD.md', headings, non_empty: true },
+    reason: `the model card has ${named.length > 0 ? 'the sections the checklist names' : 'the usual sections'}, each with content`,
+    todo: `path: your model card${named.length > 0 ? '' : '; headings: the sections yours must have'}`,
+  };
+};
+
 /** "Inference API tested with sample inputs": mlgate sends the sample and wants a 2xx. */
 const inferenceTested: Rule = (_item, all) => {
-  if (!/\b(inference|prediction|predict) (api|endpoint)s? (is |are )?(tested|works?|answers?)\b/i.test(all))
+  if (
+    !/\b(inference|prediction|predict) (api|endpoint)s? (is |are )?(tested|works?|answers?)\b|^model returns (results|predictions)\b/i.test(
+      all,
+    )
+  )
     return undefined;
   return {
     kind: 'http',
@@ -390,7 +528,8 @@ const modelSize: Rule = (item, all) => {
 };
 
 /** The item's words with its section headings: "Docker Compose > Health checks configured". */
-const withSections = (item: ChecklistItem, all: string) => `${item.sectionPath.join(' > ')} \n ${all}`;
+const withSections = (item: ChecklistItem, all: string) =>
+  `${item.document ?? ''} > ${item.sectionPath.join(' > ')} \n ${all}`;
 
 const K8S_CONTEXT = /\b(kubernetes|k8s|pods?|manifests?|helm|kubectl)\b/i;
 const COMPOSE_CONTEXT = /docker[- ]compose|\bcompose (file|service|stack)s?\b/i;
@@ -398,7 +537,8 @@ const COMPOSE_CONTEXT = /docker[- ]compose|\bcompose (file|service|stack)s?\b/i;
 /** Words that name one Kubernetes rule. `alone`: the words are Kubernetes' own; else the context must say so. */
 const K8S_WORDS: Array<{ words: RegExp; rule: string; alone: boolean }> = [
   { words: /\bHPA\b|horizontal ?pod ?autoscal/i, rule: 'kubernetes/hpa', alone: true },
-  { words: /\bautoscal(ing|er)\b/i, rule: 'kubernetes/hpa', alone: false },
+  // Not "Vertical Pod Autoscaler" or the cluster autoscaler: an HPA does not show those.
+  { words: /(?<!vertical pod |cluster )\bautoscal(ing|er)\b/i, rule: 'kubernetes/hpa', alone: false },
   { words: /pod ?disruption ?budget|\bPDBs?\b/i, rule: 'kubernetes/pdb', alone: true },
   { words: /\bnetwork ?polic(y|ies)\b/i, rule: 'kubernetes/network-policy', alone: true },
   { words: /readOnlyRootFilesystem/, rule: 'kubernetes/read-only-root-fs', alone: true },
@@ -420,6 +560,18 @@ const K8S_WORDS: Array<{ words: RegExp; rule: string; alone: boolean }> = [
     alone: false,
   },
   {
+    words:
+      /\b(no|disable[sd]?|disallow(ed)?|forbid(den)?|avoid)\b[^\n]{0,20}\bprivileged (containers?|pods?|mode)\b/i,
+    rule: 'kubernetes/privileged',
+    alone: false,
+  },
+  {
+    words:
+      /\b(shared|same|identical|different|distinct|separate)\b[^\n]{0,30}\b(liveness|readiness)\b|\b(liveness|readiness)\b[^\n]{0,40}\b(differ|distinct|separate|not (the )?same|identical)/i,
+    rule: 'kubernetes/probes-identical',
+    alone: true,
+  },
+  {
     words: /\b(resource (requests|limits)|requests and limits|(cpu|memory) (requests|limits))\b/i,
     rule: 'kubernetes/resources',
     alone: false,
@@ -435,6 +587,12 @@ const PROBE_RULES = {
 const kubernetes: Rule = (item, all) => {
   const context = withSections(item, all);
   const inKubernetes = K8S_CONTEXT.test(context) && !COMPOSE_CONTEXT.test(context);
+  // "Avoid Vertical Pod Autoscaler", "Don't use hostPath": a prohibition of a different thing.
+  if (
+    /^\s*(avoid|don'?t|do not|never)\b/i.test(item.title) &&
+    !/privileged|root|escalation|capabilit/i.test(item.title)
+  )
+    return undefined;
   const named = K8S_WORDS.filter(({ words, alone }) => words.test(all) && (alone || inKubernetes)).map(
     ({ rule }) => rule,
   );
@@ -448,7 +606,7 @@ const kubernetes: Rule = (item, all) => {
         new RegExp(`\\b${type}\\b`, 'i').test(all),
       )
     : [];
-  const rules = [...new Set([...named, ...probes.map((type) => PROBE_RULES[type])])];
+  const rules = [...new Set([...named, ...probes.map((type) => PROBE_RULES[type])])].sort();
   // "Kubernetes manifests reviewed", "Probes configured": the whole rule set.
   const whole = rules.length === 0;
   return {
@@ -514,7 +672,7 @@ const dockerfile: Rule = (_item, all) => {
 
 const secrets: Rule = (_item, all) => {
   if (
-    !/no (hard-?coded )?(secrets|credentials|passwords|api keys)|hard-?coded (secrets|credentials|passwords)|secrets? (are )?(not )?(in|committed to) (the )?(code|configs?|repo|repository|source)|leaked (secrets|credentials)|credentials? (are )?not (in|hard-?coded)/i.test(
+    !/no (hard-?coded )?(secrets|credentials|passwords|api keys)|hard-?coded (secrets|credentials|passwords)|secrets? (are )?(not )?(in|committed to) (the )?(code|configs?|repo|repository|source)|leaked (secrets|credentials)|credentials? (are )?not (in|hard-?coded)|commit(ted)? (any )?(secrets|credentials) to|(secrets|credentials) (in|to) version control/i.test(
       all,
     )
   )
@@ -561,12 +719,26 @@ const verificationBlock: Rule = (item) => {
     .map((l) => l.replace(/^\s*\$ /, ''))
     .join('\n')
     .trim();
-  if (!script || script.split('\n').every((l) => l.trim() === '' || l.trim().startsWith('#')))
-    return undefined;
+  const lines = script.split('\n').map((l) => l.trim());
+  const commands = lines.filter((l) => l !== '' && !l.startsWith('#'));
+  if (commands.length === 0) return undefined;
+  // `curl URL` exits 0 on a 404 or a 500: the exit code proves nothing. A block of plain curls
+  // is a sign-off when it asks a person to look ("# Verify the metrics are correct").
+  if (commands.every((l) => /^curl\b/.test(l) && !/\s(-f|--fail)\b/.test(l))) return undefined;
+  // "# Expected output:" followed by "# Overall Accuracy: 78.43%": the output must show it.
+  const expected: string[] = [];
+  const at = lines.findIndex((l) => /^#\s*expected( output)?\s*:?\s*$/i.test(l));
+  if (at >= 0)
+    for (const line of lines.slice(at + 1)) {
+      const m = /^#\s*(\S.*?)\s*$/.exec(line);
+      if (!m) break;
+      if (/\.\.\.|…/.test(m[1]!)) continue; // "..." is an elision, not output
+      expected.push(m[1]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    }
   return {
     kind: 'command',
-    params: { run: `${script}\n` },
-    reason: `the checklist's verification commands (line ${block.line}); any failing command fails the item`,
+    params: { run: `${script}\n`, ...(expected.length > 0 ? { stdout_matches: expected } : {}) },
+    reason: `the checklist's verification commands (line ${block.line}); any failing command fails the item${expected.length > 0 ? ', and the output must show what the checklist expects' : ''}`,
   };
 };
 
@@ -608,8 +780,15 @@ const RULES: Rule[] = [
   health,
   invocations,
   authRequired,
+  contentNegotiation,
+  wrongMethod,
+  securityHeader,
+  fingerprintHeaders,
   invalidInput,
   inferenceTested,
+  healthPassing,
+  testsPassing,
+  modelCard,
   gracefulShutdown,
   secretStrength,
   kubernetes,
@@ -633,6 +812,13 @@ export function mapItem(item: ChecklistItem): Mapping | ManualMapping {
       reason: `a sign-off by the ${signer.toLowerCase()}`,
     };
   }
+  // "Consider disabling CPU limits", "CPU requests ≤ 1 for most workloads": advice and judgement.
+  if (
+    /^\s*(consider|prefer|try to|think about)\b|\bfor most\b|\bwhere (possible|appropriate|practical)\b/i.test(
+      item.title,
+    )
+  )
+    return { kind: 'manual', roles: [], reason: 'advice: a person judges it' };
   for (const rule of RULES) {
     const mapping = rule(item, all);
     if (mapping) return mapping;

@@ -56,6 +56,8 @@ export interface ChecklistItem {
   severityMarker?: string;
   /** An id the checklist carries (written by `mlgate export`). */
   id?: string;
+  /** The checklist's title: context for words that name no technology themselves. */
+  document?: string;
   /** The spec item `mlgate export` carried in a `<!-- mlgate: {...} -->` comment under it. */
   carried?: Record<string, unknown>;
 }
@@ -109,6 +111,8 @@ export function parseChecklist(input: string, pieceLines = PIECE_LINES): Checkli
   const checklist = new Reader().read(parseMarkdown(text, pieceLines), repairs);
   checklist.meta = meta;
   checklist.title ??= meta.title;
+  // "Kubernetes Best Practices" as the document's title is context for "Disable privileged containers".
+  if (checklist.title) for (const item of checklist.items) item.document = checklist.title;
   const read = new Set(checklist.items.map((item) => item.line));
   checklist.unread = checkboxLines(text).filter((n) => !read.has(n));
   return checklist;

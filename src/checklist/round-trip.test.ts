@@ -42,9 +42,18 @@ function data(yaml: string): unknown {
 }
 
 describe('export ∘ import is a fixed point', () => {
-  test.each(readdirSync(SHARED).filter((f) => f.endsWith('.md')))('imported %s', async (file) => {
-    const name = file.replace(/\.md$/, '');
-    const first = checklistToSpec(parseChecklist(readFileSync(join(SHARED, file), 'utf8')), {
+  const CORPUS = join(HERE, 'fixtures/corpus');
+  const checklists = [
+    ...readdirSync(SHARED)
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => join(SHARED, f)),
+    ...readdirSync(CORPUS)
+      .filter((f) => f.endsWith('.md') && f !== 'SOURCES.md')
+      .map((f) => join(CORPUS, f)),
+  ];
+  test.each(checklists)('imported %s', async (path) => {
+    const name = path.split('/').pop()!.replace(/\.md$/, '');
+    const first = checklistToSpec(parseChecklist(readFileSync(path, 'utf8')), {
       name,
       source: 'CHECKLIST.md',
     }).yaml;
