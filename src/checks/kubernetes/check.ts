@@ -601,6 +601,7 @@ export default defineCheck({
     );
 
     const probeRows: Array<Array<string | number>> = [];
+    const controllers: string[] = [];
     for (const { resource: workload, operator, templates } of workloads) {
       for (const template of templates) {
         judgePod(workload, template);
@@ -611,6 +612,16 @@ export default defineCheck({
       const { labels, specPath, containers: podContainers } = templates[0]!;
       const containers = podContainers.map((c) => c.container);
       const serving = SERVING.has(workload.kind);
+      // A leader-elected controller (an operator's manager) runs one active replica by design
+      // and answers no model traffic: replicas, HPA, PDB and Service rules are not its.
+      const controller = containers.some((container) =>
+        [container.command, container.args]
+          .flat()
+          .some((arg) =>
+            /^--(leader-elect|leader-election|enable-leader-election)(=true)?$/.test(String(arg)),
+          ),
+      );
+      if (controller) controllers.push(`${workload.kind}/${workload.name}`);
 
       if (serving) {
         for (const type of PROBE_TYPES) {
@@ -654,7 +665,7 @@ export default defineCheck({
         });
       }
 
-      if (SCALABLE.has(workload.kind)) {
+      if (SCALABLE.has(workload.kind) && !controller) {
         const hpa = hpas.find(
           (h) =>
             h.namespace === workload.namespace &&
@@ -682,7 +693,7 @@ export default defineCheck({
           finding(workload, 'hpa', 'no HorizontalPodAutoscaler targets it', []);
         }
       }
-      if (serving && workload.kind !== 'Pod') {
+      if (serving && workload.kind !== 'Pod' && !controller) {
         const pdb = pdbs.find(
           (p) => p.namespace === workload.namespace && selects(get(p.data, 'spec', 'selector'), labels),
         );
@@ -1041,6 +1052,15 @@ export default defineCheck({
                 title: `probes of serving containers (required: ${required.join(', ') || 'none'})`,
                 columns: ['at', 'workload', 'container', ...PROBE_TYPES],
                 rows: probeRows,
+              },
+            ]
+          : []),
+        ...(controllers.length
+          ? [
+              {
+                type: 'text' as const,
+                title: 'leader-elected controllers',
+                text: `${controllers.join(', ')}: run with --leader-elect (one active replica by design, no model traffic), so replicas, HPA, PDB and Service were not judged for ${controllers.length === 1 ? 'it' : 'them'}`,
               },
             ]
           : []),

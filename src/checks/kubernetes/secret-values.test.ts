@@ -44,6 +44,13 @@ describe('credentials in ConfigMaps and env values', () => {
     ]);
   });
 
+  test('space-separated config files: redis.conf requirepass', () => {
+    expect(secretsInConfigEntry('redis.conf', 'port 6379\nrequirepass 5241590000000000\n')).toEqual([
+      { name: 'requirepass', line: 1, kind: 'name' },
+    ]);
+    expect(secretsInConfigEntry('redis.conf', 'port 6379\nappendonly yes\n')).toEqual([]);
+  });
+
   test('placeholders and base64', () => {
     expect(isPlaceholder('***')).toBe(true);
     expect(isPlaceholder('changeit')).toBe(false); // a real default password, not a placeholder

@@ -83,7 +83,10 @@ export function secretsInConfigEntry(key: string, value: string): EmbeddedSecret
     return found;
   }
   lines.forEach((line, index) => {
-    const match = /^\s*(?:export\s+)?["']?([A-Za-z_][A-Za-z0-9_.-]*)["']?\s*[:=]\s*(.*?)\s*,?\s*$/.exec(line);
+    const match =
+      /^\s*(?:export\s+)?["']?([A-Za-z_][A-Za-z0-9_.-]*)["']?\s*[:=]\s*(.*?)\s*,?\s*$/.exec(line) ??
+      // redis.conf and friends: "requirepass s3cret".
+      /^\s*([A-Za-z_][A-Za-z0-9_.-]*pass(?:word)?)\s+(\S+)\s*$/i.exec(line);
     if (!match) return;
     const [, name, raw] = match as unknown as [string, string, string];
     const inner = raw.replace(/\s+#.*$/, '');
