@@ -787,7 +787,6 @@ const RULES: Rule[] = [
   invalidInput,
   inferenceTested,
   healthPassing,
-  testsPassing,
   modelCard,
   gracefulShutdown,
   secretStrength,
@@ -799,6 +798,8 @@ const RULES: Rule[] = [
   pinned,
   testCommand,
   verificationBlock,
+  // "Unit tests pass" without a command to run: the JUnit report.
+  testsPassing,
 ];
 
 export function mapItem(item: ChecklistItem): Mapping | ManualMapping {

@@ -19,7 +19,7 @@ describe('mlgate import, check, export', () => {
     expect(imported.stderr).toContain(
       'geo6d-lite-deployment-checklist.md: 33 items in, 33 items out, in 8 sections',
     );
-    expect(imported.stderr).toContain('automated 9 (command 2, file 3, http 3, load 1), manual 24');
+    expect(imported.stderr).toContain('automated 8 (command 1, file 3, http 3, load 1), manual 25');
     expect(existsSync(join(dir, 'mlgate.yaml'))).toBe(true);
     // Valid YAML with guessed paths and an invented service url: validate says so.
     const validated = await runCli(['validate'], { cwd: dir });
