@@ -6,6 +6,7 @@
  */
 import type { LoadedSpec } from '../spec/load.js';
 import type { LoadedItem } from '../spec/load.js';
+import { severityMarker } from './parse.js';
 import type { SpecItem } from '../spec/schema.js';
 
 import { commonPrefix } from '../report/format.js';
@@ -29,7 +30,8 @@ export function carry(
 
 /** The item's fields the Markdown does not already carry. */
 function carriedItem(item: LoadedItem): Record<string, unknown> {
-  const { id: _id, title: _title, ...rest } = item.raw;
+  // The title rides along: import honours the comment only for the title it was written for.
+  const { id: _id, ...rest } = item.raw;
   const kept: Record<string, unknown> = { ...rest };
   // A one-line remediation is the "If unchecked:" paragraph; anything else needs the comment.
   if (
@@ -39,7 +41,8 @@ function carriedItem(item: LoadedItem): Record<string, unknown> {
   )
     delete kept.remediation;
   // A plain severity is the "(recommended)" marker; a per-profile one needs the comment.
-  if (typeof kept.severity === 'string') delete kept.severity;
+  // (A title with marker-like words, "Retries enabled (optional)", keeps it in the comment.)
+  if (typeof kept.severity === 'string' && !severityMarker(item.title)) delete kept.severity;
   // A description the bullets give back exactly stays in the bullets.
   if (typeof kept.description === 'string' && bulletsKeep(kept.description)) delete kept.description;
   return kept;
@@ -50,7 +53,11 @@ function bulletsKeep(description: string): boolean {
   const lines = description.split('\n');
   return lines.every(
     (line) =>
-      line.trim() !== '' && line === line.trim() && !/^([-*+>#|]|\d+[.)]|```|~~~|\[[ xX]\])/.test(line),
+      line.trim() !== '' &&
+      line === line.trim() &&
+      !/^([-*+>#|]|\d+[.)]|```|~~~|\[[ xX]\])/.test(line) &&
+      // Lines export writes for people are dropped on import: such a description rides in the comment.
+      !/^(Checked by mlgate \(|Sign-off\b)/.test(line),
   );
 }
 

@@ -56,6 +56,10 @@ export interface ChecklistItem {
   severityMarker?: string;
   /** An id the checklist carries (written by `mlgate export`). */
   id?: string;
+  /** The title as written, severity marker included ("Retries enabled (optional)"). */
+  writtenTitle?: string;
+  /** The severity the item's own marker gave, before its headings' markers. */
+  ownSeverity?: Severity;
   /** The checklist's title: context for words that name no technology themselves. */
   document?: string;
   /** The spec item `mlgate export` carried in a `<!-- mlgate: {...} -->` comment under it. */
@@ -352,6 +356,8 @@ class Reader {
       line: at,
       sectionPath: this.sectionPath(nested),
       title: title || `Item at line ${at}`,
+      writtenTitle: withoutId.replace(/\s+/g, ' ').trim(),
+      ...(own ? { ownSeverity: own.severity } : {}),
       code: [],
       checked,
       description: [],

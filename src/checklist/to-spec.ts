@@ -8,6 +8,7 @@ import type { Severity } from '../report/schema.js';
 import { SPEC_VERSION } from '../spec/schema.js';
 import { type ManualMapping, type Mapping, mapItem } from './mapping.js';
 import type { Checklist, ChecklistItem } from './parse.js';
+import { carriedKind, vetCarriedItem, vetCarriedSpec } from './carried.js';
 import { slugify } from './slug.js';
 
 export interface ImportedItem {
@@ -28,6 +29,10 @@ export interface ImportResult {
   byKind: Record<string, number>;
   /** Commands written disabled (`review: required`): they run once a person allows them. */
   needsReview: number;
+  /** Items whose check came back from an mlgate comment (an exported checklist). */
+  restored: number;
+  /** What was not taken from mlgate comments, and why: for the import summary. */
+  notes: string[];
 }
 
 interface SectionNode {
@@ -61,7 +66,15 @@ export function checklistToSpec(
   const root: SectionNode = { title: '', items: [], sections: [] };
   const fallback = checklist.title ?? 'Checklist';
   const imported: ImportedItem[] = [];
-  for (const item of checklist.items) {
+  const notes: string[] = [];
+  let restored = 0;
+  const carriedSpecVetted = checklist.carried?.spec ? vetCarriedSpec(checklist.carried.spec) : undefined;
+  notes.push(...(carriedSpecVetted?.notes ?? []));
+  for (const parsed of checklist.items) {
+    const vetted = vetCarriedItem(parsed);
+    notes.push(...vetted.notes);
+    if (vetted.value) restored++;
+    const item: ChecklistItem = { ...parsed, carried: vetted.value };
     const path = item.sectionPath.length > 0 ? item.sectionPath : [fallback];
     let node = root;
     for (const title of path) {
@@ -100,12 +113,12 @@ export function checklistToSpec(
   const needsReview =
     imported.filter((entry) => RUNS_CHECKLIST_CODE.has(entry.kind)).length + (carriedStart ? 1 : 0);
 
-  const carriedSpec = checklist.carried?.spec;
+  const carriedSpec = carriedSpecVetted?.value;
   const sectionFields = checklist.carried?.sections ?? {};
   const sections = root.sections.map((section) => sectionObject(section, [], sectionFields));
   const spec: Record<string, unknown> = carriedSpec
     ? {
-        ...sanitizeCarriedSpec(carriedSpec),
+        ...carriedSpec,
         project: { ...(carriedSpec.project as Record<string, unknown>), name: options.name },
         sections,
       }
@@ -152,15 +165,9 @@ export function checklistToSpec(
     manual,
     byKind,
     needsReview,
+    restored,
+    notes,
   };
-}
-
-/** A carried service start command is a command from a checklist: disabled until read. */
-function sanitizeCarriedSpec(carried: Record<string, unknown>): Record<string, unknown> {
-  const service = carried.service as Record<string, unknown> | undefined;
-  const start = service?.start as Record<string, unknown> | undefined;
-  if (!start || typeof start !== 'object') return carried;
-  return { ...carried, service: { ...service, start: { review: 'required', ...start } } };
 }
 
 function sectionObject(
@@ -182,9 +189,6 @@ function sectionObject(
       : {}),
   };
 }
-
-/** Lines `mlgate export` writes for people, which the comment it also writes carries exactly. */
-const EXPORT_NOTES = /^(Checked by mlgate \([\w-]+\)|Sign-off( by [\w, -]+)?(: .*)?)$/;
 
 function itemObject(item: ChecklistItem, imported: ImportedItem): Record<string, unknown> {
   if (item.carried) return carriedItemObject(item, imported);
@@ -228,14 +232,26 @@ function itemObject(item: ChecklistItem, imported: ImportedItem): Record<string,
  */
 function carriedItemObject(item: ChecklistItem, imported: ImportedItem): Record<string, unknown> {
   const carried = sanitizeCarried(withEditedScript(item));
-  const bullets = item.description.filter((line) => !EXPORT_NOTES.test(line));
-  const out: Record<string, unknown> = { id: imported.id, title: item.title };
+  // Drop only the line export wrote for people ("Checked by mlgate (file)"), once.
+  const kind = carriedKind(carried);
+  const note = item.description.findIndex((line) =>
+    kind === 'manual' ? /^Sign-off\b/.test(line) : line === `Checked by mlgate (${kind})`,
+  );
+  const bullets = item.description.filter((_, index) => index !== note);
+  // The title as exported: "Retries enabled (optional)" keeps its words, and its severity is
+  // the carried one, not the marker read from them.
+  const exact = typeof carried.title === 'string' ? carried.title : item.title;
+  const out: Record<string, unknown> = { id: imported.id, title: exact };
   if (typeof carried.description === 'string') out.description = carried.description;
   else if (bullets.length > 0) out.description = bullets.join('\n');
+  const markerInTitle = exact !== item.title;
   if (carried.severity !== undefined && typeof carried.severity === 'object') out.severity = carried.severity;
-  else if (item.severity !== 'required') out.severity = item.severity;
+  else if (typeof carried.severity === 'string') out.severity = carried.severity;
+  // The item's own marker; a heading's "(recommended)" is the section's words, not the item's.
+  else if (!markerInTitle && item.ownSeverity && item.ownSeverity !== 'required')
+    out.severity = item.ownSeverity;
   for (const [key, value] of Object.entries(carried)) {
-    if (key === 'description' || key === 'severity' || key === 'remediation') continue;
+    if (key === 'title' || key === 'description' || key === 'severity' || key === 'remediation') continue;
     out[key] = value;
   }
   if (typeof carried.remediation === 'string') out.remediation = carried.remediation;
@@ -259,12 +275,6 @@ function sanitizeCarried(carried: Record<string, unknown>): Record<string, unkno
   if (check && typeof check === 'object' && RUNS_CHECKLIST_CODE.has(String(check.kind)))
     return { ...carried, check: { kind: check.kind, review: 'required', ...check } };
   return carried;
-}
-
-/** The kind of a carried item: its check's, or manual. */
-export function carriedKind(carried: Record<string, unknown>): string {
-  const check = carried.check as { kind?: unknown } | undefined;
-  return typeof check?.kind === 'string' ? check.kind : 'manual';
 }
 
 /**

@@ -69,6 +69,10 @@ export async function importCommand(checklist: string, options: ImportOptions, i
         `${style.green('✓')} ${checklist}: ${parsed.items.length} items in, ${result.items.length} items out, in ${sections} sections`,
         `  automated ${result.automated}${kinds ? ` (${kinds})` : ''}, manual ${result.manual}`,
         ...parsed.repairs.map((r) => `  repaired: ${r}`),
+        result.restored > 0
+          ? `  ${result.restored} check${result.restored === 1 ? '' : 's'} restored from mlgate comments (a checklist written by mlgate export): as trustworthy as the file it came from — read the diff`
+          : '',
+        ...result.notes.map((note) => `  ${style.yellow('!')} ${note}`),
         parsed.unread.length > 0
           ? `  ${style.yellow('!')} ${parsed.unread.length} checkbox${parsed.unread.length === 1 ? '' : 'es'} not imported (inside HTML or another construct mlgate does not read): line${parsed.unread.length === 1 ? '' : 's'} ${parsed.unread.slice(0, 10).join(', ')}${parsed.unread.length > 10 ? ', …' : ''}; move ${parsed.unread.length === 1 ? 'it' : 'them'} into a Markdown task list`
           : '',
