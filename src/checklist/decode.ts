@@ -14,6 +14,16 @@ export function decodeChecklist(bytes: Uint8Array): DecodedText {
     return { text: new TextDecoder('utf-16le').decode(bytes.subarray(2)), repair: 'read as UTF-16 (LE)' };
   if (bytes[0] === 0xfe && bytes[1] === 0xff)
     return { text: new TextDecoder('utf-16be').decode(bytes.subarray(2)), repair: 'read as UTF-16 (BE)' };
+  // UTF-16 without a BOM: ASCII text has a NUL beside every character.
+  const sample = bytes.subarray(0, 4096);
+  let evenNul = 0;
+  let oddNul = 0;
+  for (let i = 0; i < sample.length; i++) if (sample[i] === 0) i % 2 === 0 ? evenNul++ : oddNul++;
+  const half = sample.length / 2;
+  if (half >= 8 && oddNul > half * 0.6 && evenNul < half * 0.1)
+    return { text: new TextDecoder('utf-16le').decode(bytes), repair: 'read as UTF-16 (LE, no BOM)' };
+  if (half >= 8 && evenNul > half * 0.6 && oddNul < half * 0.1)
+    return { text: new TextDecoder('utf-16be').decode(bytes), repair: 'read as UTF-16 (BE, no BOM)' };
   try {
     return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
   } catch {

@@ -96,6 +96,10 @@ describe('encodings', () => {
     expect(latin.repair).toMatch(/not valid UTF-8 \(first at line 2\): read as Windows-1252/);
     const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('- [ ] Ready ☑', 'utf16le')]);
     expect(decodeChecklist(utf16)).toMatchObject({ text: '- [ ] Ready ☑', repair: 'read as UTF-16 (LE)' });
+    expect(decodeChecklist(Buffer.from('# Release\n- [ ] Model card written\n', 'utf16le'))).toMatchObject({
+      text: '# Release\n- [ ] Model card written\n',
+      repair: 'read as UTF-16 (LE, no BOM)',
+    });
   });
 
   test('UTF-8 read as Mac Roman is repaired like the Windows-1252 kind', () => {
@@ -115,5 +119,51 @@ describe('metadata and markup', () => {
     const spec = checklistToSpec(checklist, { name: 'fraud', source: 'x' });
     expect(spec.yaml).toContain('owner: ml-platform');
     expect(spec.yaml).toContain('id: pen-test-done\n');
+  });
+});
+
+describe('found by an attacker pass', () => {
+  test('a four-backtick fence is not closed by three: nothing inside it is an item, in any piece', () => {
+    const inner = [
+      '````markdown',
+      '```bash',
+      'echo hi',
+      '```',
+      ...Array.from({ length: 300 }, (_, i) => `- [ ] code ${i}`),
+      '````',
+    ];
+    const text = ['## Real', '- [ ] the one real item', '', ...inner, '', '- [ ] after the fence', ''].join(
+      '\n',
+    );
+    for (const pieceLines of [50, 200, Number.MAX_SAFE_INTEGER]) {
+      const checklist = parseChecklist(text, pieceLines);
+      expect(checklist.items.map((i) => i.title)).toEqual(['the one real item', 'after the fence']);
+      expect(checklist.unread).toEqual([]);
+    }
+  });
+
+  test('every checkbox of a table row counts: a second box cell or one after <br> is named, not folded', () => {
+    const checklist = parseChecklist(
+      [
+        '| a | b | c |',
+        '|---|---|---|',
+        '| [ ] | [ ] | two boxes |',
+        '| [ ] x<br>[ ] y | z | |',
+        '| - [ ] rollback | w | |',
+        '',
+      ].join('\n'),
+    );
+    expect(checklist.unread).toEqual([3, 4, 5]);
+  });
+
+  test("other tools' marks ([-], [/], [~], ⬜) are items, not done, and said so", () => {
+    const checklist = parseChecklist('- [-] cancelled\n- [/] in progress\n- [~] maybe\n⬜ later\n');
+    expect(checklist.items.map((i) => [i.title, i.checked])).toEqual([
+      ['cancelled', false],
+      ['in progress', false],
+      ['maybe', false],
+      ['later', false],
+    ]);
+    expect(checklist.repairs).toContain('checkboxes marked [-], [/], [~] or ⬜ read as not done');
   });
 });

@@ -78,6 +78,8 @@ export interface Checklist {
    * construct): the import says so instead of counting only what it understood.
    */
   unread: number[];
+  /** Checkboxes counted in the file, apart from the parser (for "N in, M out"). */
+  checkboxes: number;
   /** What `mlgate export` carried beside the items: the spec's other keys, section fields. */
   carried: { spec?: Record<string, unknown>; sections: Record<string, Record<string, unknown>> };
 }
@@ -117,8 +119,11 @@ export function parseChecklist(input: string, pieceLines = PIECE_LINES): Checkli
   checklist.title ??= meta.title;
   // "Kubernetes Best Practices" as the document's title is context for "Disable privileged containers".
   if (checklist.title) for (const item of checklist.items) item.document = checklist.title;
-  const read = new Set(checklist.items.map((item) => item.line));
-  checklist.unread = checkboxLines(text).filter((n) => !read.has(n));
+  const read = new Map<number, number>();
+  for (const item of checklist.items) read.set(item.line, (read.get(item.line) ?? 0) + 1);
+  const counts = checkboxCounts(text);
+  checklist.checkboxes = [...counts.values()].reduce((sum, n) => sum + n, 0);
+  checklist.unread = [...counts].filter(([n, boxes]) => (read.get(n) ?? 0) < boxes).map(([n]) => n);
   return checklist;
 }
 
@@ -167,7 +172,7 @@ export function parseMarkdown(text: string, pieceLines = PIECE_LINES): Root {
   if (lines.length <= pieceLines || /^ {0,3}\[[^\]]+\]:/m.test(text)) return parse(text);
   const root: Root = { type: 'root', children: [] };
   let start = 0;
-  let fence: string | undefined;
+  const fences = new Fences();
   let html: RegExp | undefined;
   const flush = (end: number) => {
     const piece = parse(lines.slice(start, end).join('\n'));
@@ -177,21 +182,16 @@ export function parseMarkdown(text: string, pieceLines = PIECE_LINES): Root {
   };
   for (let index = 0; index < lines.length; index++) {
     const line = lines[index]!;
-    if (fence) {
-      if (line.trimStart().startsWith(fence)) fence = undefined;
-      continue;
-    }
     if (html) {
       if (html.test(line)) html = undefined;
       continue;
     }
-    const opensFence = /^\s*(`{3,}|~{3,})/.exec(line);
     const canCut =
       index - start >= pieceLines &&
       (/^([-*+]|\d{1,9}[.)]) \[[ xX]\] /.test(line) || /^#{1,6}( |$)/.test(line));
+    if (fences.inside(line)) continue;
     if (canCut) flush(index);
-    if (opensFence) fence = opensFence[1]!.slice(0, 3);
-    else if (/^ {0,3}<!--/.test(line) && !line.includes('-->')) html = /-->/;
+    if (/^ {0,3}<!--/.test(line) && !line.includes('-->')) html = /-->/;
     else if (
       /^ {0,3}<(script|pre|style|textarea)\b/i.test(line) &&
       !/<\/(script|pre|style|textarea)>/i.test(line)
@@ -211,23 +211,55 @@ function shiftLines(node: Node, offset: number): void {
   for (const child of (node as Parent).children ?? []) shiftLines(child, offset);
 }
 
-/** Lines outside fenced code holding a checkbox: a task bullet, a glyph, or a table cell. */
-export function checkboxLines(text: string): number[] {
-  const found: number[] = [];
-  let inFence = false;
-  text.split('\n').forEach((line, index) => {
-    if (/^\s*(?:>\s*)*(```|~~~)/.test(line)) {
-      inFence = !inFence;
-      return;
+/**
+ * Fenced code as CommonMark reads it: opened by three or more backticks or tildes, closed only
+ * by a line of the same character at least as long ("````" is not closed by "```"). `inside`
+ * is true for the delimiters and everything between. Blockquote markers are looked through.
+ */
+export class Fences {
+  private open?: { char: string; length: number };
+
+  inside(line: string): boolean {
+    const bare = line.replace(/^\s*(?:>\s?)*\s*/, '');
+    if (this.open) {
+      const close = /^(`+|~+)\s*$/.exec(bare);
+      if (close && close[1]![0] === this.open.char && close[1]!.length >= this.open.length)
+        this.open = undefined;
+      return true;
     }
-    if (inFence) return;
-    const task = /^\s*(?:>\s*)*(?:[-*+]|\d+[.)])\s+\[[ xX]\]\s+\S/.test(line);
-    const glyph = /^\s*(?:>\s*)*(?:[-*+]\s+)?[\u2610\u2611\u2612]\s*\S/.test(line);
-    const cell =
-      line.includes('|') && /(?:^\s*|\|)\s*(?:\[[ xX]\]|[\u2610\u2611\u2612])(?=\s*\||\s+\S)/.test(line);
-    if (task || glyph || cell) found.push(index + 1);
+    const opening = /^(`{3,}|~{3,})(.*)$/.exec(bare);
+    if (!opening || (opening[1]![0] === '`' && opening[2]!.includes('`'))) return false;
+    this.open = { char: opening[1]![0]!, length: opening[1]!.length };
+    return true;
+  }
+}
+
+/**
+ * Checkboxes outside fenced code, per line: a task bullet, a glyph, each checkbox cell of a
+ * table row (also after a <br>), and the marks other tools use ([-], [/], [~], ⬜).
+ */
+export function checkboxCounts(text: string): Map<number, number> {
+  const found = new Map<number, number>();
+  const fences = new Fences();
+  text.split('\n').forEach((line, index) => {
+    if (fences.inside(line)) return;
+    let count = 0;
+    if (/^\s*(?:>\s*)*(?:[-*+]|\d+[.)])\s+\[[ xX\-/~]?\]\s+\S/.test(line)) count = 1;
+    else if (/^\s*(?:>\s*)*(?:[-*+]\s+)?[\u2610\u2611\u2612\u2b1c\u{1f532}]\s*\S/u.test(line)) count = 1;
+    else if (line.includes('|'))
+      count = [
+        ...line.matchAll(
+          /(?:^\s*|\||<br\s*\/?>)\s*(?:[-*+]\s+)?(?:\[[ xX]\]|[\u2610\u2611\u2612])(?=\s*(?:\||<br)|\s+\S)/gi,
+        ),
+      ].length;
+    if (count > 0) found.set(index + 1, count);
   });
   return found;
+}
+
+/** Lines outside fenced code holding a checkbox (see checkboxCounts). */
+export function checkboxLines(text: string): number[] {
+  return [...checkboxCounts(text).keys()];
 }
 
 class Reader {
@@ -251,6 +283,7 @@ class Reader {
       items: this.items,
       repairs,
       unread: [],
+      checkboxes: 0,
       carried: this.carried,
     };
   }
@@ -571,25 +604,25 @@ function redecode(
 
 export function repairText(input: string): { text: string; repairs: string[] } {
   const repairs = new Set<string>();
-  let inFence = false;
+  const fences = new Fences();
   const lines = input
     .replace(/^\ufeff/, '')
     .split(/\r\n|\r|\n/)
     .map((original) => {
-      if (/^\s*(```|~~~)/.test(original)) {
-        inFence = !inFence;
-        return original;
-      }
-      if (inFence) return original;
+      if (fences.inside(original)) return original;
       let line = fixMojibake(original);
       if (line !== original) repairs.add('text decoded twice (mojibake) re-decoded as UTF-8');
       // A checkbox glyph or "[ ]" with no list bullet, or behind an odd bullet: make it a task.
-      const box = /^(\s*)(?:[-*+•–·]\s*)?(\[[ xX✓✔]?\]|[\u2610\u2611\u2612])\s+(\S.*)$/.exec(line);
+      // [-], [/], [~] (other tools' "cancelled", "in progress") and ⬜/🔲 are not done: unchecked.
+      const box =
+        /^(\s*)(?:[-*+•–·]\s*)?(\[[ xX✓✔\-/~]?\]|[\u2610\u2611\u2612\u2b1c]|\u{1f532})\s+(\S.*)$/u.exec(line);
       if (box) {
         const [, indent, mark, rest] = box;
         const checked = /[xX✓✔\u2611\u2612]/.test(mark!);
         const fixed = `${indent}- [${checked ? 'x' : ' '}] ${rest}`;
-        if (fixed !== line && !/^\s*[-*+] \[[ xX]\] /.test(line))
+        if (/^\[[-/~]\]$|\u2b1c|\u{1f532}/u.test(mark!))
+          repairs.add('checkboxes marked [-], [/], [~] or ⬜ read as not done');
+        else if (fixed !== line && !/^\s*[-*+] \[[ xX]\] /.test(line))
           repairs.add('checkboxes written without a task-list bullet');
         line = fixed;
       }

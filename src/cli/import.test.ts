@@ -17,7 +17,7 @@ describe('mlgate import, check, export', () => {
     const imported = await runCli(['import', checklist], { cwd: dir });
     expect(imported.code).toBe(0);
     expect(imported.stderr).toContain(
-      'geo6d-lite-deployment-checklist.md: 33 items in, 33 items out, in 8 sections',
+      'geo6d-lite-deployment-checklist.md: 33 checkboxes in the file, 33 items out, in 8 sections',
     );
     expect(imported.stderr).toContain('automated 8 (command 1, file 3, http 3, load 1), manual 25');
     expect(existsSync(join(dir, 'mlgate.yaml'))).toBe(true);

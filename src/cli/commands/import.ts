@@ -66,7 +66,7 @@ export async function importCommand(checklist: string, options: ImportOptions, i
     const sections = new Set(result.items.map((i) => i.sectionPath.join('\u0000'))).size;
     io.stderr.write(
       [
-        `${style.green('✓')} ${checklist}: ${parsed.items.length} items in, ${result.items.length} items out, in ${sections} sections`,
+        `${style.green('✓')} ${checklist}: ${parsed.checkboxes} checkbox${parsed.checkboxes === 1 ? '' : 'es'} in the file, ${result.items.length} items out, in ${sections} sections`,
         `  automated ${result.automated}${kinds ? ` (${kinds})` : ''}, manual ${result.manual}`,
         ...parsed.repairs.map((r) => `  repaired: ${r}`),
         result.restored > 0
