@@ -240,3 +240,30 @@ describe('mappings found wrong or missing on the checklist corpus', () => {
     expect(mapItem(item!).kind).toBe('manual');
   });
 });
+
+describe('words that passed while false (attacker pass)', () => {
+  test.each([
+    'No `debug.log` file present in the image',
+    'Model weights `model.onnx` stored encrypted at rest',
+    'Backups of `db.sqlite` saved to S3 daily',
+    'Alerts fire when `/healthz` fails',
+    '`/health` does not expose version info',
+    'Health check passing on all 3 replicas in prod',
+    'Accuracy drop < 2% compared to the previous model',
+    'Test coverage for src/payments > 90%',
+    'Error rate < 0.1% in production over 7 days',
+  ])('"%s" stays a sign-off', (words) => {
+    expect(mapped(words).kind).toBe('manual');
+  });
+
+  test('"No `debug.log` committed" is a file that must not exist', () => {
+    expect(mapped('No `debug.log` committed')).toMatchObject({
+      kind: 'file',
+      params: { path: 'debug.log', exists: false },
+    });
+  });
+
+  test('a latency at a request rate is the service under load, not one inference', () => {
+    expect(mapped('p95 latency < 50ms at 1000 rps')).toMatchObject({ kind: 'load' });
+  });
+});

@@ -66,6 +66,13 @@ type Rule = (item: ChecklistItem, all: string) => Mapping | undefined;
 const coverage: Rule = (_item, all) => {
   const m = new RegExp(String.raw`coverage[^.\n]{0,20}?${CMP}\s*${NUM}\s*%`, 'i').exec(all);
   if (!m) return undefined;
+  // "Coverage for src/payments > 90%": one module's, which the total does not show.
+  if (
+    /coverage (for|of|in|on) (?!the (whole |entire )?(project|codebase|code|repo|repository|service|app)\b)\S/i.test(
+      m[0],
+    )
+  )
+    return undefined;
   return {
     kind: 'coverage',
     params: { path: 'coverage.xml', min: `${comparator(m[1]!)} ${m[2]}%` },
@@ -136,6 +143,13 @@ const metricThreshold: Rule = (item, all) => {
       }
     }
     if (!threshold) continue;
+    // "Accuracy drop < 2%", "F1 change vs. the last model < 0.01": a difference, not the metric.
+    if (
+      /\b(drop|decrease|degrad\w*|regress\w*|change|delta|difference|deviation|variance|std|loss|vs\.?|versus|compared)\b/i.test(
+        quoted!,
+      )
+    )
+      continue;
     const reported = REPORTED.some(([p]) => p === pattern);
     if (reported)
       return {
@@ -177,7 +191,11 @@ const latency: Rule = (item, all) => {
   const limit = `${comparator(m[2]!)} ${m[3]}${m[4]}`;
   const memory = new RegExp(String.raw`memory[^\n]{0,30}?${CMP}\s*${NUM}\s*(GB|GiB|MB|MiB)`, 'i').exec(all);
   const serviceWords =
-    /\b(api|endpoint|request|service|server)\b/i.test(all) && !/per (image|sample)/i.test(all);
+    (/\b(api|endpoint|request|service|server)\b/i.test(all) ||
+      /\b\d+\s*(rps|qps|req\/s|requests per second)\b|\bthroughput\b|\bconcurren\w*\b|\bunder load\b/i.test(
+        all,
+      )) &&
+    !/per (image|sample)/i.test(all);
   // A latency item under "Post-deployment" or "Load testing" is about the running service.
   if (serviceWords || LOAD_SECTION.test(item.sectionPath.join(' ')))
     return {
@@ -251,6 +269,14 @@ const health: Rule = (item, all) => {
   const curlsHealth = commands.length > 0 && curled.every(Boolean);
   const named = ENDPOINT.exec(all)?.[1];
   if (!curlsHealth && !named && !/health[- ]check endpoint (returns|responds|answers)/i.test(all))
+    return undefined;
+  // "Alerts fire when /healthz fails", "/health does not expose version info", "… on all 3
+  // replicas in prod": claims about something else than one answer from this service.
+  if (
+    /\b(alerts?|alerting|monitor\w*|dashboards?|expose[sd]?|version|replicas?|prod(uction)?|fails?|down|logs?|pages?|on-?call)\b|\b(does not|doesn'?t|never|not)\b/i.test(
+      item.title,
+    )
+  )
     return undefined;
   if (!curlsHealth && commands.length > 0) return undefined;
   const path = (curlsHealth ? curled[0] : named) ?? '/health';
@@ -409,7 +435,9 @@ const fingerprintHeaders: Rule = (item) => {
 
 /** "Health check passing": the health endpoint answers 200. */
 const healthPassing: Rule = (item) => {
-  if (!/^health ?checks? (is |are )?(passing|passes|green|ok|returns? 200|working)\b/i.test(item.title))
+  if (
+    !/^health ?checks? (is |are )?(passing|passes|green|ok|returns? 200|working)\s*[.!]?$/i.test(item.title)
+  )
     return undefined;
   return {
     kind: 'http',
@@ -745,11 +773,26 @@ const verificationBlock: Rule = (item) => {
 /** A file or folder path: `model/model.onnx`, `src/`, `Dockerfile`-like names with an extension. */
 const PATH_TOKEN = /^(?:[\w.-]+\/)*[\w-][\w.-]*\.[A-Za-z0-9]{1,12}$|^(?:[\w.-]+\/)+$/;
 
+/**
+ * What a file in the tree cannot show: how it is stored or shipped elsewhere, who looked at it,
+ * whether it is in the image. "Backups saved to S3 daily" is not "the file exists".
+ */
+const NOT_A_FILE_CLAIM =
+  /\b(encrypt\w*|s3|gcs|blob|remote|daily|weekly|hourly|nightly|signed|scanned|reviewed|tested|audited|up[- ]to[- ]date|rotated|replicated|cloud|off-?site|in the (docker )?image|in the container|in prod(uction)?|registry)\b/i;
+
 const fileExists: Rule = (item, all) => {
   if (!/\b(exists?|saved|available|created|save|stored|included|present|committed|in place)\b/i.test(all))
     return undefined;
+  if (NOT_A_FILE_CLAIM.test(item.title)) return undefined;
   const path = item.code.map((c) => c.trim()).find((c) => PATH_TOKEN.test(c) && !c.startsWith('/'));
   if (!path) return undefined;
+  // "No `debug.log` present", "`.env` not committed": the file must NOT be there.
+  if (
+    /^\s*no\b|\bnot (present|committed|included|there|stored|saved)\b|\b(absent|removed|deleted)\b/i.test(
+      item.title,
+    )
+  )
+    return { kind: 'file', params: { path, exists: false }, reason: `\`${path}\` must not exist` };
   return { kind: 'file', params: { path }, reason: `\`${path}\` must exist` };
 };
 
@@ -813,6 +856,13 @@ export function mapItem(item: ChecklistItem): Mapping | ManualMapping {
       reason: `a sign-off by the ${signer.toLowerCase()}`,
     };
   }
+  // "Error rate < 0.1% in production over 7 days": observed in production, not measurable here.
+  if (
+    /\bover (the )?(last |past )?\d+ (days?|weeks?|months?|hours?)\b|\bfor \d+ (days?|weeks?|months?)\b|\bin prod(uction)? (over|for|during)\b/i.test(
+      all,
+    )
+  )
+    return { kind: 'manual', roles: [], reason: 'observed in production over time: a person signs it off' };
   // "Consider disabling CPU limits", "CPU requests ≤ 1 for most workloads": advice and judgement.
   if (
     /^\s*(consider|prefer|try to|think about)\b|\bfor most\b|\bwhere (possible|appropriate|practical)\b/i.test(
