@@ -9,7 +9,6 @@ import type { LoadedItem } from '../spec/load.js';
 import { severityMarker } from './parse.js';
 import type { SpecItem } from '../spec/schema.js';
 
-import { commonPrefix } from '../report/format.js';
 import { escapeMarkdown as escape } from '../report/markdown.js';
 
 function defaultSeverity(severity: SpecItem['severity']): string {
@@ -91,48 +90,61 @@ export function exportMarkdown(loaded: LoadedSpec): string {
   );
   const { sections: _sections, ...specRest } = loaded.raw;
   out.push(carry('mlgate-spec', specRest));
-  let previous: string[] = [];
+  // Every section in spec order (empty ones too), each with its key and exact title, so import
+  // rebuilds the same tree: sibling sections with one title, titles with "(optional)" or "1.",
+  // nesting deeper than Markdown's six heading levels.
+  const itemsBySection = new Map<string, LoadedItem[]>();
   for (const item of loaded.items) {
-    const common = commonPrefix(previous, item.sectionPath);
-    const keys = item.sectionKey.split('.');
-    for (let depth = common; depth < item.sectionPath.length; depth++) {
-      out.push('', `${'#'.repeat(Math.min(6, depth + 2))} ${escape(item.sectionPath[depth]!)}`, '');
-      const fields = carriedSection(loaded.raw, keys.slice(0, depth + 1).join('.'));
-      if (Object.keys(fields).length > 0) out.push(carry('mlgate-section', fields), '');
-    }
-    if (common === item.sectionPath.length && previous.length > 0 && out.at(-1) === '') out.pop();
-    previous = item.sectionPath;
-    const severity = defaultSeverity(item.severity);
-    const marker = severity === 'required' ? '' : ` (${severity})`;
-    out.push(`- [ ] ${escape(item.title)}${marker} {#${item.id}}`);
-    for (const line of descriptionLines(item.description ?? '')) out.push(`  - ${escape(line)}`);
-    const params = item.check?.params as Record<string, unknown> | undefined;
-    if (item.kind === 'command' && typeof params?.run === 'string') {
-      const script = params.run.trimEnd();
-      const ticks = fence(script);
-      out.push(
-        '',
-        '  Verification:',
-        '',
-        `  ${ticks}bash`,
-        ...script.split('\n').map((l) => `  ${l}`),
-        `  ${ticks}`,
-      );
-    } else if (item.kind === 'manual') {
-      const roles = item.manual?.roles ?? [];
-      out.push(
-        `  - Sign-off${roles.length > 0 ? ` by ${roles.join(', ')}` : ''}${item.manual?.instructions ? `: ${escape(item.manual.instructions)}` : ''}`,
-      );
-    } else {
-      out.push(`  - Checked by mlgate (${item.kind})`);
-    }
-    const carried = carriedItem(item);
-    if (Object.keys(carried).length > 0) out.push('', `  ${carry('mlgate', carried)}`);
-    if (item.remediation) out.push('', `  If unchecked: ${escape(item.remediation.trim())}`);
-    out.push('');
+    const list = itemsBySection.get(item.sectionKey) ?? [];
+    list.push(item);
+    itemsBySection.set(item.sectionKey, list);
+  }
+  for (const section of loaded.sections) {
+    const depth = section.key.split('.').length - 1;
+    out.push('', `${'#'.repeat(Math.min(6, depth + 2))} ${escape(section.path.at(-1)!)}`, '');
+    out.push(
+      carry('mlgate-section', {
+        key: section.key,
+        title: section.path.at(-1)!,
+        ...carriedSection(loaded.raw, section.key),
+      }),
+      '',
+    );
+    for (const item of itemsBySection.get(section.key) ?? []) exportItem(item, out);
   }
   return `${out
     .join('\n')
     .replace(/\n{3,}/g, '\n\n')
     .trimEnd()}\n`;
+}
+
+function exportItem(item: LoadedItem, out: string[]): void {
+  const severity = defaultSeverity(item.severity);
+  const marker = severity === 'required' ? '' : ` (${severity})`;
+  out.push(`- [ ] ${escape(item.title)}${marker} {#${item.id}}`);
+  for (const line of descriptionLines(item.description ?? '')) out.push(`  - ${escape(line)}`);
+  const params = item.check?.params as Record<string, unknown> | undefined;
+  if (item.kind === 'command' && typeof params?.run === 'string') {
+    const script = params.run.trimEnd();
+    const ticks = fence(script);
+    out.push(
+      '',
+      '  Verification:',
+      '',
+      `  ${ticks}bash`,
+      ...script.split('\n').map((l) => `  ${l}`),
+      `  ${ticks}`,
+    );
+  } else if (item.kind === 'manual') {
+    const roles = item.manual?.roles ?? [];
+    out.push(
+      `  - Sign-off${roles.length > 0 ? ` by ${roles.join(', ')}` : ''}${item.manual?.instructions ? `: ${escape(item.manual.instructions)}` : ''}`,
+    );
+  } else {
+    out.push(`  - Checked by mlgate (${item.kind})`);
+  }
+  const carried = carriedItem(item);
+  if (Object.keys(carried).length > 0) out.push('', `  ${carry('mlgate', carried)}`);
+  if (item.remediation) out.push('', `  If unchecked: ${escape(item.remediation.trim())}`);
+  out.push('');
 }

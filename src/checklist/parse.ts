@@ -60,6 +60,8 @@ export interface ChecklistItem {
   writtenTitle?: string;
   /** The severity the item's own marker gave, before its headings' markers. */
   ownSeverity?: Severity;
+  /** The mlgate-section comment under the item's heading (an exported checklist). */
+  sectionCarried?: Record<string, unknown>;
   /** The checklist's title: context for words that name no technology themselves. */
   document?: string;
   /** The spec item `mlgate export` carried in a `<!-- mlgate: {...} -->` comment under it. */
@@ -81,7 +83,12 @@ export interface Checklist {
   /** Checkboxes counted in the file, apart from the parser (for "N in, M out"). */
   checkboxes: number;
   /** What `mlgate export` carried beside the items: the spec's other keys, section fields. */
-  carried: { spec?: Record<string, unknown>; sections: Record<string, Record<string, unknown>> };
+  carried: {
+    spec?: Record<string, unknown>;
+    sections: Record<string, Record<string, unknown>>;
+    /** Every mlgate-section comment, in order (keys rebuild an exported spec's section tree). */
+    sectionList: Array<Record<string, unknown>>;
+  };
 }
 
 const SEVERITY_MARKERS: Array<{ pattern: RegExp; severity: Severity }> = [
@@ -264,13 +271,18 @@ export function checkboxLines(text: string): number[] {
 
 class Reader {
   private items: ChecklistItem[] = [];
-  private headings: Array<{ depth: number; title: string; marker?: ReturnType<typeof severityMarker> }> = [];
+  private headings: Array<{
+    depth: number;
+    title: string;
+    marker?: ReturnType<typeof severityMarker>;
+    carried?: Record<string, unknown>;
+  }> = [];
   private title?: string;
   private h1Count = 0;
   /** The item that "Verification:", "If unchecked:" and "Expected:" paragraphs belong to. */
   private last?: ChecklistItem;
   private label?: CodeBlock['role'];
-  private carried: Checklist['carried'] = { sections: {} };
+  private carried: Checklist['carried'] = { sections: {}, sectionList: [] };
   private repairs: string[] = [];
 
   read(tree: Root, repairs: string[]): Checklist {
@@ -341,7 +353,12 @@ class Reader {
     }
     const data = value as Record<string, unknown>;
     if (match[1] === '-spec') this.carried.spec = data;
-    else if (match[1] === '-section') this.carried.sections[this.sectionPath().join('\u0000')] = data;
+    else if (match[1] === '-section') {
+      this.carried.sections[this.sectionPath().join('\u0000')] = data;
+      this.carried.sectionList.push(data);
+      const heading = this.headings.at(-1);
+      if (heading && !heading.carried) heading.carried = data;
+    }
     else if (this.last) this.last.carried = data;
   }
 
@@ -390,6 +407,7 @@ class Reader {
       sectionPath: this.sectionPath(nested),
       title: title || `Item at line ${at}`,
       writtenTitle: withoutId.replace(/\s+/g, ' ').trim(),
+      ...(nested.length === 0 && this.headings.at(-1)?.carried ? { sectionCarried: this.headings.at(-1)!.carried } : {}),
       ...(own ? { ownSeverity: own.severity } : {}),
       code: [],
       checked,

@@ -39,6 +39,35 @@ interface SectionNode {
   title: string;
   items: Array<{ item: ChecklistItem; imported: ImportedItem }>;
   sections: SectionNode[];
+  /** The section's own fields from its mlgate-section comment (an exported checklist). */
+  fields?: Record<string, unknown>;
+}
+
+/**
+ * An exported checklist's section tree, rebuilt from the keys its mlgate-section comments
+ * carry ("0.1.2"), when every item sits under one: the same tree, titles and empty sections.
+ */
+function keyedSections(checklist: Checklist): Map<string, SectionNode> | undefined {
+  const list = checklist.carried?.sectionList ?? [];
+  if (list.length === 0 || !checklist.carried?.spec) return undefined;
+  if (!checklist.items.every((item) => typeof item.sectionCarried?.key === 'string')) return undefined;
+  const nodes = new Map<string, SectionNode>();
+  for (const data of list) {
+    const key = data.key;
+    if (typeof key !== 'string' || !/^\d+(\.\d+)*$/.test(key) || nodes.has(key)) return undefined;
+    const parent = key.includes('.') ? nodes.get(key.slice(0, key.lastIndexOf('.'))) : undefined;
+    if (key.includes('.') && !parent) return undefined;
+    const { key: _key, title, ...fields } = data;
+    const node: SectionNode = {
+      title: typeof title === 'string' && title ? title : `Section ${key}`,
+      items: [],
+      sections: [],
+      fields,
+    };
+    nodes.set(key, node);
+    parent?.sections.push(node);
+  }
+  return nodes;
 }
 
 const SERVICE_KINDS = new Set(['http', 'http-contract', 'load', 'service-log', 'service-shutdown']);
@@ -64,6 +93,8 @@ export function checklistToSpec(
   for (const item of checklist.items) if (item.id) used.add(item.id);
 
   const root: SectionNode = { title: '', items: [], sections: [] };
+  const keyed = keyedSections(checklist);
+  if (keyed) for (const [key, node] of keyed) if (!key.includes('.')) root.sections.push(node);
   const fallback = checklist.title ?? 'Checklist';
   const imported: ImportedItem[] = [];
   const notes: string[] = [];
@@ -77,15 +108,18 @@ export function checklistToSpec(
     const item: ChecklistItem = { ...parsed, carried: vetted.value };
     const path = item.sectionPath.length > 0 ? item.sectionPath : [fallback];
     let node = root;
-    for (const title of path) {
-      // A section that comes back later in the file gathers its items where it first was.
-      let next = node.sections.find((s) => s.title === title);
-      if (!next) {
-        next = { title, items: [], sections: [] };
-        node.sections.push(next);
+    const keyedNode = keyed?.get(item.sectionCarried?.key as string);
+    if (keyedNode) node = keyedNode;
+    else
+      for (const title of path) {
+        // A section that comes back later in the file gathers its items where it first was.
+        let next = node.sections.find((s) => s.title === title);
+        if (!next) {
+          next = { title, items: [], sections: [] };
+          node.sections.push(next);
+        }
+        node = next;
       }
-      node = next;
-    }
     const mapping: Mapping | ManualMapping = item.carried
       ? carriedKind(item.carried) === 'manual'
         ? { kind: 'manual', roles: [], reason: 'as exported by mlgate' }
@@ -176,7 +210,13 @@ function sectionObject(
   fields: Record<string, Record<string, unknown>>,
 ): Record<string, unknown> {
   const path = [...parents, section.title];
-  const { title: _title, items: _items, sections: _sections, ...carried } = fields[path.join('\u0000')] ?? {};
+  const {
+    title: _title,
+    items: _items,
+    sections: _sections,
+    key: _key,
+    ...carried
+  } = section.fields ?? fields[path.join('\u0000')] ?? {};
   return {
     ...('id' in carried ? { id: carried.id } : {}),
     title: section.title,
