@@ -190,7 +190,10 @@ export default defineCheck({
 });
 
 /** An imported command nobody has read yet: refused, never run, with where to read it. */
-function awaitingReview(ctx: CheckContext, params: { run?: string; argv?: string[] }): CheckOutcome {
+function awaitingReview(
+  ctx: CheckContext,
+  params: { run?: string; argv?: string[]; env?: Record<string, string>; cwd?: string; shell?: string },
+): CheckOutcome {
   const where = ctx.spec
     ? `${ctx.display(ctx.spec.file)}:${ctx.spec.line}`
     : `the spec (item "${ctx.itemId}")`;
@@ -201,7 +204,12 @@ function awaitingReview(ctx: CheckContext, params: { run?: string; argv?: string
       {
         type: 'text',
         title: 'the command, not run',
-        text: params.argv ? params.argv.map(quote).join(' ') : params.run!,
+        // Everything that decides what runs: an env (BASH_ENV, LD_PRELOAD) or cwd is part of it.
+        text: [
+          ...(params.cwd ? [`cwd: ${params.cwd}`] : []),
+          ...Object.entries(params.env ?? {}).map(([name, value]) => `env: ${name}=${value}`),
+          params.argv ? params.argv.map(quote).join(' ') : params.run!,
+        ].join('\n'),
       },
     ],
   };
