@@ -60,7 +60,19 @@ export const IgnoreParam = z
 export const LevelsParam = z
   .record(z.string(), z.enum(['error', 'warning', 'off']))
   .default({})
-  .describe('Per-rule level: error (fails the check), warning (reported), off.');
+  .describe(
+    'Per-rule level: error (fails the check), warning (reported), off (findings listed, marked off). Keys: a rule id, or a prefix with * ("secrets/*").',
+  );
+
+/**
+ * `levels:` checked against the kind's rules when the spec is read: an unknown id or a
+ * wildcard that matches no rule is refused with the closest id ("secrets/*" is accepted).
+ */
+export function levelsParam(ruleset: RuleSet) {
+  return LevelsParam.superRefine((levels, ctx) => {
+    for (const message of levelProblems(ruleset, levels)) ctx.addIssue({ code: 'custom', message });
+  });
+}
 
 export type SpecIgnore = z.output<typeof IgnoreParam>[number];
 
@@ -182,7 +194,13 @@ export interface RuleResultOptions {
   findings: Finding[];
   inline: InlineIgnore[];
   spec: SpecIgnore[];
+  /** The spec's `levels:`; an `off` rule's findings stay listed, marked off. */
   levels: Record<string, 'error' | 'warning' | 'off'>;
+  /**
+   * The kind's own levels under the spec's (a probe type not required): a rule off here is
+   * simply not run, as the kind's description says; the spec's `levels` override these.
+   */
+  defaults?: Record<string, 'error' | 'warning' | 'off'>;
   /** Files that were judged ("Dockerfile", "k8s/deployment.yaml"). */
   judged: string[];
   /** Set when there was nothing to judge: the reason (the check is then an error). */
@@ -194,6 +212,50 @@ export interface RuleResultOptions {
   measured?: Record<string, number | string>;
 }
 
+type LevelSetting = 'error' | 'warning' | 'off';
+
+/**
+ * `levels:` keys, checked against the kind's rules: a full id, a short id ("apt-pin"), or a
+ * prefix with * ("secrets/*") as ignores take. An unknown or typo'd key is refused, never
+ * silently without effect.
+ */
+export function levelProblems(ruleset: RuleSet, levels: Record<string, LevelSetting>): string[] {
+  const ids = ruleset.rules.map((rule) => rule.id);
+  const problems: string[] = [];
+  for (const key of Object.keys(levels)) {
+    const id = key.includes('*') ? key : fullRuleId(ruleset, key);
+    if (id.includes('*') ? !id.endsWith('*') || id.indexOf('*') !== id.length - 1 : false) {
+      problems.push(`levels: "${key}": * is only allowed at the end ("${ruleset.prefix}/*")`);
+      continue;
+    }
+    if (ids.some((rule) => ruleMatches(id, rule))) continue;
+    const near = closest(id, ids);
+    problems.push(
+      `levels: unknown rule "${key}"${near ? `; did you mean "${near}"?` : ''} (\`mlgate list-checks ${ruleset.prefix}\` lists its rules)`,
+    );
+  }
+  return problems;
+}
+
+/**
+ * The level `levels:` sets for a rule, and the key that set it: an exact id (full or short)
+ * wins over a wildcard, and a longer wildcard over a shorter one.
+ */
+function levelFor(
+  ruleset: RuleSet,
+  levels: Record<string, LevelSetting>,
+  rule: string,
+): { level: LevelSetting; key: string } | undefined {
+  let best: { level: LevelSetting; key: string; weight: number } | undefined;
+  for (const [key, level] of Object.entries(levels)) {
+    const id = key.includes('*') ? key : fullRuleId(ruleset, key);
+    if (!ruleMatches(id, rule)) continue;
+    const weight = id.includes('*') ? id.length : Number.MAX_SAFE_INTEGER;
+    if (!best || weight > best.weight) best = { level, key, weight };
+  }
+  return best && { level: best.level, key: best.key };
+}
+
 /** Applies levels and ignores, and turns findings into the check's outcome. */
 export function ruleOutcome(options: RuleResultOptions): CheckOutcome {
   const { ruleset } = options;
@@ -201,30 +263,29 @@ export function ruleOutcome(options: RuleResultOptions): CheckOutcome {
   if (options.nothing) return { status: 'error', summary: `nothing to judge: ${options.nothing}` };
   if (options.judged.length === 0)
     return { status: 'error', summary: 'nothing to judge: no file was read', evidence: options.evidence };
-  // `rules: [...]`: every other rule is off for this item.
+  // A `levels:` key that names no rule would change nothing while looking like it did.
+  const problems = levelProblems(ruleset, options.levels);
+  if (problems.length > 0) return { status: 'error', summary: problems.join('; ') };
+  // `rules: [...]`: every other rule is not run by this item (another item may run it).
   const only = options.only ? new Set(options.only.map((id) => fullRuleId(ruleset, id))) : undefined;
-  const levels: Record<string, 'error' | 'warning' | 'off'> = only
-    ? Object.fromEntries(
-        [...ruleset.rules.map((rule) => rule.id), ...options.findings.map((finding) => finding.rule)].map(
-          (id) => [
-            id,
-            only.has(id)
-              ? (options.levels[id] ?? ruleset.rules.find((rule) => rule.id === id)?.level ?? 'warning')
-              : 'off',
-          ],
-        ),
-      )
-    : options.levels;
   const byId = new Map(ruleset.rules.map((rule) => [rule.id, rule]));
+  const setting = (id: string) => levelFor(ruleset, options.levels, id);
+  const levelOf = (id: string): LevelSetting =>
+    only && !only.has(id)
+      ? 'off'
+      : (setting(id)?.level ?? options.defaults?.[id] ?? byId.get(id)?.level ?? 'warning');
   const usedInline = new Set<InlineIgnore>();
   const usedSpec = new Set<SpecIgnore>();
   const evidence: Evidence[] = [];
-  const counts = { error: 0, warning: 0, ignored: 0 };
+  const counts = { error: 0, warning: 0, ignored: 0, off: 0 };
   const failing: Finding[] = [];
   for (const finding of options.findings) {
     const rule = byId.get(finding.rule);
-    const level = levels[finding.rule] ?? rule?.level ?? 'warning';
-    if (level === 'off') continue;
+    // Findings of rules this item does not run are another item's: not reported here.
+    if (only && !only.has(finding.rule)) continue;
+    const level = levelOf(finding.rule);
+    // Off by the kind's own default (not the spec): the rule is not run here.
+    if (level === 'off' && setting(finding.rule) === undefined) continue;
     const inline = options.inline.find(
       (ignore) =>
         ignore.path === finding.path &&
@@ -242,12 +303,20 @@ export function ruleOutcome(options: RuleResultOptions): CheckOutcome {
         );
     if (inline) usedInline.add(inline);
     if (spec) usedSpec.add(spec);
-    const ignored = inline
-      ? { reason: inline.reason, source: 'inline' as const }
-      : spec
-        ? { reason: spec.reason, source: 'spec' as const }
-        : undefined;
-    if (ignored) counts.ignored++;
+    // A rule turned off in the spec stays visible: its findings are listed, marked off.
+    const ignored =
+      level === 'off'
+        ? {
+            reason: `turned off in the spec (levels: ${setting(finding.rule)?.key ?? finding.rule}: off)`,
+            source: 'spec' as const,
+          }
+        : inline
+          ? { reason: inline.reason, source: 'inline' as const }
+          : spec
+            ? { reason: spec.reason, source: 'spec' as const }
+            : undefined;
+    if (level === 'off') counts.off++;
+    else if (ignored) counts.ignored++;
     else {
       counts[level]++;
       if (level === 'error') failing.push(finding);
@@ -255,7 +324,7 @@ export function ruleOutcome(options: RuleResultOptions): CheckOutcome {
     evidence.push({
       type: 'finding',
       rule: finding.rule,
-      level,
+      level: level === 'off' ? (rule?.level ?? 'warning') : level,
       message: finding.message,
       location: {
         path: finding.path,
@@ -299,12 +368,26 @@ export function ruleOutcome(options: RuleResultOptions): CheckOutcome {
   const extras = [
     counts.warning ? `${counts.warning} warning${counts.warning > 1 ? 's' : ''}` : '',
     counts.ignored ? `${counts.ignored} ignored` : '',
+    counts.off ? `${counts.off} off` : '',
     unused.length ? `${unused.length} unused ignore${unused.length > 1 ? 's' : ''}` : '',
   ].filter(Boolean);
   const tail = extras.length ? ` (${extras.join(', ')})` : '';
+  // Which rules ran, and which the spec turned off: a rule off must never be invisible.
+  const ran = ruleset.rules.filter((r) => levelOf(r.id) !== 'off').map((r) => r.id);
+  const turnedOff = ruleset.rules
+    .filter((r) => (!only || only.has(r.id)) && setting(r.id)?.level === 'off')
+    .map((r) => r.id);
+  // Every rule off (`levels: {"secrets/*": off}`): nothing was judged, so never a pass.
+  if (ran.length === 0)
+    return {
+      status: 'error',
+      summary: `nothing judged: every rule of ${ruleset.prefix} is turned off in the spec (levels)${tail}`,
+      measured: { off: counts.off, rules_off: turnedOff.join(', ') },
+      evidence: [...evidence, ...(options.evidence ?? [])],
+    };
   let summary: string;
   if (failing.length === 0) {
-    summary = `${files}: ${ruleset.rules.filter((r) => (levels[r.id] ?? r.level) !== 'off').length} rules hold${tail}`;
+    summary = `${files}: ${ran.length} rules hold${tail}`;
   } else {
     const first = failing.slice(0, 3).map((f) => `${f.path}${f.line ? `:${f.line}` : ''} ${f.message}`);
     summary = `${files}: ${failing.length} finding${failing.length > 1 ? 's' : ''} — ${first.join('; ')}${failing.length > 3 ? '; …' : ''}${tail}`;
@@ -316,8 +399,11 @@ export function ruleOutcome(options: RuleResultOptions): CheckOutcome {
       errors: counts.error,
       warnings: counts.warning,
       ignored: counts.ignored,
+      off: counts.off,
       unused_ignores: unused.length,
       files: options.judged.length,
+      ...(only ? { rules_run: ran.join(', ') || 'none' } : {}),
+      ...(turnedOff.length ? { rules_off: turnedOff.join(', ') } : {}),
       ...options.measured,
     },
     threshold: { errors: '== 0' },

@@ -6,7 +6,7 @@ import { defineCheck } from '../../engine/types.js';
 import {
   type Finding,
   IgnoreParam,
-  LevelsParam,
+  levelsParam,
   parseInlineIgnores,
   type RuleSet,
   ruleOutcome,
@@ -15,7 +15,13 @@ import {
 import { parse as parseYaml } from 'yaml';
 import { walkFiles } from '../../util/walk.js';
 import { inWorkspace, type NpmLock, npmLockDrift, workspaceGlobs } from './npm.js';
-import { isDevRequirements, REQUIREMENTS_FILE, unpinnedReason } from './requirements.js';
+import {
+  exactPinName,
+  isDevRequirements,
+  readRequirementsTree,
+  REQUIREMENTS_FILE,
+  unpinnedReason,
+} from './requirements.js';
 
 export const RULES: RuleSet = {
   prefix: 'dependencies',
@@ -54,6 +60,14 @@ function requirementName(spec: string): string | undefined {
   return /^\s*([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(spec)?.[1];
 }
 
+/** The package a requirement line installs: "torch>=2", "peft @ git+…", "git+…#egg=peft". */
+function packageName(line: string): string | undefined {
+  const egg = /[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(line)?.[1];
+  if (egg) return egg;
+  if (/^(?:[a-z]+\+)?[a-z]+:\/\//i.test(line) || /^[./]/.test(line)) return undefined;
+  return requirementName(line);
+}
+
 const MANIFEST = /(^|\/)(pyproject\.toml|Pipfile|package\.json)$/;
 /** Dependency files mlgate does not read: listed as not judged, never silently passed over. */
 const UNSUPPORTED = /(^|\/)(setup\.py|setup\.cfg|environment\.ya?ml|conda\.ya?ml)$/;
@@ -73,14 +87,19 @@ export default defineCheck({
   rules: RULES.rules,
   title: 'Dependencies are pinned, and lock files exist and match their manifests',
   description: [
-    'Finds pip requirements files (requirements*.txt, *-requirements.txt, requirements/*.txt),',
+    'Finds pip requirements files (requirements*.txt, *-requirements.txt, requirements/*.txt, and every',
+    'file they include with -r, or constrain with -c, followed relative to the including file, each once,',
+    'at most 10 deep; an include that cannot be followed is a finding),',
     'pyproject.toml, Pipfile and package.json (or takes `files`) and checks that runtime dependencies',
-    'are pinned to exact versions (torch==2.1.0, not torch>=2.0): always for requirements files, and',
-    'for manifests that have no lock file; that pyproject.toml, Pipfile and package.json have a lock',
+    'are pinned to exact versions (torch==2.1.0, not torch>=2.0, or pinned exactly by a -c constraints',
+    'file): always for requirements files, and',
+    'for manifests that have no lock file (pyproject.toml: [project] dependencies and the extras of',
+    '[project.optional-dependencies]); that pyproject.toml, Pipfile and package.json have a lock',
     'file (poetry.lock, uv.lock, pdm.lock, Pipfile.lock, package-lock.json, yarn.lock, pnpm-lock.yaml);',
     'and that each lock file contains every dependency its manifest declares (package-lock.json: with',
     'the same version spec, or for lockfileVersion 1 a version the range accepts). An npm, yarn or',
-    "pnpm workspace package is judged against the workspace root's lock. A VCS requirement is pinned",
+    "pnpm workspace package is judged against the workspace root's lock. A requirements.txt with a",
+    'requirements.in beside it (pip-compile) must contain every package the .in names. A VCS requirement is pinned',
     'only by a full commit sha (`git+https://…@<40 hex digits>`); `@main` or a tag can move. Development',
     'dependencies are not judged: devDependencies, and requirements files named or placed for',
     'development (requirements-dev.txt, dev-requirements.txt, requirements/test.txt, docs/requirements.txt,',
@@ -99,7 +118,7 @@ export default defineCheck({
       .default(50_000_000)
       .describe('Larger files are not read (counted and listed).'),
     ignore: IgnoreParam,
-    levels: LevelsParam,
+    levels: levelsParam(RULES),
     rules: rulesParam(RULES),
   }),
   examples: [
@@ -142,6 +161,8 @@ export default defineCheck({
     const rows: Array<Array<string | number>> = [];
     const statuses = new Map<string, FileStatus>();
     let dependencies = 0;
+    /** "file:line" of requirement lines already judged (a file can be included twice). */
+    const judgedLines = new Set<string>();
     const texts = new Map<string, ReturnType<typeof readText>>();
     const read = (file: string) => {
       let text = texts.get(file);
@@ -169,7 +190,11 @@ export default defineCheck({
       file.includes('/') ? `${file.slice(0, file.lastIndexOf('/'))}/${name}` : name;
     const row = (file: string, kind: string, count: number | string, lock: string, status: FileStatus) => {
       statuses.set(file, status);
-      rows.push([`${prefix}${file}`, kind, count, lock, status]);
+      const entry = [`${prefix}${file}`, kind, count, lock, status];
+      // A development file that a runtime file includes is judged after all: one row.
+      const at = rows.findIndex((existing) => existing[0] === entry[0]);
+      if (at === -1) rows.push(entry);
+      else rows[at] = entry;
     };
 
     for (const file of candidates) {
@@ -180,6 +205,8 @@ export default defineCheck({
       }
       const isRequirements = REQUIREMENTS_FILE.test(file);
       if (isRequirements && !params.files && isDevRequirements(file)) {
+        // Already judged: a runtime file includes it, so it is installed at run time.
+        if (statuses.has(file)) continue;
         row(file, 'pip requirements', '—', '—', 'not judged: development only');
         continue;
       }
@@ -190,26 +217,78 @@ export default defineCheck({
       }
       inline.push(...parseInlineIgnores(`${prefix}${file}`, text.split(/\r?\n/), 'dependencies').ignores);
       if (isRequirements) {
-        let count = 0;
-        const lines = text.split(/\r?\n/);
-        for (let index = 0; index < lines.length; index++) {
-          // A requirement can continue over lines ending in a backslash (hashes, options).
-          let logical = lines[index]!;
-          const first = index;
-          while (/\\\s*$/.test(logical) && index + 1 < lines.length)
-            logical = `${logical.replace(/\\\s*$/, ' ')}${lines[++index]!}`;
-          let line = logical.replace(/(^|\s)#.*$/, '').trim();
-          if (!line) continue;
-          // Editable VCS installs are judged like any VCS requirement; `-e .` is the project.
-          const editable = /^(?:-e|--editable)(?:\s+|=)(.+)$/.exec(line);
-          if (editable) line = editable[1]!.trim();
-          else if (line.startsWith('-')) continue;
-          count++;
-          const reason = unpinnedReason(line);
-          if (reason) add('unpinned', file, `${line.split(/\s+--hash/)[0]}: ${reason}`, first + 1);
+        // The file with what it includes (-r) and the constraints it applies (-c).
+        const tree = readRequirementsTree(file, (path) =>
+          path === file ? text : existsSync(`${root}/${path}`) ? read(path) : 'missing',
+        );
+        // A version pinned exactly by a constraints file pins the requirement that installs it.
+        const constrained = new Set(
+          tree.lines.filter((entry) => entry.constraint).flatMap((entry) => exactPinName(entry.text) ?? []),
+        );
+        const counts = new Map<string, number>();
+        for (const entry of tree.lines) {
+          if (entry.constraint) {
+            counts.set(entry.file, (counts.get(entry.file) ?? 0) + 1);
+            continue;
+          }
+          counts.set(entry.file, (counts.get(entry.file) ?? 0) + 1);
+          // A file included by several judged files is counted and judged once.
+          const key = `${entry.file}:${entry.line}`;
+          if (judgedLines.has(key)) continue;
+          judgedLines.add(key);
+          dependencies++;
+          const reason = unpinnedReason(entry.text);
+          const dep = requirementName(entry.text);
+          if (reason && !(dep && constrained.has(normalise(dep)) && reason === 'not pinned with =='))
+            add(
+              'unpinned',
+              entry.file,
+              `${entry.text.split(/\s+--hash/)[0]}: ${reason}${entry.file === file ? '' : ` (included by ${prefix}${file})`}`,
+              entry.line,
+            );
         }
-        dependencies += count;
-        row(file, 'pip requirements', count, '—', 'judged');
+        for (const problem of tree.problems) {
+          const key = `${problem.file}:${problem.line}`;
+          if (judgedLines.has(key)) continue;
+          judgedLines.add(key);
+          add(problem.rule, problem.file, problem.message, problem.line);
+        }
+        // pip-compile: requirements.in beside requirements.txt lists what the compiled file
+        // must contain; a name missing from it means the .txt is stale.
+        const source = file.replace(/\.txt$/, '.in');
+        let compiledFrom = '—';
+        if (source !== file && existsSync(`${root}/${source}`)) {
+          compiledFrom = `compiled from ${prefix}${source}`;
+          const installed = new Set(
+            tree.lines
+              .filter((entry) => !entry.constraint)
+              .flatMap((entry) => packageName(entry.text) ?? [])
+              .map(normalise),
+          );
+          const wanted = readRequirementsTree(source, (path) =>
+            existsSync(`${root}/${path}`) ? read(path) : 'missing',
+          );
+          for (const entry of wanted.lines) {
+            const dep = packageName(entry.text);
+            if (entry.constraint || !dep || installed.has(normalise(dep))) continue;
+            add(
+              'lock-drift',
+              file,
+              `${dep} is in ${prefix}${entry.file} (line ${entry.line}) but not in ${prefix}${file}: the compiled file is stale; run pip-compile ${source.split('/').pop()}`,
+            );
+          }
+        }
+        row(file, 'pip requirements', counts.get(file) ?? 0, compiledFrom, 'judged');
+        for (const included of tree.files.slice(1)) {
+          const status = statuses.get(included.file);
+          if (status === 'judged' || status === 'unparseable') continue;
+          // A runtime file found on its own is judged (and listed) as its own root.
+          if (!status && candidates.includes(included.file) && !isDevRequirements(included.file)) continue;
+          const kind = included.constraint
+            ? `pip constraints (-c in ${prefix}${included.via})`
+            : `pip requirements (-r in ${prefix}${included.via})`;
+          row(included.file, kind, counts.get(included.file) ?? 0, '—', 'judged');
+        }
         continue;
       }
       if (name === 'pyproject.toml' || name === 'Pipfile') {
@@ -223,6 +302,8 @@ export default defineCheck({
           continue;
         }
         const deps = new Map<string, string>();
+        /** "torch (extra serve)" → the dependency of an extra of [project.optional-dependencies]. */
+        const optional = new Map<string, { dep: string; spec: string }>();
         if (name === 'Pipfile') {
           for (const [dep, spec] of Object.entries((data.packages ?? {}) as Record<string, unknown>))
             deps.set(
@@ -230,9 +311,22 @@ export default defineCheck({
               typeof spec === 'string' ? spec : String((spec as { version?: string })?.version ?? '*'),
             );
         } else {
-          for (const spec of (data.project as { dependencies?: string[] } | undefined)?.dependencies ?? []) {
+          const project = data.project as
+            | { name?: string; dependencies?: string[]; 'optional-dependencies'?: Record<string, unknown> }
+            | undefined;
+          for (const spec of project?.dependencies ?? []) {
             const dep = requirementName(spec);
             if (dep) deps.set(dep, spec.slice(dep.length).trim());
+          }
+          // Extras (`pip install .[serve]`) are installed at run time too: judged alike.
+          for (const [extra, list] of Object.entries(project?.['optional-dependencies'] ?? {})) {
+            for (const spec of Array.isArray(list) ? list : []) {
+              if (typeof spec !== 'string') continue;
+              const dep = requirementName(spec);
+              // `name[other-extra]` of the project itself installs nothing new.
+              if (!dep || (project?.name && normalise(dep) === normalise(project.name))) continue;
+              optional.set(`${dep} (extra ${extra})`, { dep, spec: spec.slice(dep.length).trim() });
+            }
           }
           const poetry =
             (
@@ -250,14 +344,21 @@ export default defineCheck({
         const locks = name === 'Pipfile' ? ['Pipfile.lock'] : ['poetry.lock', 'uv.lock', 'pdm.lock'];
         const lock = locks.map((l) => sibling(file, l)).find((l) => existsSync(`${root}/${l}`));
         const kind = name === 'Pipfile' ? 'Pipfile' : 'pyproject.toml';
-        dependencies += deps.size;
-        if (deps.size === 0) {
+        dependencies += deps.size + optional.size;
+        const count = optional.size
+          ? `${deps.size + optional.size} (${optional.size} in extras: ${[...new Set([...optional.keys()].map((k) => /\(extra (.*)\)$/.exec(k)![1]))].join(', ')})`
+          : deps.size;
+        if (deps.size + optional.size === 0) {
           row(file, kind, 0, lock ? `${prefix}${lock}` : 'none', 'judged');
           continue;
         }
         if (!lock) {
-          row(file, kind, deps.size, 'none', 'judged');
-          const ranged = [...deps].filter(
+          row(file, kind, count, 'none', 'judged');
+          const all: Array<[string, string]> = [
+            ...deps,
+            ...[...optional].map(([key, entry]): [string, string] => [key, entry.spec]),
+          ];
+          const ranged = all.filter(
             ([, spec]) => !/^(==|===)\s*[^,*<>~!]+$/.test(spec.trim()) && !/^\d[\w.]*$/.test(spec.trim()),
           );
           if (ranged.length > 0)
@@ -266,15 +367,15 @@ export default defineCheck({
               file,
               `${ranged.length} dependenc${ranged.length > 1 ? 'ies use' : 'y uses'} a version range (${ranged
                 .slice(0, 4)
-                .map(([d, s]) => `${d}${s}`)
-                .join(', ')}) and there is no ${locks.join(' / ')}`,
-              lineOf(text, ranged[0]![0]),
+                .map(([d, s]) => (d.includes(' (extra ') ? d.replace(' (', `${s} (`) : `${d}${s}`))
+                .join(', ')}${ranged.length > 4 ? ', …' : ''}) and there is no ${locks.join(' / ')}`,
+              lineOf(text, optional.get(ranged[0]![0])?.dep ?? ranged[0]![0]),
             );
           continue;
         }
         const lockText = read(lock);
         if (typeof lockText !== 'string') {
-          row(file, kind, deps.size, `${prefix}${lock} (not read: ${lockText})`, 'unparseable');
+          row(file, kind, count, `${prefix}${lock} (not read: ${lockText})`, 'unparseable');
           add(
             'unparseable',
             lock,
@@ -297,16 +398,19 @@ export default defineCheck({
               );
         } catch (error) {
           add('unparseable', lock, `cannot read the lock file: ${(error as Error).message.split('\n')[0]}`);
-          row(file, kind, deps.size, `${prefix}${lock}`, 'unparseable');
+          row(file, kind, count, `${prefix}${lock}`, 'unparseable');
           continue;
         }
-        row(file, kind, deps.size, `${prefix}${lock}`, 'judged');
-        for (const dep of deps.keys()) {
-          if (!locked.has(normalise(dep)))
+        row(file, kind, count, `${prefix}${lock}`, 'judged');
+        for (const [shown, dep] of [
+          ...[...deps.keys()].map((dep) => [dep, dep]),
+          ...[...optional].map(([key, entry]) => [key, entry.dep]),
+        ]) {
+          if (!locked.has(normalise(dep!)))
             add(
               'lock-drift',
               lock,
-              `${dep} is in ${prefix}${file} but not in the lock file: the lock is stale`,
+              `${shown} is in ${prefix}${file} but not in the lock file: the lock is stale`,
               undefined,
             );
         }

@@ -95,3 +95,140 @@ function urlReason(url: string, hashed: boolean): string | undefined {
     return undefined;
   return 'a URL to an archive of a branch or tag, which can change: use a commit sha or add --hash';
 }
+
+/** One requirement or constraint line of a requirements file, continuation lines joined. */
+export interface RequirementLine {
+  file: string;
+  /** 1-based line where it starts. */
+  line: number;
+  /** The requirement without comment or `-e` ("torch==2.1.0", "git+https://…@sha"). */
+  text: string;
+  /** From a `-c` constraints file: pins what another line installs, installs nothing itself. */
+  constraint: boolean;
+}
+
+export interface IncludeProblem {
+  file: string;
+  line: number;
+  message: string;
+  /** `unparseable` (could not be followed) or `unpinned` (a remote file, not versioned here). */
+  rule: 'unparseable' | 'unpinned';
+}
+
+export interface RequirementsTree {
+  lines: RequirementLine[];
+  /** Every file read, in order, with how it was reached (the root has no `via`). */
+  files: Array<{ file: string; via?: string; constraint: boolean }>;
+  problems: IncludeProblem[];
+}
+
+/** pip follows includes without a limit; a chain deeper than this is a mistake or a loop. */
+export const MAX_INCLUDE_DEPTH = 10;
+
+const INCLUDE = /^(-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)/;
+
+/**
+ * A requirements file with everything it includes: `-r FILE` (its requirements are installed
+ * too) and `-c FILE` (constraints: they pin versions of what is installed). Paths are relative
+ * to the including file, as pip reads them; each file is read once (cycles are cut), to a
+ * bounded depth, and what cannot be followed is a problem, never skipped quietly.
+ */
+export function readRequirementsTree(
+  root: string,
+  read: (file: string) => string | 'missing' | 'too large' | 'binary' | 'unreadable',
+): RequirementsTree {
+  const tree: RequirementsTree = { lines: [], files: [], problems: [] };
+  const seen = new Set<string>();
+  const visit = (file: string, constraint: boolean, depth: number, via?: string) => {
+    seen.add(file);
+    const text = read(file);
+    if (typeof text !== 'string' || text === 'missing') return;
+    tree.files.push({ file, ...(via ? { via } : {}), constraint });
+    const lines = text.split(/\r?\n/);
+    for (let index = 0; index < lines.length; index++) {
+      let logical = lines[index]!;
+      const first = index;
+      // A requirement can continue over lines ending in a backslash (hashes, options).
+      while (/\\\s*$/.test(logical) && index + 1 < lines.length)
+        logical = `${logical.replace(/\\\s*$/, ' ')}${lines[++index]!}`;
+      let line = logical.replace(/(^|\s)#.*$/, '').trim();
+      if (!line) continue;
+      const include = INCLUDE.exec(line);
+      if (include) {
+        const target = include[2]!;
+        const isConstraint = include[1] === '-c' || include[1] === '--constraint';
+        const at = { file, line: first + 1 };
+        if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) {
+          tree.problems.push({
+            ...at,
+            rule: 'unpinned',
+            message: `${include[1]} ${target}: a remote requirements file, not versioned here: commit it and include it by path`,
+          });
+          continue;
+        }
+        const dir = file.includes('/') ? file.slice(0, file.lastIndexOf('/')) : '';
+        const resolved = normalisePath(dir ? `${dir}/${target}` : target);
+        if (resolved === undefined) {
+          tree.problems.push({
+            ...at,
+            rule: 'unparseable',
+            message: `${include[1]} ${target}: outside the folder checked, not followed; set \`path\` to a folder that contains it`,
+          });
+          continue;
+        }
+        if (seen.has(resolved)) continue;
+        if (depth + 1 > MAX_INCLUDE_DEPTH) {
+          tree.problems.push({
+            ...at,
+            rule: 'unparseable',
+            message: `${include[1]} ${target}: includes nested deeper than ${MAX_INCLUDE_DEPTH} files, not followed`,
+          });
+          continue;
+        }
+        const state = read(resolved);
+        if (typeof state !== 'string' || state === 'missing') {
+          seen.add(resolved);
+          tree.problems.push({
+            ...at,
+            rule: 'unparseable',
+            message: `${include[1]} ${target}: ${state === 'missing' ? `${resolved} does not exist` : `${resolved} was not read (${state})`}, so what it installs was not judged`,
+          });
+          continue;
+        }
+        visit(resolved, constraint || isConstraint, depth + 1, file);
+        continue;
+      }
+      // Editable VCS installs are judged like any VCS requirement; `-e .` is the project.
+      const editable = /^(?:-e|--editable)(?:\s+|=)(.+)$/.exec(line);
+      if (editable) line = editable[1]!.trim();
+      else if (line.startsWith('-')) continue;
+      tree.lines.push({ file, line: first + 1, text: line, constraint });
+    }
+  };
+  visit(root, false, 0);
+  return tree;
+}
+
+/** "a/./b/../c.txt" → "a/c.txt"; undefined when it leaves the folder (or is absolute). */
+function normalisePath(path: string): string | undefined {
+  if (path.startsWith('/')) return undefined;
+  const out: string[] = [];
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (out.length === 0) return undefined;
+      out.pop();
+    } else out.push(part);
+  }
+  return out.join('/');
+}
+
+/** The package an exact pin is for ("torch" for "torch==2.1.0"), normalised as PEP 503 says. */
+export function exactPinName(text: string): string | undefined {
+  const requirement = text.split(/\s+--hash[= ]/)[0]!.trim();
+  if (!EXACT.test(requirement)) return undefined;
+  return /^\s*([A-Za-z0-9][A-Za-z0-9._-]*)/
+    .exec(requirement)![1]!
+    .toLowerCase()
+    .replace(/[-_.]+/g, '-');
+}

@@ -4,7 +4,7 @@ import { defineCheck } from '../../engine/types.js';
 import {
   type Finding,
   IgnoreParam,
-  LevelsParam,
+  levelsParam,
   mask,
   parseInlineIgnores,
   pathMatches,
@@ -14,7 +14,7 @@ import {
   SECRET_NAME,
 } from '../../rules/findings.js';
 import { walkFiles } from '../../util/walk.js';
-import { fileType, findReads } from './reads.js';
+import { type DynamicRead, fileType, findDynamicReads, findReads } from './reads.js';
 
 export const RULES: RuleSet = {
   prefix: 'env-file',
@@ -77,6 +77,40 @@ const AMBIENT = new Set([
 const PLACEHOLDER =
   /^(|x+|\*+|<[^>]*>|changeme|change[-_ ]?me.*|replace[-_ ]?me.*|your[-_ ].*|your[A-Z_].*|example.*|dummy.*|test.*|secret|password|todo.*|tbd|none|null|default)$/i;
 
+/** Below this a value is not a generated secret: 32 random hex digits have ~3.6 bits per character, base64 ~4.5. */
+const MIN_ENTROPY_BITS = 2.5;
+
+/**
+ * Why a value cannot be a generated secret although it is long enough, or undefined: one
+ * character repeated, a short pattern repeated, a run of consecutive characters
+ * (0123…, abcd…), or too few different characters (Shannon entropy per character).
+ */
+export function notRandomReason(value: string): string | undefined {
+  if (value.length < 8) return undefined;
+  const distinct = new Set(value).size;
+  if (distinct === 1) return `one character repeated ${value.length} times`;
+  for (let period = 1; period <= value.length / 2; period++) {
+    let repeats = true;
+    for (let i = period; i < value.length && repeats; i++) repeats = value[i] === value[i - period];
+    if (repeats) return `a ${period}-character pattern repeated ("${value.slice(0, Math.min(period, 4))}…")`;
+  }
+  // Entropy and runs say little about short values (too-short judges those).
+  if (value.length < 20) return undefined;
+  let steps = 0;
+  for (let i = 1; i < value.length; i++)
+    if (Math.abs(value.charCodeAt(i) - value.charCodeAt(i - 1)) === 1) steps++;
+  if (steps / (value.length - 1) >= 0.5) return 'mostly a run of consecutive characters (0123…, abcd…)';
+  const counts = new Map<string, number>();
+  for (const c of value) counts.set(c, (counts.get(c) ?? 0) + 1);
+  let entropy = 0;
+  for (const n of counts.values()) entropy -= (n / value.length) * Math.log2(n / value.length);
+  // Digits alone carry at most log2(10) ≈ 3.3 bits each: a random number sits near 3.
+  const least = /^\d+$/.test(value) ? 2 : MIN_ENTROPY_BITS;
+  if (entropy < least)
+    return `${distinct} different characters, ${entropy.toFixed(1)} bits of entropy per character (a random value has ${least} or more)`;
+  return undefined;
+}
+
 function parseEnvFile(text: string): Map<string, { value: string; line: number }> {
   const out = new Map<string, { value: string; line: number }>();
   text.split(/\r?\n/).forEach((raw, index) => {
@@ -99,18 +133,24 @@ export default defineCheck({
   title: 'Every environment variable is documented, and secrets are real and long enough',
   description: [
     'Finds every environment variable the code and configuration read — Python (os.environ[...],',
-    '.get, .setdefault, os.getenv, and `from os import environ, getenv`; notebooks too), JavaScript',
-    'process.env and import.meta.env (also through aliases and destructuring), `${VAR}` and `$VAR` in',
+    '.get, .setdefault, os.getenv, through `from os import environ, getenv` and `import os as o`, and',
+    'the fields of pydantic `BaseSettings` classes with their `env_prefix` or alias; notebooks too),',
+    'JavaScript process.env and import.meta.env (also through aliases, destructuring and',
+    '`const { env } = process`), `${VAR}` and `$VAR` in',
     'shell scripts, Dockerfiles and compose files, `${VAR}` in other YAML, TOML and INI — and requires',
     'each to be in `.env.example` (ambient ones such as HOME and PATH excepted; more with `ignore_vars`);',
     'documented variables nothing reads are warned about. Not counted as the service environment: a',
     "script's own variables (`for i in …`, `name=…`, `read -r line`, `local x`), a Dockerfile's ARG",
     "and ENV names (substituted at build time), Compose's escaped `$$VAR`, single-quoted shell text",
-    'and comments. Files larger than `max_file_size` or binary are not read: they are counted and',
+    'and comments. Reads whose name is computed (`os.environ[key]`, `dict(os.environ)`,',
+    '`process.env[name]`) cannot be checked: they are listed in the evidence as seen and not counted.',
+    'Files larger than `max_file_size` or binary are not read: they are counted and',
     'listed, and when no file at all could be read the check is an `error`. With `environment`',
     '(`process` for the environment mlgate runs in, or a file such as .env.production), secret-like',
     "variables (JWT_SECRET, API_TOKEN, ...) must be set there, must not be placeholders or the example's",
-    'value, and must be at least `secret_min_length` characters. Values are never shown unmasked.',
+    'value, must be at least `secret_min_length` characters, and must look generated (not one character',
+    'or a short pattern repeated, not a run such as 0123…, not under 2.5 bits of entropy per character).',
+    'Values are never shown unmasked.',
   ].join(' '),
   params: z.strictObject({
     example: z.string().default('.env.example').describe('The documented variables.'),
@@ -131,7 +171,7 @@ export default defineCheck({
         'Larger files are not read; they are counted and listed, and if nothing could be read the check is an error.',
       ),
     ignore: IgnoreParam,
-    levels: LevelsParam,
+    levels: levelsParam(RULES),
     rules: rulesParam(RULES),
   }),
   examples: [
@@ -157,6 +197,8 @@ export default defineCheck({
     const inline: ReturnType<typeof parseInlineIgnores>['ignores'] = [];
     const prefix = params.scan === '.' ? '' : `${ctx.display(root)}/`;
     const skipped: Skipped[] = [];
+    /** Reads whose name is computed: listed, not counted. */
+    const dynamic: Array<DynamicRead & { path: string }> = [];
     let scanned = 0;
     const buffer = Buffer.alloc(Math.min(params.max_file_size, 64 * 1024 * 1024));
     for (const file of files) {
@@ -174,6 +216,7 @@ export default defineCheck({
         list.push({ path: shown, line: read.line });
         reads.set(read.variable, list);
       }
+      for (const read of findDynamicReads(file, text)) dynamic.push({ path: shown, ...read });
       if (text.includes('mlgate-ignore'))
         inline.push(...parseInlineIgnores(shown, text.split(/\r?\n/), 'env-file').ignores);
     }
@@ -265,6 +308,12 @@ export default defineCheck({
             message: `${name} in ${environmentShown} has ${actual.value.length} characters, fewer than ${params.secret_min_length}`,
             ...where,
           });
+        } else if (notRandomReason(actual.value)) {
+          findings.push({
+            rule: 'env-file/secret-placeholder',
+            message: `${name} in ${environmentShown} is not a generated secret: ${notRandomReason(actual.value)} (${mask(actual.value)})`,
+            ...where,
+          });
         }
       }
     }
@@ -281,6 +330,7 @@ export default defineCheck({
         variables_documented: documented?.size ?? 0,
         files_scanned: scanned,
         files_skipped: skipped.length,
+        dynamic_reads: dynamic.length,
       },
       evidence: [
         {
@@ -297,6 +347,16 @@ export default defineCheck({
             documented?.has(name) ? 'yes' : 'no',
           ]),
         },
+        ...(dynamic.length
+          ? [
+              {
+                type: 'table' as const,
+                title: `dynamic reads seen and not counted (${dynamic.length}): the variable name is computed, so it cannot be checked against ${exampleShown}`,
+                columns: ['read at', 'code'],
+                rows: dynamic.slice(0, 50).map((entry) => [`${entry.path}:${entry.line}`, entry.excerpt]),
+              },
+            ]
+          : []),
         ...skippedEvidence,
       ],
     });

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { findReads, maskShell } from './reads.js';
+import { notRandomReason } from './check.js';
+import { findDynamicReads, findReads, maskShell } from './reads.js';
 
 const names = (path: string, text: string) =>
   [...new Set(findReads(path, text).map((r) => r.variable))].sort();
@@ -101,5 +102,64 @@ describe('env-file: what counts as reading the environment', () => {
     expect(masked.length).toBe(text.length);
     expect(masked.split('\n').length).toBe(text.split('\n').length);
     expect(masked.endsWith('\nx')).toBe(true);
+  });
+});
+
+describe('env-file: reads found since the attacker pass', () => {
+  test.each([
+    [
+      'python: import os as o',
+      'jobs.py',
+      'import sys, os as o\nq = o.getenv("QUEUE_URL")\nt = o.environ["TIMEOUT"]\n',
+      ['QUEUE_URL', 'TIMEOUT'],
+    ],
+    [
+      'python: pydantic settings, prefix inherited, aliases, not ClassVar or methods',
+      'settings.py',
+      'from pydantic_settings import BaseSettings\n\nclass Base(BaseSettings):\n    class Config:\n        env_prefix = "APP_"\n    database_url: str\n    token: str = Field("", env="HF_TOKEN")\n    VERSION: ClassVar[str] = "1"\n\n    def f(self):\n        x: int = 1\n\nclass Worker(Base):\n    batch_size: int = 8\n\nclass Plain(BaseModel):\n    name: str\n',
+      ['APP_BATCH_SIZE', 'APP_DATABASE_URL', 'HF_TOKEN'],
+    ],
+    [
+      'python: case_sensitive settings keep the field name',
+      'settings.py',
+      'class S(pydantic_settings.BaseSettings):\n    model_config = SettingsConfigDict(case_sensitive=True)\n    Model_Path: str\n',
+      ['Model_Path'],
+    ],
+    [
+      'javascript: const { env } = process, and renamed',
+      'server.js',
+      'const { env } = process;\nconst a = env.API_TOKEN;\nconst { env: e, argv } = process;\nconst b = e["PORT"];\n',
+      ['API_TOKEN', 'PORT'],
+    ],
+  ])('%s', (_name, path, text, expected) => {
+    expect(names(path, text)).toEqual(expected);
+  });
+
+  test('dynamic reads are listed, literal ones are not', () => {
+    const python =
+      'import os as o\na = o.environ["A"]\nb = o.environ[k]\nc = os.getenv("P_" + x)\nd = {**os.environ}\ne = getattr(os, "environ")\nf = os.environ.get("F", "1")\n';
+    expect(findDynamicReads('app.py', python).map((r) => r.line)).toEqual([3, 4, 5, 6]);
+    const js =
+      'const a = process.env["A"];\nconst b = process.env[name];\nspawn(cmd, { env: { ...process.env } });\n';
+    expect(findDynamicReads('app.js', js).map((r) => r.line)).toEqual([2, 3]);
+  });
+});
+
+describe('env-file: values that are long enough but not generated', () => {
+  test.each([
+    ['a'.repeat(36), 'one character repeated'],
+    ['0123456789abcdef0123456789abcdef', '16-character pattern repeated'],
+    ['0123456789abcdefghijklmnopqrstuv', 'consecutive characters'],
+    ['aaaaaaaabbbbbbbbccccccccdddddddd', 'bits of entropy'],
+  ])('%s', (value, reason) => {
+    expect(notRandomReason(value)).toContain(reason);
+  });
+
+  test.each([
+    '9f86d081884c7d659a2feaa0c55ad015',
+    'Jq8vXk2mZr5Lp9Tb1Vw4Yc7Nf3Hs6Da0Ge8Ui2Kw5',
+    'kX3v_pQ9-ZrT2mLw8sYb4NcJ7hFd1GaE6uRi0oWe5t',
+  ])('%s is accepted', (value) => {
+    expect(notRandomReason(value)).toBeUndefined();
   });
 });

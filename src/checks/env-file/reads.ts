@@ -135,6 +135,7 @@ export function findReads(path: string, raw: string): Read[] {
     case 'python':
       PYTHON_OS.forEach(collect);
       pythonImported(text).forEach(collect);
+      for (const field of pythonSettings(text)) out.push({ ...field, line: lineOf(field.index) });
       break;
     case 'javascript':
       JAVASCRIPT.forEach(collect);
@@ -196,7 +197,117 @@ function pythonImported(text: string): RegExp[] {
   }
   for (const match of text.matchAll(/^\s*([A-Za-z_]\w*)\s*(?::\s*[^=\n]+)?=\s*os\.environ\s*$/gm))
     patterns.push(access(match[1]!));
+  // `import os as o`: o.environ[...], o.getenv(...).
+  for (const local of osAliases(text)) {
+    patterns.push(access(`${local}\\.environ`));
+    patterns.push(new RegExp(`(?<![\\w.])${local}\\.getenv\\s*\\(\\s*["'](${NAME})["']`, 'g'));
+  }
   return patterns;
+}
+
+/** Local names of the os module other than `os`: `import os as o`, `import sys, os as o`. */
+function osAliases(text: string): string[] {
+  const out: string[] = [];
+  for (const match of text.matchAll(/^\s*import\s+([^\n#]+)/gm))
+    for (const item of match[1]!.split(/[,;]/)) {
+      const alias = /^\s*os\s+as\s+([A-Za-z_]\w*)\s*$/.exec(item)?.[1];
+      if (alias && alias !== 'os') out.push(alias);
+    }
+  return out;
+}
+
+/**
+ * Fields of pydantic settings classes (`class S(BaseSettings)`, and classes deriving from one
+ * in the same file): each field is read from the environment as its name upper-cased with the
+ * class's `env_prefix` (pydantic matches case-insensitively unless `case_sensitive=True`), or
+ * as its `alias` / `validation_alias` / `env=` name when it has one.
+ */
+function pythonSettings(text: string): Array<{ variable: string; index: number }> {
+  if (!/BaseSettings/.test(text)) return [];
+  const lines = text.split('\n');
+  const offsets: number[] = [];
+  let at = 0;
+  for (const line of lines) {
+    offsets.push(at);
+    at += line.length + 1;
+  }
+  interface Klass {
+    name: string;
+    bases: string[];
+    start: number;
+    end: number;
+    indent: number;
+  }
+  const classes: Klass[] = [];
+  lines.forEach((line, index) => {
+    const match = /^(\s*)class\s+([A-Za-z_]\w*)\s*\(([^)]*)\)\s*:/.exec(line);
+    if (!match) return;
+    const indent = match[1]!.length;
+    let end = index + 1;
+    while (end < lines.length) {
+      const next = lines[end]!;
+      if (next.trim() !== '' && !next.trim().startsWith('#') && /^\s*/.exec(next)![0].length <= indent) break;
+      end++;
+    }
+    const bases = match[3]!
+      .split(',')
+      .map((base) => base.trim().split('.').pop()!)
+      .filter((base) => base && !base.includes('='));
+    classes.push({ name: match[2]!, bases, start: index, end, indent });
+  });
+  const settings = new Set<string>(['BaseSettings']);
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const klass of classes)
+      if (!settings.has(klass.name) && klass.bases.some((base) => settings.has(base))) {
+        settings.add(klass.name);
+        changed = true;
+      }
+  }
+  const prefixes = new Map<string, { prefix: string; sensitive: boolean }>();
+  const configOf = (klass: Klass): { prefix: string; sensitive: boolean } => {
+    const known = prefixes.get(klass.name);
+    if (known) return known;
+    const body = lines.slice(klass.start + 1, klass.end).join('\n');
+    const prefix = /\benv_prefix\s*=\s*[rbuf]?["']([^"']*)["']/.exec(body)?.[1];
+    const sensitive = /\bcase_sensitive\s*=\s*True\b/.exec(body) !== null;
+    // Not set here: inherited from a settings base in this file.
+    const parent = classes.find((other) => klass.bases.includes(other.name) && settings.has(other.name));
+    const inherited = parent && parent !== klass ? configOf(parent) : { prefix: '', sensitive: false };
+    const config = {
+      prefix: prefix ?? inherited.prefix,
+      sensitive: sensitive || inherited.sensitive,
+    };
+    prefixes.set(klass.name, config);
+    return config;
+  };
+  const out: Array<{ variable: string; index: number }> = [];
+  for (const klass of classes) {
+    if (!settings.has(klass.name)) continue;
+    const { prefix, sensitive } = configOf(klass);
+    let bodyIndent: number | undefined;
+    for (let index = klass.start + 1; index < klass.end; index++) {
+      const line = lines[index]!;
+      if (line.trim() === '' || line.trim().startsWith('#')) continue;
+      const indent = /^\s*/.exec(line)![0].length;
+      bodyIndent ??= indent;
+      // Only the class's own fields, not nested classes' or methods' lines.
+      if (indent !== bodyIndent) continue;
+      const field = /^\s*([A-Za-z_]\w*)\s*:\s*([^=]+?)\s*(?:=\s*(.*))?$/.exec(line);
+      if (!field) continue;
+      const [, name, type, value] = field;
+      if (name!.startsWith('_') || name === 'model_config' || /\bClassVar\b/.test(type!)) continue;
+      const alias = /\b(?:validation_alias|alias|env)\s*=\s*[rbu]?["']([A-Za-z_][A-Za-z0-9_]*)["']/.exec(
+        value ?? '',
+      )?.[1];
+      const variable = alias ?? `${prefix}${name}`;
+      out.push({
+        variable: sensitive || alias ? variable : variable.toUpperCase(),
+        index: offsets[index]! + line.indexOf(name!),
+      });
+    }
+  }
+  return out;
 }
 
 /**
@@ -209,6 +320,14 @@ function javascriptAliases(text: string): RegExp[] {
     /\b(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::[^=]+)?=\s*process\.env\b(?!\s*[.[])/g,
   )) {
     const alias = match[1]!.replace(/\$/g, '\\$');
+    patterns.push(new RegExp(`(?<![\\w$.])${alias}\\.(${NAME})`, 'g'));
+    patterns.push(new RegExp(`(?<![\\w$.])${alias}\\s*\\[\\s*["'\`](${NAME})["'\`]\\s*\\]`, 'g'));
+  }
+  // `const { env } = process`, `const { env: e } = process`: env is process.env.
+  for (const match of text.matchAll(/\b(?:const|let|var)\s*\{([^}]*)\}\s*=\s*process\b(?!\s*[.[])/g)) {
+    const entry = /(?:^|,)\s*env\s*(?::\s*([A-Za-z_$][\w$]*))?\s*(?:,|$)/.exec(match[1]!);
+    if (!entry) continue;
+    const alias = (entry[1] ?? 'env').replace(/\$/g, '\\$');
     patterns.push(new RegExp(`(?<![\\w$.])${alias}\\.(${NAME})`, 'g'));
     patterns.push(new RegExp(`(?<![\\w$.])${alias}\\s*\\[\\s*["'\`](${NAME})["'\`]\\s*\\]`, 'g'));
   }
@@ -346,4 +465,60 @@ export function maskShell(text: string): string {
     }
   }
   return out.join('');
+}
+
+export interface DynamicRead {
+  line: number;
+  /** The code, trimmed and cut short. */
+  excerpt: string;
+}
+
+/**
+ * Reads whose variable name is not written in the code: `os.environ[key]`, `os.getenv(f"…")`,
+ * `getattr(os, "environ")`, `dict(os.environ)`, `{**os.environ}`, `process.env[name]`,
+ * `{...process.env}`. They cannot be checked against the example file, so they are listed
+ * (never counted as documented or undocumented).
+ */
+/** After `[` or `(`: anything but a plain string literal name (`"X"`), or nothing at all. */
+const NOT_LITERAL = `(?!\\s*(?:["'][A-Za-z_][A-Za-z0-9_]*["']\\s*[,)\\]]|[)\\]]))`;
+
+export function findDynamicReads(path: string, raw: string): DynamicRead[] {
+  const type = fileType(path);
+  if (type !== 'python' && type !== 'javascript') return [];
+  const text = /\.ipynb$/.test(path) ? raw.replace(/\\(["'])/g, '$1') : raw;
+  const patterns: RegExp[] = [];
+  if (type === 'python') {
+    const modules = ['os', ...osAliases(text)].join('|');
+    const environ = `(?<![\\w.])(?:${modules})\\.environ`;
+    patterns.push(
+      // os.environ[k], os.environ.get(name), os.getenv(f"API_{x}"): a key that is not a plain string.
+      new RegExp(`${environ}(?:\\.(?:get|setdefault|pop))?\\s*[[(]${NOT_LITERAL}`, 'g'),
+      new RegExp(`(?<![\\w.])(?:${modules})\\.getenv\\s*\\(${NOT_LITERAL}`, 'g'),
+      // The whole environment at once: copied, iterated, spread, or reached through getattr.
+      new RegExp(
+        `(?:dict\\s*\\(\\s*|\\*\\*\\s*)${environ}\\b|${environ}\\.(?:copy|items|keys|values)\\s*\\(`,
+        'g',
+      ),
+      new RegExp(`getattr\\s*\\(\\s*(?:${modules})\\s*,\\s*["'](?:environ|getenv)["']`, 'g'),
+    );
+  } else {
+    patterns.push(
+      /process\.env\s*\[(?!\s*["'`][A-Za-z_][A-Za-z0-9_]*["'`]\s*\])/g,
+      /\.\.\.\s*process\.env\b(?!\s*[.[])/g,
+      /Object\.(?:entries|keys|values|assign)\s*\(\s*(?:\{\}\s*,\s*)?process\.env\s*[,)]/g,
+    );
+  }
+  const out: DynamicRead[] = [];
+  const lines = text.split('\n');
+  let starts: number[] | undefined;
+  for (const pattern of patterns)
+    for (const match of text.matchAll(pattern)) {
+      starts ??= [0, ...[...text.matchAll(/\n/g)].map((m) => m.index! + 1)];
+      let line = 0;
+      while (line + 1 < starts.length && starts[line + 1]! <= match.index!) line++;
+      if (out.some((entry) => entry.line === line + 1)) continue;
+      const code = lines[line]!.trim();
+      out.push({ line: line + 1, excerpt: code.length > 80 ? `${code.slice(0, 77)}…` : code });
+    }
+  return out.sort((a, b) => a.line - b.line);
 }
