@@ -32,6 +32,11 @@ export interface YamlSyntaxProblem extends Position {
   message: string;
 }
 
+/** Parse options a caller may add: `version: '1.1'` reads yes/no/on/off as booleans, as kubectl does. */
+export interface YamlSourceOptions {
+  version?: '1.1' | '1.2';
+}
+
 export class YamlSource {
   readonly lineCounter: LineCounter;
   readonly document: Document.Parsed;
@@ -41,6 +46,7 @@ export class YamlSource {
     readonly file: string,
     readonly text: string,
     parsed?: { document: Document.Parsed; lineCounter: LineCounter; lines: string[] },
+    options: YamlSourceOptions = {},
   ) {
     this.lineCounter = parsed?.lineCounter ?? new LineCounter();
     this.document =
@@ -53,15 +59,22 @@ export class YamlSource {
         // YAML 1.1 merge keys (`<<: *defaults`) are how compose files and Helm-rendered
         // manifests share settings; without them a merged `image: x:latest` is never seen.
         merge: true,
+        ...(options.version ? { version: options.version } : {}),
       });
     this.lines = parsed?.lines ?? text.split(/\r?\n/);
   }
 
   /** Every document of a multi-document file ("---" separated), sharing positions. */
-  static all(file: string, text: string): YamlSource[] {
+  static all(file: string, text: string, options: YamlSourceOptions = {}): YamlSource[] {
     const lineCounter = new LineCounter();
     const lines = text.split(/\r?\n/);
-    return parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true }).map(
+    return parseAllDocuments(text, {
+      lineCounter,
+      prettyErrors: false,
+      uniqueKeys: true,
+      merge: true,
+      ...(options.version ? { version: options.version } : {}),
+    }).map(
       (document) => new YamlSource(file, text, { document: document as Document.Parsed, lineCounter, lines }),
     );
   }

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { posix } from 'node:path';
 import { z } from 'zod';
 import { defineCheck } from '../../engine/types.js';
 import {
@@ -14,6 +15,7 @@ import {
   SECRET_NAME,
 } from '../../rules/findings.js';
 import { parseImage } from '../../rules/image.js';
+import { tokenIn } from '../kubernetes/secret-values.js';
 import {
   type ComposeFile,
   interpolate,
@@ -110,6 +112,13 @@ export const RULES: RuleSet = {
 };
 
 const DEFAULT_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
+/** What `docker compose` also reads, beside a default-named file, when no -f is given. */
+const OVERRIDE_FILES = [
+  'compose.override.yaml',
+  'compose.override.yml',
+  'docker-compose.override.yaml',
+  'docker-compose.override.yml',
+];
 
 /** The capabilities Docker grants every container; adding one of these changes nothing. */
 const DOCKER_DEFAULT_CAPABILITIES = new Set([
@@ -149,12 +158,17 @@ export default defineCheck({
     'a healthcheck (not disabled), a restart policy, CPU and memory limits (deploy.resources or the',
     'legacy mem_limit/cpus), no `privileged`, no `network_mode: host`, no `pid: host`, no mounted',
     "Docker (or containerd, CRI-O, Podman) socket, no `cap_add` beyond Docker's default capabilities,",
-    'no secret-like environment values written inline (${VAR} references are fine), image tags that',
-    'are not latest (a `${TAG:-latest}` default counts), and — with `model_mount` — a volume mounted at',
-    'the model path. Services are read as Compose reads them: YAML merge keys (`<<: *defaults`) and',
-    '`extends` (same file or another) applied, environment in list or map form; a finding on an',
-    'inherited key points at the line that wrote it. One-shot services (another service waits for',
-    'them with `condition: service_completed_successfully`) need no restart policy or health check.',
+    'no secret-like environment values written inline (${VAR} references are fine) and no value in a',
+    'known token format (GitHub, Hugging Face, AWS, OpenAI …, a ${VAR:-default} too) whatever its name,',
+    'image tags that are not latest (a `${TAG:-latest}` default counts, and `model${TAG}` has no tag',
+    'when TAG is unset), limits of 0 are no limits, a network named host is host networking, and — with',
+    '`model_mount` — a volume mounted at the model path. Services are read as `docker compose up` reads',
+    'them: YAML merge keys (`<<: *defaults`) and `extends` (same file or another) applied, the files',
+    '`include:` lists added, and beside a default-named file its compose.override.yaml (or',
+    'docker-compose.override.yml) merged over it; a finding on an inherited key points at the line that',
+    'wrote it. One-shot services (another service waits for them with `condition:',
+    'service_completed_successfully`, and they say so themselves: restart "no" or on-failure, no ports',
+    'or expose) need no restart policy or health check.',
     'A file with no services is an `error`. Findings carry file:line; ignore one place with',
     '`# mlgate-ignore compose/RULE: reason` above the line.',
   ].join(' '),
@@ -217,7 +231,72 @@ export default defineCheck({
     const main = load(found);
     if ('problem' in main) return { status: 'error', summary: main.problem };
     const shown = main.shown;
-    const all = Object.keys(main.services);
+    // The model `docker compose up` runs: the file, the files its `include:` lists (their
+    // services join the model), and, for a default-named file, the override file beside it,
+    // merged over it (its keys win, its lists add; as `extends` does, which is Compose's rule).
+    const views = new Map<string, ServiceView>();
+    const networks = new Map<string, Obj>();
+    const read: string[] = [];
+    const addFile = (compose: ComposeFile, depth: number): string | undefined => {
+      if (depth > 10) return `${compose.shown}: include nests more than 10 levels`;
+      read.push(compose.file);
+      const data = (compose.source.toJS() ?? {}) as Obj;
+      const includes = Array.isArray(data.include) ? data.include : data.include ? [data.include] : [];
+      for (const [index, entry] of includes.entries()) {
+        const paths =
+          typeof entry === 'string'
+            ? [entry]
+            : entry && typeof entry === 'object'
+              ? ([] as unknown[]).concat((entry as Obj).path ?? [])
+              : [];
+        if (paths.length === 0 || paths.some((p) => typeof p !== 'string'))
+          return `${compose.shown}: include[${index}] names no file`;
+        for (const path of paths as string[]) {
+          const file = posix.normalize(posix.join(posix.dirname(compose.file), path));
+          if (read.includes(file)) continue;
+          const included = load(file);
+          if ('problem' in included) return `${compose.shown} includes ${path}: ${included.problem}`;
+          const problem = addFile(included, depth + 1);
+          if (problem) return problem;
+        }
+      }
+      for (const [name, network] of Object.entries((data.networks ?? {}) as Obj))
+        networks.set(name, network && typeof network === 'object' ? (network as Obj) : {});
+      for (const name of Object.keys(compose.services)) {
+        const view = serviceView(compose, name, load);
+        // A base that cannot be read would make its keys look missing: say so, judge nothing.
+        if ('problem' in view) return `${compose.shown}: ${view.problem}`;
+        views.set(name, view);
+      }
+      return undefined;
+    };
+    const problem = addFile(main, 0);
+    if (problem) return { status: 'error', summary: problem };
+    let override: ComposeFile | undefined;
+    const folder = posix.dirname(found);
+    if (DEFAULT_FILES.includes(posix.basename(found))) {
+      const overrideFile = OVERRIDE_FILES.map((name) => (folder === '.' ? name : `${folder}/${name}`)).find(
+        (file) => existsSync(ctx.resolve(file)),
+      );
+      if (overrideFile) {
+        const loaded = load(overrideFile);
+        if ('problem' in loaded) return { status: 'error', summary: loaded.problem };
+        override = loaded;
+        for (const name of Object.keys(loaded.services)) {
+          const view = serviceView(loaded, name, load);
+          if ('problem' in view) return { status: 'error', summary: `${loaded.shown}: ${view.problem}` };
+          const base = views.get(name);
+          views.set(name, base ? new ServiceView(name, [...view.layers, ...base.layers]) : view);
+        }
+        const data = (loaded.source.toJS() ?? {}) as Obj;
+        for (const [name, network] of Object.entries((data.networks ?? {}) as Obj))
+          networks.set(name, {
+            ...networks.get(name),
+            ...(network && typeof network === 'object' ? (network as Obj) : {}),
+          });
+      }
+    }
+    const all = [...views.keys()];
     // Nothing judged is never a pass: a compose file without services is a mistake (an
     // override file given as `path`, a `services:` nested one level too deep).
     if (all.length === 0)
@@ -225,19 +304,21 @@ export default defineCheck({
         status: 'error',
         summary: `${shown} defines no services: nothing to judge (is this an override file, or is services: indented under another key?)`,
       };
-    const unknown = (params.services ?? []).filter((name) => !(name in main.services));
+    const unknown = (params.services ?? []).filter((name) => !views.has(name));
     if (unknown.length > 0)
       return {
         status: 'error',
         summary: `${shown} has no service ${unknown.join(', ')} (services: ${all.join(', ')})`,
       };
-    const views = new Map<string, ServiceView>();
-    for (const name of all) {
-      const view = serviceView(main, name, load);
-      // A base that cannot be read would make its keys look missing: say so, judge nothing.
-      if ('problem' in view) return { status: 'error', summary: `${shown}: ${view.problem}` };
-      views.set(name, view);
-    }
+    /** Top-level networks that are the host's network stack (`name: host`, external). */
+    const hostNetworks = new Set(
+      [...networks.entries()]
+        .filter(
+          ([key, network]) =>
+            network.name === 'host' || network.driver === 'host' || (key === 'host' && !!network.external),
+        )
+        .map(([key]) => key),
+    );
     const notDeployed: string[] = [];
     const names = all.filter((name) => {
       if (params.services && !params.services.includes(name)) return false;
@@ -257,7 +338,8 @@ export default defineCheck({
       };
     const oneShot = oneShotServices(views.values());
     const findings: Finding[] = [];
-    for (const name of names) judgeService(views.get(name)!, oneShot.has(name), params.model_mount, findings);
+    for (const name of names)
+      judgeService(views.get(name)!, oneShot.has(name), params.model_mount, findings, hostNetworks);
     const inline: ReturnType<typeof parseInlineIgnores>['ignores'] = [];
     const ignoreProblems: Finding[] = [];
     const judged: string[] = [];
@@ -278,21 +360,31 @@ export default defineCheck({
       judged,
       measured: {
         services: names.length,
+        ...(override ? { override_files: 1 } : {}),
         ...(notDeployed.length ? { services_not_deployed: notDeployed.length } : {}),
         ...(oneShot.size ? { one_shot_services: names.filter((n) => oneShot.has(n)).length } : {}),
       },
-      ...(notDeployed.length
-        ? {
-            evidence: [
+      evidence: [
+        ...(override
+          ? [
+              {
+                type: 'text' as const,
+                title: 'override file merged',
+                text: `${override.shown}: docker compose reads it over ${shown} when no -f is given, so its settings were judged as merged`,
+              },
+            ]
+          : []),
+        ...(notDeployed.length
+          ? [
               {
                 type: 'table' as const,
                 title: 'services not judged (their profiles are not deployed)',
                 columns: ['service'],
                 rows: notDeployed.map((entry) => [entry]),
               },
-            ],
-          }
-        : {}),
+            ]
+          : []),
+      ],
     });
   },
 });
@@ -302,6 +394,7 @@ function judgeService(
   oneShot: boolean,
   modelMount: string | undefined,
   findings: Finding[],
+  hostNetworks: Set<string>,
 ): void {
   const add = (rule: string, message: string, at?: Parameters<ServiceView['where']>[0]) =>
     findings.push({
@@ -326,23 +419,62 @@ function judgeService(
       add('restart-policy', restart?.value === 'no' ? 'restart: "no"' : 'no restart policy', restart);
   }
 
-  const missing = [
-    !view.get(['deploy', 'resources', 'limits', 'memory']) && !view.get(['mem_limit']) ? 'memory' : '',
-    !view.get(['deploy', 'resources', 'limits', 'cpus']) && !view.get(['cpus']) ? 'cpus' : '',
-  ].filter(Boolean);
+  const memory = view.get(['deploy', 'resources', 'limits', 'memory']) ?? view.get(['mem_limit']);
+  const cpus = view.get(['deploy', 'resources', 'limits', 'cpus']) ?? view.get(['cpus']);
+  const missing = [!memory ? 'memory' : '', !cpus ? 'cpus' : ''].filter(Boolean);
   if (missing.length > 0) add('resource-limits', `no ${missing.join(' or ')} limit`);
+  // 0 (and -1) is how Docker writes "no limit".
+  for (const [what, limit] of [
+    ['memory', memory],
+    ['cpus', cpus],
+  ] as const) {
+    if (
+      limit &&
+      /^\s*(-1|0*\.?0*)\s*[a-z]*\s*$/i.test(String(limit.value)) &&
+      /[0-9]/.test(String(limit.value))
+    )
+      add(
+        'resource-limits',
+        `${what} limit ${JSON.stringify(limit.value)} is no limit: Docker reads 0 as unlimited`,
+        limit,
+      );
+  }
 
   const privileged = view.get(['privileged']);
   if (privileged?.value === true) add('privileged', 'privileged: true', privileged);
   const network = view.get(['network_mode']);
   if (network?.value === 'host') add('host-network', 'network_mode: host', network);
+  // networks: [hostnet] where hostnet is `name: host` (external): the host's stack all the same.
+  for (const entry of view.entries('networks')) {
+    const names =
+      typeof entry.value === 'string'
+        ? [[entry.value, entry.path] as const]
+        : entry.value && typeof entry.value === 'object'
+          ? Object.keys(entry.value as Obj).map((key) => [key, [...entry.path, key]] as const)
+          : [];
+    for (const [name, path] of names)
+      if (hostNetworks.has(name))
+        add('host-network', `networks: ${name} is the host network (name: host)`, {
+          ...entry,
+          path: [...path],
+        });
+  }
   const pid = view.get(['pid']);
   if (pid?.value === 'host')
     add('host-pid', 'pid: host — it sees and can signal every process on the host', pid);
 
-  for (const [key, entry] of view.environment())
-    if ((SECRET_NAME.test(key) || SECRET_KEY_NAME.test(key)) && !isReference(entry.value))
+  for (const [key, entry] of view.environment()) {
+    // A known token format is a credential whatever the name, also as a ${VAR:-default}.
+    const token = tokenIn(entry.value);
+    if (token)
+      add(
+        'inline-secret',
+        `${key} holds a ${token.label}${entry.value.includes('${') ? ' (as the default of a variable)' : ''} written in the file (${mask(token.value)})`,
+        entry,
+      );
+    else if ((SECRET_NAME.test(key) || SECRET_KEY_NAME.test(key)) && !isReference(entry.value))
       add('inline-secret', `${key} is written in the file (${mask(entry.value)})`, entry);
+  }
 
   for (const key of ['command', 'entrypoint']) {
     const value = view.get<unknown>([key]);
@@ -354,7 +486,10 @@ function judgeService(
       if (reported.has(index)) return;
       // A flag alone in its element: its value is the next element.
       const paired = Array.isArray(value.value) && parts[index + 1] !== undefined && /^--?[\w-]+$/.test(part);
-      const secret = commandSecret(paired ? `${part} ${parts[index + 1]}` : part);
+      const token = tokenIn(part);
+      const secret = token
+        ? { what: `a ${token.label}`, value: token.value }
+        : commandSecret(paired ? `${part} ${parts[index + 1]}` : part);
       if (!secret) return;
       const at = paired || parts.length > 1 ? index + (paired ? 1 : 0) : undefined;
       reported.add(index).add(at ?? index);
@@ -375,7 +510,23 @@ function judgeService(
       reference.tag?.includes(marker) ||
       reference.digest?.includes(marker) ||
       (!reference.tag && !reference.digest && reference.repository.includes(marker));
-    if (!setAtDeploy && !reference.digest && (!reference.tag || reference.tag === 'latest')) {
+    // model${TAG}: with TAG unset (no default) the reference has no tag at all.
+    const unset = parseImage(interpolate(written, ''));
+    const variables = [...written.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]);
+    if (
+      setAtDeploy &&
+      !reference.tag?.includes(marker) &&
+      !reference.digest?.includes(marker) &&
+      !unset.tag &&
+      !unset.digest &&
+      /[A-Za-z0-9]$/.test(interpolate(written, ''))
+    )
+      add(
+        'image-tag',
+        `image "${written}" has no tag when ${variables.join(', ')} ${variables.length === 1 ? 'is' : 'are'} unset (no default): it pulls latest`,
+        image,
+      );
+    else if (!setAtDeploy && !reference.digest && (!reference.tag || reference.tag === 'latest')) {
       const viaDefault = written.includes('${') && reference.tag === 'latest' && !/:latest$/.test(written);
       add(
         'image-tag',

@@ -189,14 +189,33 @@ export function serviceView(
  * does not apply to them.
  */
 export function oneShotServices(views: Iterable<ServiceView>): Set<string> {
+  const all = [...views];
+  const byName = new Map(all.map((view) => [view.name, view]));
   const out = new Set<string>();
-  for (const view of views) {
+  for (const view of all) {
     const dependsOn = view.get<unknown>(['depends_on'])?.value;
     if (!dependsOn || typeof dependsOn !== 'object' || Array.isArray(dependsOn)) continue;
-    for (const [dependency, spec] of Object.entries(dependsOn as Obj))
-      if ((spec as Obj | null)?.condition === 'service_completed_successfully') out.add(dependency);
+    for (const [dependency, spec] of Object.entries(dependsOn as Obj)) {
+      if ((spec as Obj | null)?.condition !== 'service_completed_successfully') continue;
+      // Another service's depends_on is not the exempted service's word: it must say itself
+      // that it runs once (otherwise any service, the model included, could be exempted).
+      const target = byName.get(dependency);
+      if (target && saysOneShot(target)) out.add(dependency);
+    }
   }
   return out;
+}
+
+/** A service that declares it runs once: restart "no" or on-failure, and serves no port. */
+export function saysOneShot(view: ServiceView): boolean {
+  const restart = view.get<unknown>(['restart'])?.value;
+  const condition = view.get<unknown>(['deploy', 'restart_policy', 'condition'])?.value;
+  const once =
+    (typeof restart === 'string' && /^(no|on-failure(:\d+)?)$/.test(restart)) ||
+    restart === false ||
+    (typeof condition === 'string' && /^(none|on-failure)$/.test(condition));
+  const serves = view.entries('ports').length > 0 || view.entries('expose').length > 0;
+  return once && !serves;
 }
 
 /**

@@ -117,7 +117,9 @@ export const RULES: RuleSet = {
       title: 'pip/pipx install pins exact versions',
       level: 'error',
       fix: 'pip install torch==2.1.0 (or -r requirements.txt with pinned versions).',
-      refs: ['hadolint DL3013 (we accept == and === only; hadolint also accepts ~=)'],
+      refs: [
+        'hadolint DL3013 (we accept == and === only, without wildcards; hadolint also accepts ~=, a VCS tag and any URL: we want a 40-hex commit, or a URL with #sha256= or a versioned file name)',
+      ],
     },
     {
       id: 'dockerfile/pip-no-cache',
@@ -175,7 +177,14 @@ interface Stage {
   instructions: Instruction[];
 }
 
-const ROOT_USERS = /^(root|0)(:.*)?$/;
+/**
+ * Whether USER names root: BuildKit strips quotes (`USER "root"`), and a numeric uid is read as
+ * a number, so `00`, `0000` and `00:00` are uid 0 too.
+ */
+function isRootUser(value: string): boolean {
+  const user = unquote(value).split(':')[0]!.trim();
+  return user === 'root' || (/^\d+$/.test(user) && Number(user) === 0);
+}
 const ARCHIVE = /\.(tar|tgz|tar\.(gz|bz2|xz|zst)|gz|bz2|xz|txz|tbz2?)$/i;
 const PIP_OPTIONS_WITH_VALUE = new Set([
   '-r',
@@ -242,7 +251,8 @@ export default defineCheck({
     'removed; pip/pipx pinned, pip with --no-cache-dir; EXPOSE valid and including the service port;',
     'a .dockerignore excluding .git, .env, data and checkpoints. RUN is read as shell (if/then,',
     'case, here-documents, substitutions, sh -c); a RUN that cannot be read, an empty file or one',
-    "without FROM is an error, never a pass. Each rule maps to hadolint's where one exists (see `refs`).",
+    'without FROM is an error, never a pass. USER is read as BuildKit reads it: quotes stripped, a uid',
+    "with leading zeros (00, 0000:0000) is root. Each rule maps to hadolint's where one exists (see `refs`).",
     'Ignore one place with `# mlgate-ignore dockerfile/RULE: reason` on the line above, or in the',
     'spec; ignores without a reason are not honoured, unused ones are reported.',
   ].join(' '),
@@ -365,6 +375,22 @@ export default defineCheck({
         `${what} "${image}" (${reference.registry}/${reference.repository}) is not from a trusted registry (${params.trusted_registries.join(', ')})`,
       );
     };
+    // An image a COPY --from or RUN --mount from= pulls: the same tag, latest and digest rules.
+    const pulled = (image: string, instruction: Instruction, what: string) => {
+      if (image.includes('$') || image.toLowerCase() === 'scratch') return;
+      const problem = imageTagProblem(image);
+      const named = ' (if it is a named build context, --build-context, ignore it with that reason)';
+      if (problem === 'no tag')
+        add(
+          'base-image-tag',
+          instruction,
+          `${what} "${image}" has no tag: it is whatever latest is at build time${/[:/.]/.test(image) ? '' : named}`,
+        );
+      if (problem === 'latest') add('base-image-latest', instruction, `${what} "${image}" uses :latest`);
+      if (params.require_digest && !parseImage(image).digest && !parseImage(image).ko)
+        add('base-image-digest', instruction, `${what} "${image}" is not pinned by digest`);
+      trusted(image, instruction, what);
+    };
     for (const stage of stages) {
       if (stage.parent || stage.base.toLowerCase() === 'scratch') continue;
       if (stage.base.includes('$')) continue; // an ARG without a default: judged where it is set
@@ -428,7 +454,7 @@ export default defineCheck({
         if (keyword === 'COPY' || keyword === 'ADD') {
           for (const [name, value] of flagsOf(instruction))
             if (name === 'from' && value && !/^\d+$/.test(value) && !stageNames.has(value.toLowerCase()))
-              trusted(expand(value, lookup), instruction, 'COPY --from image');
+              pulled(expand(value, lookup), instruction, `${keyword} --from image`);
         }
         if (keyword === 'ENV' || keyword === 'ARG') {
           const pairs: Array<[string, string | undefined]> =
@@ -483,8 +509,8 @@ export default defineCheck({
           const flags = flagsOf(instruction);
           for (const [name, value] of flags) {
             const from = name === 'mount' ? /(?:^|,)from=([^,]+)/.exec(value ?? '')?.[1] : undefined;
-            if (from && !stageNames.has(from.toLowerCase()))
-              trusted(expand(from, lookup), instruction, 'RUN --mount image');
+            if (from && !/^\d+$/.test(from) && !stageNames.has(from.toLowerCase()))
+              pulled(expand(from, lookup), instruction, 'RUN --mount image');
           }
           const script = runScript(instruction, lines, dockerfile.getEscapeCharacter());
           const problems = inspectRun(instruction, script, flags, shipped.has(stage), vars, state, add);
@@ -508,7 +534,7 @@ export default defineCheck({
           : `the final stage never sets USER, so the image runs as root unless "${base}" sets a non-root user, and it is not one mlgate recognises`,
         `Add USER with a non-root uid to the final stage (RUN useradd --uid 10001 app, then USER 10001). If "${base}" already runs as non-root, say so: USER <its uid>, or "# mlgate-ignore dockerfile/non-root-user: ${base} runs as uid N" above FROM. Recognised: ${nonRootImagesText()}.`,
       );
-    } else if (lastUser && ROOT_USERS.test(lastUser.user)) {
+    } else if (lastUser && isRootUser(lastUser.user)) {
       add(
         'non-root-user',
         lastUser.instruction,
@@ -797,21 +823,7 @@ function inspectRun(
       const packages = words.slice(pipx && words[0] === 'inject' ? 2 : 1);
       const constrained =
         !pipx && cmd.args.some((arg) => /^(-c|--constraint)(=|$)/.test(arg) || /^-c./.test(arg));
-      const unpinned = constrained
-        ? []
-        : packages.filter((spec) => {
-            if (
-              spec === '.' ||
-              spec.startsWith('./') ||
-              spec.startsWith('/') ||
-              /\.(whl|tar\.gz|zip)$/.test(spec)
-            )
-              return false;
-            if (/^(git\+|hg\+|svn\+|bzr\+)/.test(spec)) return !/@[^/]+$/.test(spec.replace(/#.*$/, ''));
-            if (/^[a-z]+:\/\//i.test(spec)) return false; // a URL names one file
-            if (/^[^=<>~!@\s]*\//.test(spec)) return false; // a local directory
-            return !/(===?)[^=<>~!]+$/.test(spec.replace(/\[.*\]/, ''));
-          });
+      const unpinned = constrained ? [] : packages.filter((spec) => !pipSpecPinned(spec));
       const redirected = (command.redirects ?? [])
         .filter((r) => r.op === '>' || r.op === '<')
         .map((r) => r.target);
@@ -856,6 +868,55 @@ function inspectRun(
         : 'apt lists are left in the image: remove /var/lib/apt/lists/* in the same RUN',
     );
   return problems;
+}
+
+/**
+ * Whether a pip argument pins what it installs, as the dependencies kind reads requirements:
+ * `name==1.2.3` (no wildcard: `==2.*` is a range); a VCS URL only at a 40-hex commit (a branch
+ * or tag can move); a URL with a #sha256= fragment or to a file whose name carries a version
+ * (torch-2.4.1-cp311-...whl, lib-1.0.tar.gz); a path in the build context.
+ */
+export function pipSpecPinned(spec: string): boolean {
+  const url =
+    /^(?:[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[^\]]*\])?\s*@\s*)?((?:git|hg|svn|bzr)\+\S+|[a-z]+:\/\/\S+)$/i.exec(
+      spec.trim(),
+    )?.[1];
+  if (url) {
+    const clean = url.replace(/[;\s].*$/, '');
+    if (/^(git|hg|svn|bzr)\+/i.test(clean)) {
+      const path = clean.replace(/#.*$/, '').replace(/^[a-z+]+:\/\//i, '');
+      const rest = path.slice(path.indexOf('/') + 1);
+      const at = rest.lastIndexOf('@');
+      return at !== -1 && /^[0-9a-f]{40}([0-9a-f]{24})?$/i.test(rest.slice(at + 1));
+    }
+    if (/#(sha256|sha384|sha512)=[0-9a-f]{32,}/i.test(clean)) return true;
+    let file =
+      clean
+        .replace(/[#?].*$/, '')
+        .split('/')
+        .pop() ?? '';
+    try {
+      file = decodeURIComponent(file);
+    } catch {
+      // a malformed escape: judged as written
+    }
+    // wheel: name-version(-build)?-python-abi-platform.whl; sdist: name-version.tar.gz
+    if (/^[A-Za-z0-9_.]+-\d[^-]*(-\d[^-]*)?-[^-]+-[^-]+-[^-]+\.whl$/.test(file)) return true;
+    if (/^[A-Za-z0-9_.-]+-\d[\w.+!]*\.(tar\.gz|zip|tar\.bz2)$/.test(file)) return true;
+    // GitHub/GitLab archive of a commit
+    return /\/archive\/(?:[^/]*\/)*[0-9a-f]{40}\.(tar\.gz|zip)$/i.test(clean.replace(/[#?].*$/, ''));
+  }
+  if (
+    spec === '.' ||
+    spec === '..' ||
+    spec.startsWith('./') ||
+    spec.startsWith('../') ||
+    spec.startsWith('/')
+  )
+    return true;
+  if (/\.(whl|tar\.gz|zip)$/.test(spec)) return true; // a file in the build context
+  if (/^[^=<>~!@\s]*\//.test(spec)) return true; // a local directory
+  return /^[^=<>~!]*===?\s*[^\s,;<>=!~*]+\s*(;.*)?$/.test(spec.replace(/\[[^\]]*\]/, ''));
 }
 
 /** Arguments that are not options nor the values of options that take one. */

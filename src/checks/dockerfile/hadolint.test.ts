@@ -425,13 +425,21 @@ const CASES: Case[] = [
     'DL3013 pip install git (https)',
     'RUN pip install git+https://github.com/rtfd/r-ext.git@0.6-alpha#egg=r-ext',
     'pip-pin',
-    false,
+    true,
+    {
+      differs:
+        'a tag (@0.6-alpha) can be moved: only a 40-hex commit pins a VCS ref, as the dependencies kind reads requirements',
+    },
   ),
   h(
     'DL3013 pip install git (ssh)',
     'RUN pip install git+ssh://github.com/rtfd/r-ext.git@0.6-alpha#egg=r-ext',
     'pip-pin',
-    false,
+    true,
+    {
+      differs:
+        'a tag (@0.6-alpha) can be moved: only a 40-hex commit pins a VCS ref, as the dependencies kind reads requirements',
+    },
   ),
   h(
     'DL3013 pip install unversioned git (https)',
@@ -446,7 +454,9 @@ const CASES: Case[] = [
     true,
   ),
   h('DL3013 pip install local dir', 'RUN pip install foo/bar', 'pip-pin', false),
-  h('DL3013 pip install https url package', 'RUN pip install https://foo.bar/baz.zip', 'pip-pin', false),
+  h('DL3013 pip install https url package', 'RUN pip install https://foo.bar/baz.zip', 'pip-pin', true, {
+    differs: 'a URL without a version in its file name nor a #sha256= can serve other bytes tomorrow',
+  }),
   h('DL3013 pip install upper bound', "RUN pip install 'alabaster>=0.7'", 'pip-pin', true, {
     differs: 'a lower bound lets any later release in: not a pin',
   }),

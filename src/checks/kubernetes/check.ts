@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { defineCheck } from '../../engine/types.js';
 import {
@@ -15,6 +16,7 @@ import { parseImage } from '../../rules/image.js';
 import { expandPaths } from '../../util/walk.js';
 import { YamlSource } from '../../util/yaml-source.js';
 import {
+  genericPodTemplates,
   get,
   isWorkloadKind,
   list,
@@ -32,6 +34,7 @@ import {
   isSecretValue,
   PRIVATE_KEY,
   secretsInConfigEntry,
+  tokenIn,
 } from './secret-values.js';
 
 export const RULES: RuleSet = {
@@ -267,13 +270,35 @@ interface Workload {
   templates: PodTemplate[];
 }
 
-const SERVING = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Pod']);
-const SCALABLE = new Set(['Deployment', 'StatefulSet']);
+const SERVING = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Pod', 'Rollout']);
+const SCALABLE = new Set(['Deployment', 'StatefulSet', 'Rollout']);
+/** Argo Rollouts replace a Deployment: the serving rules (probes, replicas, HPA, PDB, Service) apply. */
+const ARGO_ROLLOUT = (kind: string, apiVersion: string) =>
+  kind === 'Rollout' && /^argoproj\.io\//.test(apiVersion);
+/** Kustomization keys that change what is applied; any other key only lists the files. */
+const KUSTOMIZE_PLAIN = new Set([
+  'apiVersion',
+  'kind',
+  'metadata',
+  'resources',
+  'bases',
+  'sortOptions',
+  'buildMetadata',
+  'generatorOptions',
+  'openapi',
+]);
+/**
+ * Helm's template syntax: its objects (.Values, .Release …), include/toYaml/nindent, and the
+ * trim markers ({{- … -}}) at a line's edge. Go templates in other manifests ({{ $labels.pod }}
+ * in an alert, {{inputs.parameters.x}} in an Argo Workflow) are values, not a chart.
+ */
+const HELM_SYNTAX =
+  /\{\{-?\s*(\$?\.Values\b|\.Release\b|\.Chart\b|\.Capabilities\b|\.Files\b|include\s+"|template\s+"|toYaml\b|tpl\s)|^\s*\{\{-|-\}\}\s*$|\|\s*n?indent\s+\d+\s*-?\}\}/m;
 /** Templates of other pods, not pods of their own: no NetworkPolicy or Service selects them. */
 const RUNTIME_TEMPLATES = new Set(['ServingRuntime', 'ClusterServingRuntime']);
 
 /** What the error says mlgate reads, when it finds no workload. */
-const READS = `${Object.keys(NATIVE_WORKLOADS).join(', ')} and the pod templates of ${[
+const READS = `${Object.keys(NATIVE_WORKLOADS).join(', ')}, any object with a pod template (spec.template, spec.jobTemplate.spec.template, spec.containers), and the pod templates of ${[
   ...new Set(Object.values(OPERATOR_KINDS).map((o) => o.operator)),
 ]
   .map(
@@ -350,9 +375,12 @@ export default defineCheck({
   rules: RULES.rules,
   title: 'Kubernetes manifests run the model safely: probes, resources, security, scaling, network',
   description: [
-    'Reads Kubernetes manifests (multi-document YAML, List objects, YAML merge keys, every workload kind,',
-    'and the pod templates of KServe InferenceServices and ServingRuntimes, Seldon SeldonDeployments and',
-    'KubeRay RayClusters, RayServices and RayJobs) and applies rules, each with an id, file:line and a fix:',
+    'Reads Kubernetes manifests as kubectl does (.yaml, .yml and .json files; multi-document YAML; YAML 1.1,',
+    'so yes/on are true; List and typed lists such as DeploymentList; YAML merge keys; every workload kind,',
+    'Argo Rollouts as Deployments, the pod templates of KServe InferenceServices and ServingRuntimes, Seldon',
+    'SeldonDeployments and KubeRay RayClusters, RayServices and RayJobs, and any other object that carries',
+    'a pod template: spec.template, spec.jobTemplate.spec.template or a Pod-like spec.containers) and',
+    'applies rules, each with an id, file:line and a fix:',
     'the probes `require_probes` lists on every serving workload (liveness and readiness by default,',
     'startup too with `slow_start`), naming the container that lacks one, with a table of which container',
     'has which probe; readiness and liveness probes that differ; CPU/memory requests and limits; image',
@@ -360,8 +388,10 @@ export default defineCheck({
     'privileged, drop ALL capabilities and add none; no hostNetwork, hostPID, hostIPC or hostPath volumes;',
     'replicas >= `min_replicas` (or an HPA with that minimum); an HPA, a PDB with a policy and a Service',
     'selecting each serving workload; NetworkPolicies covering ingress and egress of every workload, each',
-    'policy selecting pods (label selectors and policyTypes evaluated, namespaces respected); Ingresses',
-    'with TLS; secret-like env values from Secret objects, not inline; no Secret with its values and no',
+    'policy selecting pods (label selectors and policyTypes evaluated, namespaces respected; a rule {}',
+    'that allows all traffic restricts nothing); Ingresses with TLS; secret-like env values from Secret',
+    'objects, not inline, and no value in a known token format (GitHub, Hugging Face, AWS, OpenAI …) in',
+    'env or command/args whatever its name; no Secret with its values and no',
     'credential in a ConfigMap committed. Custom resources get the pod and container rules and the',
     'NetworkPolicy rule; their operator adds probes, Services and autoscaling. A KServe framework',
     'container (`sklearn:`, `model:` …) takes image, resources and securityContext from its serving',
@@ -370,6 +400,10 @@ export default defineCheck({
     '`# mlgate-ignore kubernetes/RULE: reason` above the line. No manifests found is nothing to judge;',
     'manifests with no workload mlgate reads are an error (nothing judged is never a pass); a file that',
     'does not parse is an error with its line; files with no Kubernetes object are counted as skipped.',
+    'Helm templates ({{ .Values … }}, a chart with Chart.yaml) and a kustomization.yaml that patches or',
+    'transforms its resources are an error: render them (`helm template`, `kubectl kustomize`) and point',
+    'mlgate at the output. A --leader-elect flag exempts nothing: a controller that needs one replica says',
+    'so with an ignore and its reason.',
   ].join(' '),
   params: z
     .strictObject({
@@ -432,12 +466,15 @@ export default defineCheck({
     },
   ],
   async run(ctx, params) {
-    const { files, missing } = expandPaths(ctx.root, params.paths, /\.ya?ml$/i);
+    // kubectl apply -f <folder> reads .json manifests as well as .yaml/.yml.
+    const { files, missing } = expandPaths(ctx.root, params.paths, /\.(ya?ml|json)$/i);
     const required = requiredProbes(params);
     // A probe type that is not required is off, unless levels says otherwise; levels may use short ids.
-    const levels: Record<string, 'error' | 'warning' | 'off'> = {};
+    // A probe type not required is not run at all (the kind's default), not a finding marked off.
+    const defaults: Record<string, 'error' | 'warning' | 'off'> = {};
     for (const type of PROBE_TYPES)
-      if (!required.includes(type)) levels[`kubernetes/${PROBES[type].rule}`] = 'off';
+      if (!required.includes(type)) defaults[`kubernetes/${PROBES[type].rule}`] = 'off';
+    const levels: Record<string, 'error' | 'warning' | 'off'> = {};
     for (const [rule, level] of Object.entries(params.levels)) levels[fullRuleId(rule)] = level;
     if (files.length === 0) {
       // No input at all: an error (nothing judged is never a pass).
@@ -448,6 +485,7 @@ export default defineCheck({
         inline: [],
         spec: params.ignore,
         levels,
+        defaults,
         judged: [],
         nothing: `no manifests found at ${params.paths.join(', ')}${missing.length ? ` (missing: ${missing.join(', ')})` : ''}`,
       });
@@ -462,11 +500,38 @@ export default defineCheck({
     let documents = 0;
     /** Documents with no kind (values, settings) in files that also hold objects, or in none. */
     let kindless = 0;
+    /** Files that are not the manifests kubectl applies: a Helm chart's templates, a patching kustomization. */
+    const unrendered: Array<{ file: string; why: string }> = [];
+    const charts = new Set<string>();
+    for (const file of files) {
+      // A chart's inputs: Chart.yaml and values*.yaml beside it, and what is under its templates/.
+      const parts = file.split('/');
+      for (let n = parts.length - 1; n >= 0; n--) {
+        const folder = parts.slice(0, n).join('/');
+        const below = parts[n];
+        const input =
+          n === parts.length - 1 ? /^(Chart|values[^/]*)\.ya?ml$/.test(below!) : below === 'templates';
+        if (input && existsSync(join(ctx.resolve(folder || '.'), 'Chart.yaml'))) {
+          charts.add(file);
+          break;
+        }
+      }
+    }
     for (const file of files) {
       const text = readFileSync(ctx.resolve(file), 'utf8');
       const before = resources.length;
       let read = 0;
-      for (const source of YamlSource.all(file, text)) {
+      const chart = charts.has(file);
+      if (chart || HELM_SYNTAX.test(text.replace(/^\s*#.*$/gm, ''))) {
+        unrendered.push({
+          file,
+          why: chart
+            ? `part of a Helm chart (Chart.yaml): render it with \`helm template\` first and point mlgate at the output`
+            : 'a Helm template ({{ … }}): render it with `helm template` first and point mlgate at the output',
+        });
+        continue;
+      }
+      for (const source of YamlSource.all(file, text, { version: '1.1' })) {
         const problem = source.syntaxProblems[0];
         if (problem) {
           // A file that does not parse may hold a workload: an error, but every such file is named.
@@ -482,7 +547,8 @@ export default defineCheck({
         read++;
         const add = (object: Obj, base: Array<string | number>) => {
           const kind = typeof object.kind === 'string' ? object.kind : '';
-          if (kind === 'List') {
+          // List, and typed lists (DeploymentList, ConfigMapList …) as kubectl get -o yaml writes them.
+          if ((kind === 'List' || kind.endsWith('List')) && Array.isArray(object.items)) {
             list(object.items).forEach((item, index) => add(item, [...base, 'items', index]));
             return;
           }
@@ -498,6 +564,19 @@ export default defineCheck({
             file,
           });
         };
+        // A kustomization that patches or transforms: the files are not what kubectl applies.
+        if (
+          !Array.isArray(data) &&
+          ((data as Obj).kind === 'Kustomization' ||
+            /^(kustomization\.ya?ml|Kustomization)$/.test(file.split('/').pop()!))
+        ) {
+          const changes = Object.keys(data as Obj).filter((key) => !KUSTOMIZE_PLAIN.has(key));
+          if (changes.length > 0)
+            unrendered.push({
+              file,
+              why: `a kustomization that changes its resources (${changes.join(', ')}): these files are not what is applied; run \`kubectl kustomize ${file.split('/').slice(0, -1).join('/') || '.'}\` (or \`kustomize build\`) to a file and point mlgate at the output`,
+            });
+        }
         if (Array.isArray(data) || typeof (data as Obj).kind !== 'string') kindless++;
         else add(data as Obj, []);
       }
@@ -519,6 +598,23 @@ export default defineCheck({
       const parsed = parseInlineIgnores(file, text.split(/\r?\n/), 'kubernetes');
       inline.push(...parsed.ignores);
       findings.push(...parsed.problems);
+    }
+    if (unrendered.length > 0) {
+      // Judging the inputs of a render would pass what the render changes: never a pass.
+      const [first, ...rest] = unrendered;
+      return {
+        status: 'error',
+        summary: `${first!.file}: ${first!.why}${rest.length ? `; ${rest.length} more file${rest.length === 1 ? '' : 's'} not rendered (${rest.map((u) => u.file).join(', ')})` : ''}`,
+        measured: { files: files.length, files_unrendered: unrendered.length },
+        evidence: [
+          {
+            type: 'table',
+            title: 'files that are not rendered manifests (nothing was judged)',
+            columns: ['file', 'why'],
+            rows: unrendered.map((u) => [u.file, u.why]),
+          },
+        ],
+      };
     }
     if (unparseable.length > 0) {
       const [first, ...rest] = unparseable;
@@ -584,7 +680,18 @@ export default defineCheck({
     /** Operator resources with no pod template written: nothing of them can be judged. */
     const unread: Resource[] = [];
     for (const resource of resources) {
-      if (!isWorkloadKind(resource.kind, resource.apiVersion)) continue;
+      if (!isWorkloadKind(resource.kind, resource.apiVersion)) {
+        // Any other object with a pod template runs pods: judged by shape, never skipped.
+        const templates = genericPodTemplates(resource.data);
+        if (templates.length === 0) continue;
+        const rollout = ARGO_ROLLOUT(resource.kind, resource.apiVersion);
+        workloads.push({
+          resource,
+          ...(rollout ? {} : { operator: `${resource.kind} (${resource.apiVersion || 'no apiVersion'})` }),
+          templates,
+        });
+        continue;
+      }
       const templates = podTemplates(resource.kind, resource.apiVersion, resource.name, resource.data);
       const operator = operatorOf(resource.kind, resource.apiVersion);
       if (operator && templates.every((t) => t.containers.length === 0 && t.initContainers.length === 0)) {
@@ -601,7 +708,6 @@ export default defineCheck({
     );
 
     const probeRows: Array<Array<string | number>> = [];
-    const controllers: string[] = [];
     for (const { resource: workload, operator, templates } of workloads) {
       for (const template of templates) {
         judgePod(workload, template);
@@ -612,16 +718,6 @@ export default defineCheck({
       const { labels, specPath, containers: podContainers } = templates[0]!;
       const containers = podContainers.map((c) => c.container);
       const serving = SERVING.has(workload.kind);
-      // A leader-elected controller (an operator's manager) runs one active replica by design
-      // and answers no model traffic: replicas, HPA, PDB and Service rules are not its.
-      const controller = containers.some((container) =>
-        [container.command, container.args]
-          .flat()
-          .some((arg) =>
-            /^--(leader-elect|leader-election|enable-leader-election)(=true)?$/.test(String(arg)),
-          ),
-      );
-      if (controller) controllers.push(`${workload.kind}/${workload.name}`);
 
       if (serving) {
         for (const type of PROBE_TYPES) {
@@ -665,7 +761,7 @@ export default defineCheck({
         });
       }
 
-      if (SCALABLE.has(workload.kind) && !controller) {
+      if (SCALABLE.has(workload.kind)) {
         const hpa = hpas.find(
           (h) =>
             h.namespace === workload.namespace &&
@@ -693,7 +789,7 @@ export default defineCheck({
           finding(workload, 'hpa', 'no HorizontalPodAutoscaler targets it', []);
         }
       }
-      if (serving && workload.kind !== 'Pod' && !controller) {
+      if (serving && workload.kind !== 'Pod') {
         const pdb = pdbs.find(
           (p) => p.namespace === workload.namespace && selects(get(p.data, 'spec', 'selector'), labels),
         );
@@ -847,10 +943,21 @@ export default defineCheck({
           [...path, 'securityContext', 'capabilities', 'add', index],
         );
       });
+      judgeArgs(workload, container, path, name, at);
       list(container.env).forEach((variable, index) => {
         const value = variable.value;
         if (typeof variable.name !== 'string' || typeof value !== 'string') return;
-        if (PRIVATE_KEY.test(value))
+        const token = tokenIn(value);
+        if (token)
+          finding(
+            workload,
+            'inline-secret',
+            at(
+              `${name} sets ${variable.name} to a ${token.label} inline (${mask(token.value)}): use valueFrom.secretKeyRef`,
+            ),
+            [...path, 'env', index, 'value'],
+          );
+        else if (PRIVATE_KEY.test(value))
           finding(
             workload,
             'inline-secret',
@@ -867,6 +974,31 @@ export default defineCheck({
       });
     }
 
+    /** Tokens of known formats on the command line: visible in the pod spec and in `ps`. */
+    function judgeArgs(
+      workload: Resource,
+      container: Obj,
+      path: Array<string | number>,
+      name: string,
+      at: (m: string) => string,
+    ) {
+      for (const field of ['command', 'args'] as const) {
+        const values = container[field];
+        (Array.isArray(values) ? values : []).forEach((value, index) => {
+          const token = typeof value === 'string' ? tokenIn(value) : undefined;
+          if (token)
+            finding(
+              workload,
+              'inline-secret',
+              at(
+                `${name} passes a ${token.label} in ${field} (${mask(token.value)}): read it from a Secret (env valueFrom.secretKeyRef, then $(VAR) in args)`,
+              ),
+              [...path, field, index],
+            );
+        });
+      }
+    }
+
     /**
      * kube-score's pod-networkpolicy, with policyTypes as Kubernetes reads them: a policy always
      * restricts ingress unless policyTypes lists only Egress; it restricts egress when policyTypes
@@ -878,6 +1010,8 @@ export default defineCheck({
           p.namespace === workload.namespace && selects(get(p.data, 'spec', 'podSelector'), template.labels),
       );
       const covers = (policy: Resource, direction: 'Ingress' | 'Egress') => {
+        // A rule that allows everything (ingress: [{}]) restricts nothing in that direction.
+        if (openRule(policy, direction) !== undefined) return false;
         const types = get(policy.data, 'spec', 'policyTypes');
         if (Array.isArray(types) && types.length > 0) return types.map(String).includes(direction);
         return direction === 'Ingress' || list(get(policy.data, 'spec', 'egress')).length > 0;
@@ -891,7 +1025,9 @@ export default defineCheck({
         finding(
           workload,
           'network-policy',
-          `${part}no NetworkPolicy selects its pods: every pod in the cluster can reach it`,
+          selecting.length
+            ? `${part}NetworkPolicy ${selecting.map((p) => p.name).join(', ')} selects its pods but allows all traffic: every pod in the cluster can reach it`
+            : `${part}no NetworkPolicy selects its pods: every pod in the cluster can reach it`,
           where,
         );
       else if (!ingress || !egress) {
@@ -907,7 +1043,55 @@ export default defineCheck({
       }
     }
 
+    /**
+     * The index of a rule that allows all traffic in a direction the policy applies to: no peers
+     * and no ports (`ingress: [{}]`), or a peer list that is itself open (an empty podSelector
+     * with an empty namespaceSelector, or ipBlock 0.0.0.0/0 or ::/0 with no except) and no ports.
+     */
+    function openRule(policy: Resource, direction: 'Ingress' | 'Egress'): number | undefined {
+      const field = direction === 'Ingress' ? 'ingress' : 'egress';
+      const peers = direction === 'Ingress' ? 'from' : 'to';
+      const empty = (value: unknown) =>
+        value === undefined ||
+        value === null ||
+        (Array.isArray(value) && value.length === 0) ||
+        (typeof value === 'object' && !Array.isArray(value) && Object.keys(value as Obj).length === 0);
+      const openPeer = (peer: Obj) => {
+        const cidr = String(get(peer, 'ipBlock', 'cidr') ?? '');
+        if ((cidr === '0.0.0.0/0' || cidr === '::/0') && list(get(peer, 'ipBlock', 'except')).length === 0)
+          return true;
+        return (
+          peer.ipBlock === undefined &&
+          peer.podSelector !== undefined &&
+          peer.namespaceSelector !== undefined &&
+          empty(peer.podSelector) &&
+          empty(peer.namespaceSelector)
+        );
+      };
+      const rules = get(policy.data, 'spec', field);
+      if (!Array.isArray(rules)) return undefined;
+      const index = rules.findIndex(
+        (rule) =>
+          rule !== null &&
+          typeof rule === 'object' &&
+          empty((rule as Obj).ports) &&
+          (empty((rule as Obj)[peers]) || list((rule as Obj)[peers]).some(openPeer)),
+      );
+      return index === -1 ? undefined : index;
+    }
+
     for (const policy of policies) {
+      for (const direction of ['Ingress', 'Egress'] as const) {
+        const index = openRule(policy, direction);
+        if (index === undefined) continue;
+        const field = direction === 'Ingress' ? 'ingress' : 'egress';
+        finding(
+          policy,
+          'network-policy',
+          `${field}[${index}] allows all ${field} traffic (${JSON.stringify((get(policy.data, 'spec', field) as unknown[])[index])}): the policy does not restrict ${field}`,
+          ['spec', field, index],
+        );
+      }
       const selector = get(policy.data, 'spec', 'podSelector');
       if (!pods.some((pod) => pod.namespace === policy.namespace && selects(selector, pod.labels)))
         finding(
@@ -1035,6 +1219,7 @@ export default defineCheck({
       inline,
       spec: params.ignore,
       levels,
+      defaults,
       judged: judgedFiles,
       measured: {
         objects: resources.length,
@@ -1052,15 +1237,6 @@ export default defineCheck({
                 title: `probes of serving containers (required: ${required.join(', ') || 'none'})`,
                 columns: ['at', 'workload', 'container', ...PROBE_TYPES],
                 rows: probeRows,
-              },
-            ]
-          : []),
-        ...(controllers.length
-          ? [
-              {
-                type: 'text' as const,
-                title: 'leader-elected controllers',
-                text: `${controllers.join(', ')}: run with --leader-elect (one active replica by design, no model traffic), so replicas, HPA, PDB and Service were not judged for ${controllers.length === 1 ? 'it' : 'them'}`,
               },
             ]
           : []),

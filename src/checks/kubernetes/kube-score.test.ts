@@ -615,7 +615,14 @@ const CASES: AnchorCase[] = [
       netpol('testspace', '{}', '  ingress: [{}]\n  egress: [{}]\n  policyTypes: [Ingress, Egress]'),
     rule: 'network-policy',
     about,
+    // ingress: [{}] and egress: [{}] allow all traffic: kube-score reads only policyTypes.
     flags: false,
+    ...(check === 'pod-networkpolicy'
+      ? {
+          differs:
+            'an ingress/egress rule {} allows all traffic, so the policy protects nothing (kube-score reads only policyTypes)',
+        }
+      : {}),
   })),
 ];
 

@@ -127,6 +127,32 @@ function fromInlineSpec(object: Obj, path: Path, part: string, labels: Record<st
   };
 }
 
+/**
+ * Where any other object carries a pod template (Argo Rollouts, an in-house operator's custom
+ * resource, a PodTemplate): the shapes Kubernetes itself uses — spec.template, a CronJob-like
+ * spec.jobTemplate.spec.template, a Pod-like spec (containers directly under spec), or a
+ * top-level template. Whatever runs those pods, their containers are judged like any other.
+ */
+const GENERIC_TEMPLATE_PATHS: Path[] = [
+  ['spec', 'template'],
+  ['spec', 'jobTemplate', 'spec', 'template'],
+  ['template'],
+];
+
+/** The pod templates of an object mlgate knows nothing else about, found by shape. */
+export function genericPodTemplates(object: Obj): PodTemplate[] {
+  for (const path of GENERIC_TEMPLATE_PATHS) {
+    if (!Array.isArray(get(object, ...path, 'spec', 'containers'))) continue;
+    const template = fromTemplate(object, path);
+    if (template) return [template];
+  }
+  if (Array.isArray(get(object, 'spec', 'containers'))) {
+    const template = fromTemplate(object, []);
+    if (template) return [template];
+  }
+  return [];
+}
+
 /** Whether `kind`/`apiVersion` is a built-in workload or an operator resource mlgate reads. */
 export function isWorkloadKind(kind: string, apiVersion: string): boolean {
   if (kind in NATIVE_WORKLOADS) return true;

@@ -1,5 +1,11 @@
 import { describe, expect, test } from 'vitest';
-import { decodeBase64, isPlaceholder, isSecretValue, secretsInConfigEntry } from './secret-values.js';
+import {
+  decodeBase64,
+  isPlaceholder,
+  isSecretValue,
+  secretsInConfigEntry,
+  tokenIn,
+} from './secret-values.js';
 
 describe('credentials in ConfigMaps and env values', () => {
   test.each([
@@ -56,5 +62,27 @@ describe('credentials in ConfigMaps and env values', () => {
     expect(isPlaceholder('changeit')).toBe(false); // a real default password, not a placeholder
     expect(decodeBase64('bWluaW8xMjM=')).toBe('minio123');
     expect(decodeBase64('not base64!')).toBeUndefined();
+  });
+});
+
+describe('tokenIn: credentials of known formats, whatever their name', () => {
+  test.each([
+    ['ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5', 'GitHub token'],
+    ['--hf-token=hf_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA', 'Hugging Face token'],
+    ['${HF_TOKEN:-hf_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA}', 'Hugging Face token'],
+    ['AKIAZ7Q3KXW4MB2P5N6R', 'AWS access key'],
+    ['sk-proj-Zb3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5bC7', 'OpenAI key'],
+  ])('%s is a %s', (value, label) => {
+    expect(tokenIn(value)?.label).toBe(label);
+  });
+  test.each([
+    'info',
+    '${HF_TOKEN}',
+    'AKIAIOSFODNN7EXAMPLE',
+    'hf_hub_offline',
+    'sk-learn',
+    'meta-llama/Llama-3-8B',
+  ])('%s is not a token', (value) => {
+    expect(tokenIn(value)).toBeUndefined();
   });
 });

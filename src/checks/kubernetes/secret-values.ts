@@ -95,3 +95,37 @@ export function secretsInConfigEntry(key: string, value: string): EmbeddedSecret
   });
   return found;
 }
+
+/**
+ * Credentials of known token formats, whatever name they are written under (an env var called
+ * MODEL_CFG, a --hf-token= flag): the formats gitleaks and the secrets kind detect, kept here
+ * so the manifest kinds do not depend on that scanner's internals. AWS's documented example
+ * key (…EXAMPLE) is not one.
+ */
+const TOKEN_FORMATS: Array<{ label: string; regex: RegExp }> = [
+  {
+    label: 'GitHub token',
+    regex: /\b((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{22,255})\b/,
+  },
+  { label: 'GitLab token', regex: /\b(glpat-[A-Za-z0-9_-]{20,})/ },
+  { label: 'Hugging Face token', regex: /\b(hf_[A-Za-z0-9]{30,40})\b/ },
+  { label: 'AWS access key', regex: /\b((?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16})\b/ },
+  { label: 'Anthropic key', regex: /\b(sk-ant-[A-Za-z0-9_-]{32,})/ },
+  { label: 'OpenAI key', regex: /\b(sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32,})/ },
+  { label: 'Slack token', regex: /\b(xox[abposr]-[0-9A-Za-z-]{10,})/ },
+  { label: 'Stripe key', regex: /\b((?:sk|rk)_live_[0-9a-zA-Z]{24,})/ },
+  { label: 'Google API key', regex: /\b(AIza[0-9A-Za-z_-]{35})(?![0-9A-Za-z_-])/ },
+  { label: 'JWT', regex: /\b(eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,})/ },
+];
+
+/** The first token of a known format in a value (env value, argument, a ${VAR:-default}). */
+export function tokenIn(value: string): { label: string; value: string } | undefined {
+  for (const { label, regex } of TOKEN_FORMATS) {
+    const match = regex.exec(value);
+    if (!match) continue;
+    const token = match[1]!;
+    if (/EXAMPLE/.test(token)) continue;
+    return { label, value: token };
+  }
+  return undefined;
+}
