@@ -57,7 +57,8 @@ export function imageTagProblem(reference: string): 'no tag' | 'latest' | undefi
   const image = parseImage(reference);
   if (image.ko || image.digest) return undefined;
   if (!image.tag) return 'no tag';
-  return image.tag === 'latest' ? 'latest' : undefined;
+  // Registries treat tags case-sensitively, but "LATEST" is the same intent and no release.
+  return image.tag?.toLowerCase() === 'latest' ? 'latest' : undefined;
 }
 
 function globRegex(glob: string): RegExp {

@@ -490,6 +490,12 @@ export default defineCheck({
         nothing: `no manifests found at ${params.paths.join(', ')}${missing.length ? ` (missing: ${missing.join(', ')})` : ''}`,
       });
     }
+    if (missing.length > 0)
+      // A named path that is not there is a manifest nobody judged: a typo must not hide it.
+      return {
+        status: 'error',
+        summary: `${missing.join(', ')} named in paths but not found (the other paths were found): fix the path, or remove it`,
+      };
     const resources: Resource[] = [];
     const findings: Finding[] = [];
     const inline: ReturnType<typeof parseInlineIgnores>['ignores'] = [];
