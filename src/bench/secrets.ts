@@ -66,6 +66,32 @@ function generateBundle(root: string): void {
   writeFileSync(join(root, '.done'), '');
 }
 
+const SHARDS = 8;
+const SHARD_BYTES = 24_000_000;
+
+/**
+ * Binary files, read for their printable strings: weight shards of pseudo-random bytes (as
+ * float16 weights look) and a pickle holding a token, as `torch.save` of a config would.
+ */
+function generateBinary(root: string): void {
+  if (existsSync(join(root, '.done'))) return;
+  mkdirSync(join(root, 'weights'), { recursive: true });
+  let seed = 7;
+  for (let i = 0; i < SHARDS; i++) {
+    const shard = Buffer.allocUnsafe(SHARD_BYTES);
+    for (let at = 0; at < SHARD_BYTES; at += 4) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      shard.writeUInt32LE(seed, at);
+    }
+    writeFileSync(join(root, 'weights', `shard-${i}.bin`), shard);
+  }
+  const token = Buffer.from('ghp_Qm7Vx2Kp9Lr4Tz8Wn3Bc6Hd1Fs5Gj0Ya2UeR');
+  // PROTO 4, SHORT_BINUNICODE of 41 bytes, MEMOIZE, then more pickled tensors.
+  const pickle = Buffer.concat([Buffer.from([0x80, 4, 0x8c, token.length]), token, Buffer.from([0x94])]);
+  writeFileSync(join(root, 'model.pkl'), Buffer.concat([pickle, Buffer.alloc(1_000_000, 0x3f)]));
+  writeFileSync(join(root, '.done'), '');
+}
+
 function ensureSecretlint(): string | undefined {
   const prefix = join(BENCH_DIR, 'secretlint');
   const bin = join(prefix, 'node_modules', '.bin', 'secretlint');
@@ -138,6 +164,28 @@ export const secretsBenchmark: Benchmark = {
       '',
       fmt.rate(bigMegabytes / (big.ms / 1000), 'MB/s'),
       `${bigFound}/2`,
+    );
+    // Binary files are read for printable strings (a token in a pickle), not skipped.
+    const binaryRoot = join(BENCH_DIR, 'secrets-binary-files');
+    generateBinary(binaryRoot);
+    const binary = await timeIt(() =>
+      executeCheck(
+        definition,
+        params,
+        { root: binaryRoot, itemId: 'bench', profile: null, artifacts: new Map() },
+        600_000,
+      ),
+    );
+    const binaryFound = (binary.value.evidence ?? []).filter(
+      (e) => e.type === 'finding' && e.rule === 'secrets/github-token',
+    ).length;
+    const binaryMegabytes = Number(binary.value.measured?.bytes_scanned ?? 0) / 1e6;
+    row(
+      `mlgate secrets, ${SHARDS} binary shards + a pickle`,
+      fmt.ms(binary.ms),
+      '',
+      fmt.rate(binaryMegabytes / (binary.ms / 1000), 'MB/s'),
+      `${binaryFound}/1`,
     );
     const secretlint = ensureSecretlint();
     if (!secretlint) {

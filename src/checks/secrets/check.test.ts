@@ -229,7 +229,7 @@ describe('archives', () => {
   test('members past the limit of one archive are listed as not scanned', async () => {
     const members = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`m${i}.txt`, `line ${i}\n`]));
     const dir = tempFiles({ 'a.zip': zip(members) });
-    const totals: ReadTotals = { scanned: 0, unpacked: 0, bytes: 0, skipped: [] };
+    const totals: ReadTotals = { scanned: 0, unpacked: 0, binary: 0, bytes: 0, skipped: [] };
     await scanFile(join(dir, 'a.zip'), 'a.zip', {
       maxFileSize: 1e6,
       findings: [],
@@ -275,4 +275,147 @@ test('what the scan finds, redaction blanks whole: a PEM in a YAML block and a b
     expect(runs.length, file).toBeGreaterThan(0);
     for (const run of runs) expect(redacted, file).not.toContain(run);
   }
+});
+
+// Files .gitignore excludes cannot live in a committed fixture (git would leave them out), so
+// these projects are written at test time.
+describe('files .gitignore excludes', () => {
+  const token = 'ghp_Qm7Vx2Kp9Lr4Tz8Wn3Bc6Hd1Fs5Gj0Ya2UeR';
+
+  test('a .gitignore that excludes everything but itself judges nothing: an error, every file listed', async () => {
+    const dir = tempFiles({
+      'case/check.yaml': 'path: project\n',
+      'case/project/.gitignore': '*\n!.gitignore\n',
+      'case/project/app.py': `token = "${token}"\n`,
+      'case/project/main.py': 'print(1)\n',
+    });
+    const definition = (await loadBuiltinChecks()).get('secrets')!;
+    const outcome = await runFixture(definition, join(dir, 'case'));
+    expect(outcome.status).toBe('error');
+    expect(outcome.summary).toMatch(
+      /^nothing judged under .*: no file but \.gitignore was scanned \(2 ignored by \.gitignore\)/,
+    );
+    expect(outcome.measured).toMatchObject({ files: 1, gitignored: 2, gitignored_read: 0 });
+    expect(outcome.evidence).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          type: 'table',
+          title: 'Ignored by .gitignore',
+          rows: [
+            ['project/app.py', 'not read'],
+            ['project/main.py', 'not read'],
+          ],
+        }),
+      ]),
+    );
+    expect(JSON.stringify(outcome)).not.toContain(token);
+  });
+
+  test('a gitignored .env is read anyway: its secret is a warning (not committed), the item holds', async () => {
+    const dir = tempFiles({
+      'case/check.yaml': 'path: project\n',
+      'case/project/.gitignore': '.env\nmodels/\n',
+      'case/project/.env': `GITHUB_TOKEN=${token}\n`,
+      'case/project/serve.py': 'import os\nTOKEN = os.environ["GITHUB_TOKEN"]\n',
+      'case/project/models/model.safetensors': Buffer.from([1, 2, 3, 0, 0, 0, 4]),
+    });
+    const definition = (await loadBuiltinChecks()).get('secrets')!;
+    const outcome = await runFixture(definition, join(dir, 'case'));
+    expect(outcome.status).toBe('pass');
+    expect(outcome.summary).toContain(
+      '2 ignored by .gitignore, 1 of them read anyway (.env, key or config files): 1 secret found, as warnings',
+    );
+    expect(outcome.measured).toMatchObject({ files: 2, gitignored: 2, gitignored_read: 1, warnings: 1 });
+    expect(outcome.evidence).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          type: 'finding',
+          rule: 'secrets/github-token',
+          level: 'warning',
+          location: { path: 'project/.env', line: 1 },
+        }),
+        expect.objectContaining({
+          type: 'table',
+          title: 'Ignored by .gitignore',
+          rows: [
+            ['project/.env', 'read anyway'],
+            ['project/models/model.safetensors', 'not read'],
+          ],
+        }),
+      ]),
+    );
+    expect(JSON.stringify(outcome)).not.toContain(token);
+  });
+});
+
+describe('reading', () => {
+  test('the strings of binary bytes: short runs dropped, line feeds kept, runs across chunks whole', async () => {
+    const { StringsDecoder } = await import('./read.js');
+    const bytes = Buffer.concat([
+      Buffer.from([0x80, 4, 0x95]),
+      Buffer.from('short'),
+      Buffer.from([0, 10, 0x8c, 0x29]),
+      Buffer.from('ghp_Qm7Vx2Kp9Lr4Tz8Wn3Bc6Hd1Fs5Gj0Ya2UeR'),
+      Buffer.from([0x94, 10]),
+    ]);
+    const whole = new StringsDecoder();
+    const all = whole.write(bytes) + whole.end();
+    for (let cut = 1; cut < bytes.length; cut++) {
+      const decoder = new StringsDecoder();
+      expect(decoder.write(bytes.subarray(0, cut)) + decoder.write(bytes.subarray(cut)) + decoder.end()).toBe(
+        all,
+      );
+    }
+    expect(all.split('\n')).toEqual(['', ')ghp_Qm7Vx2Kp9Lr4Tz8Wn3Bc6Hd1Fs5Gj0Ya2UeR ', '']);
+  });
+});
+
+describe('tar archives', () => {
+  /** One ustar header block for a regular file of `size` bytes, its checksum right. */
+  function header(name: string, size: number): Buffer {
+    const block = Buffer.alloc(512);
+    block.write(name, 0, 'latin1');
+    block.write('0000644\0', 100, 'latin1');
+    block.write(`${size.toString(8).padStart(11, '0')}\0`, 124, 'latin1');
+    block.write('0', 156, 'latin1');
+    block.write('ustar\x0000', 257, 'latin1');
+    block.fill(0x20, 148, 156);
+    let sum = 0;
+    for (const byte of block) sum += byte;
+    block.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+    return block;
+  }
+  const data = (text: string) => Buffer.concat([Buffer.from(text), Buffer.alloc(512 - (text.length % 512))]);
+
+  test('a truncated tar is an input not judged: the item is an error, not a pass', async () => {
+    const member = 'LOG_LEVEL=info\n'.repeat(100);
+    const whole = Buffer.concat([header('conf/app.env', member.length), data(member)]);
+    const dir = tempFiles({
+      'case/check.yaml': 'path: project\n',
+      'case/project/serve.py': 'import os\n',
+      'case/project/conf.tar': whole.subarray(0, 512 + 700),
+    });
+    const definition = (await loadBuiltinChecks()).get('secrets')!;
+    const outcome = await runFixture(definition, join(dir, 'case'));
+    expect(outcome.status).toBe('error');
+    expect(outcome.summary).toMatch(
+      /^1 file could not be scanned: project\/conf\.tar \(unreadable: tar: truncated member/,
+    );
+  });
+
+  test('members past the limit of one archive are listed, and a source file with "ustar" at 257 is text', async () => {
+    const members = Array.from({ length: 6 }, (_, i) => [header(`m${i}.txt`, 7), data(`line ${i}\n`)]).flat();
+    const source = `${' '.repeat(257)}ustar\0 = "ghp_Qm7Vx2Kp9Lr4Tz8Wn3Bc6Hd1Fs5Gj0Ya2UeR"\n${' '.repeat(300)}\n`;
+    const dir = tempFiles({ 'a.tar': Buffer.concat([...members, Buffer.alloc(1024)]), 'headers.js': source });
+    const totals: ReadTotals = { scanned: 0, unpacked: 0, binary: 0, bytes: 0, skipped: [] };
+    const findings: Finding[] = [];
+    const options = { maxFileSize: 1e6, findings, inline: [], totals, maxMembers: 4 };
+    await scanFile(join(dir, 'a.tar'), 'a.tar', options);
+    expect(totals.scanned).toBe(4);
+    expect(totals.skipped).toEqual([
+      { path: 'a.tar!…', reason: 'compressed', note: 'members past the first 4' },
+    ]);
+    await scanFile(join(dir, 'headers.js'), 'headers.js', options);
+    expect(where(findings)).toEqual(['secrets/github-token@1']);
+  });
 });

@@ -12,6 +12,7 @@ import {
 } from '../../rules/findings.js';
 import { walkFiles } from '../../util/walk.js';
 import { DETECTORS, type Detector } from './detectors.js';
+import { ignoredByGitignore, MAX_IGNORED_SCANNED, worthScanningAnyway } from './ignored.js';
 import { formatSize, type ReadTotals, type SkipReason, scanFile } from './read.js';
 
 export { type Detector, entropy } from './detectors.js';
@@ -33,7 +34,7 @@ export const RULES: RuleSet = {
   })),
 };
 
-const REASONS: SkipReason[] = ['too large', 'compressed', 'binary', 'unreadable'];
+const REASONS: SkipReason[] = ['compressed', 'unreadable', 'too large', 'ignored by .gitignore'];
 /** Skipped files listed by name in the evidence, at most. */
 const LISTED = 50;
 
@@ -41,22 +42,32 @@ export default defineCheck({
   kind: 'secrets',
   title: 'No secrets in the code and configuration',
   description: [
-    'Scans the project (honouring .gitignore) for private keys (also in YAML blocks, JSON and .env',
-    'escapes, notebooks, and base64 as in a TLS Secret), cloud and SaaS tokens (AWS, GitHub, GitLab,',
-    'Slack, Stripe, Google, OpenAI, Anthropic, Hugging Face), JWTs, connection strings with passwords,',
-    'and high-entropy values assigned to secret-like names; documentation example keys, placeholders,',
-    'references and templates are not secrets. Large files are streamed (bounded memory, up to',
-    '`max_file_size`); gzip files and zip members (.zip, .whl, .jar) are unpacked and scanned. Every',
-    'file not scanned is counted and listed by reason (too large, binary, compressed in a form not',
-    'read, unreadable); when no file could be scanned the check is an error, never a pass. Findings',
-    'show file:line and a masked value — never the secret. Accept a finding with',
-    '`# mlgate-ignore secrets/RULE: reason` on its line or the line above, or with `ignore` in the',
-    'spec (by rule, path glob, line); `exclude` skips paths.',
+    'Scans the project for private keys (also in YAML blocks, JSON and .env escapes, notebooks, and',
+    'base64 as in a TLS Secret), cloud and SaaS tokens (AWS, GitHub, GitLab, Slack, Stripe, Google,',
+    'OpenAI, Anthropic, Hugging Face), JWTs, connection strings with passwords, and high-entropy values',
+    'assigned to secret-like names; also when encoded (base64 values as in a ConfigMap, %XX, \\uXXXX',
+    'and hex escapes) or split across lines (string concatenation, escaped line breaks). Documentation',
+    'example keys, placeholders, references and templates are not secrets. Large files are streamed',
+    '(bounded memory, up to `max_file_size`); gzip, tar (.tar, .tar.gz) and zip members (.zip, .whl,',
+    '.jar) are unpacked and scanned; UTF-16 text is decoded; binary files (pickles, .pyc, weights) are',
+    'read for their printable strings. Files .gitignore excludes are counted and listed; of them .env,',
+    'key and config files are read anyway and their secrets reported as warnings (not committed, but a',
+    'build context may ship them). A file that could not be read (bzip2, xz, zstd, 7z, rar, encrypted',
+    'or zip64 members, archives inside archives, damaged files) makes the outcome an error, never a',
+    'pass, unless `exclude` names it; files over `max_file_size` are listed. When nothing but',
+    '.gitignore could be scanned the check is an error. Findings show file:line and a masked value —',
+    'never the secret. Accept a finding with `# mlgate-ignore secrets/RULE: reason` on its line or the',
+    'line above, or with `ignore` in the spec (by rule, path glob, line); `exclude` skips paths.',
   ].join(' '),
   defaultTimeout: '5m',
   params: z.strictObject({
     path: z.string().default('.').describe('Folder to scan, relative to the spec.'),
-    exclude: z.array(z.string()).default([]).describe('Path globs not to scan, e.g. "tests/fixtures/**".'),
+    exclude: z
+      .array(z.string())
+      .default([])
+      .describe(
+        'Path globs not to scan, e.g. "tests/fixtures/**"; also how to accept a file that cannot be read (say why in a comment).',
+      ),
     max_file_size: z
       .number()
       .int()
@@ -65,7 +76,12 @@ export default defineCheck({
       .describe(
         'Larger files (and archive members, unpacked) are not scanned: they are counted and listed. Smaller ones are streamed, whatever their size.',
       ),
-    gitignore: z.boolean().default(true).describe('Skip what .gitignore ignores.'),
+    gitignore: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Leave out what .gitignore ignores (counted and listed; its .env, key and config files are still read, their secrets reported as warnings).',
+      ),
     ignore: IgnoreParam,
     levels: LevelsParam,
   }),
@@ -87,11 +103,15 @@ export default defineCheck({
   ],
   async run(ctx, params) {
     const root = ctx.resolve(params.path);
-    const files = walkFiles(root, { gitignore: params.gitignore }).filter(
-      (file) => !params.exclude.some((glob) => pathMatches(glob, file)),
-    );
+    const excluded = (file: string) => params.exclude.some((glob) => pathMatches(glob, file));
+    const walked = walkFiles(root, { gitignore: params.gitignore });
+    const files = walked.filter((file) => !excluded(file));
+    // What .gitignore left out is counted and listed, and its .env, key and config files read.
+    const ignored = params.gitignore
+      ? ignoredByGitignore(root, walked).filter((file) => !excluded(file))
+      : [];
     // Nothing judged is never a pass: with no file to read, nothing can be said (issue 12).
-    if (files.length === 0)
+    if (files.length === 0 && ignored.length === 0)
       return {
         status: 'error',
         summary: `nothing to judge: no files under ${ctx.display(root)}${params.exclude.length ? ' (after exclude)' : ''}`,
@@ -100,31 +120,61 @@ export default defineCheck({
     const prefix = params.path === '.' ? '' : `${ctx.display(root)}/`;
     const findings: Finding[] = [];
     const inline: InlineIgnore[] = [];
-    const totals: ReadTotals = { scanned: 0, unpacked: 0, bytes: 0, skipped: [] };
+    const totals: ReadTotals = { scanned: 0, unpacked: 0, binary: 0, bytes: 0, skipped: [] };
     const options = { maxFileSize: params.max_file_size, findings, inline, totals, signal: ctx.signal };
+    // Files other than .gitignore itself that were read: with none, nothing was judged.
+    let judgedFiles = 0;
     for (let index = 0; index < files.length; index++) {
       if (index % 500 === 0) {
         if (ctx.signal.aborted) throw ctx.signal.reason;
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
       const file = files[index]!;
+      const before = totals.scanned;
       await scanFile(`${root}/${file}`, `${prefix}${file}`, options);
+      if (totals.scanned > before && !/(?:^|\/)\.gitignore$/.test(file)) judgedFiles++;
+    }
+    const aside = {
+      findings: [] as Finding[],
+      inline: [] as InlineIgnore[],
+      totals: { scanned: 0, unpacked: 0, binary: 0, bytes: 0, skipped: [] } as ReadTotals,
+    };
+    const ignoredRows: Array<[string, string]> = [];
+    let lookedAt = 0;
+    for (const file of ignored) {
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      if (worthScanningAnyway(file) && lookedAt < MAX_IGNORED_SCANNED) {
+        lookedAt++;
+        const before = aside.totals.skipped.length;
+        await scanFile(`${root}/${file}`, `${prefix}${file}`, { ...options, ...aside });
+        const skipped = aside.totals.skipped.slice(before);
+        ignoredRows.push([
+          `${prefix}${file}`,
+          skipped.length ? `read anyway, in part: ${skipped.map((s) => s.reason).join(', ')}` : 'read anyway',
+        ]);
+      } else ignoredRows.push([`${prefix}${file}`, 'not read']);
     }
     const counts = new Map<SkipReason, number>();
     for (const skipped of totals.skipped) counts.set(skipped.reason, (counts.get(skipped.reason) ?? 0) + 1);
+    if (ignored.length) counts.set('ignored by .gitignore', ignored.length);
     const limit = `max_file_size ${formatSize(params.max_file_size)}`;
     const breakdown = REASONS.filter((reason) => counts.has(reason))
       .map((reason) => `${counts.get(reason)} ${reason}${reason === 'too large' ? ` (${limit})` : ''}`)
       .join(', ');
+    // Inputs the check could not judge (an unread compression, an encrypted member, a damaged file).
+    const unjudged = totals.skipped.filter((s) => s.reason === 'compressed' || s.reason === 'unreadable');
     const measured = {
       files: totals.scanned,
       bytes_scanned: totals.bytes,
       unpacked: totals.unpacked,
+      binary_as_strings: totals.binary,
       skipped: totals.skipped.length,
       skipped_large: counts.get('too large') ?? 0,
-      skipped_binary: counts.get('binary') ?? 0,
       skipped_compressed: counts.get('compressed') ?? 0,
       skipped_unreadable: counts.get('unreadable') ?? 0,
+      not_judged: unjudged.length,
+      gitignored: ignored.length,
+      gitignored_read: lookedAt,
     };
     const evidence: Evidence[] = [
       {
@@ -135,12 +185,22 @@ export default defineCheck({
           [
             'scanned',
             totals.scanned,
-            `${formatSize(totals.bytes)}${totals.unpacked ? `, ${totals.unpacked} unpacked from gzip or zip` : ''}`,
+            [
+              formatSize(totals.bytes),
+              totals.unpacked ? `${totals.unpacked} unpacked from archives` : '',
+              totals.binary ? `${totals.binary} binary, read for printable strings` : '',
+            ]
+              .filter(Boolean)
+              .join(', '),
           ],
           ...REASONS.map((reason) => [
             `not scanned: ${reason}`,
             counts.get(reason) ?? 0,
-            reason === 'too large' ? limit : '',
+            reason === 'too large'
+              ? limit
+              : reason === 'ignored by .gitignore' && lookedAt
+                ? `${lookedAt} .env, key or config files read anyway`
+                : '',
           ]),
         ],
       },
@@ -150,32 +210,88 @@ export default defineCheck({
         type: 'table',
         title: `Not scanned${totals.skipped.length > LISTED ? ` (the first ${LISTED} of ${totals.skipped.length})` : ''}`,
         columns: ['path', 'reason', 'note'],
-        // Binary files (images, weights) are many and expected: the other reasons first.
+        // What could not be judged first.
         rows: [...totals.skipped]
           .sort((a, b) => REASONS.indexOf(a.reason) - REASONS.indexOf(b.reason))
           .slice(0, LISTED)
           .map((skipped) => [skipped.path, skipped.reason, skipped.note ?? '']),
       });
-    // Fail closed: files were there and none was read, so nothing can be said about them.
-    if (totals.scanned === 0)
+    if (ignoredRows.length > 0)
+      evidence.push({
+        type: 'table',
+        title: `Ignored by .gitignore${ignoredRows.length > LISTED ? ` (the first ${LISTED} of ${ignoredRows.length})` : ''}`,
+        columns: ['path', 'note'],
+        // The files read anyway first: they are the ones a build may ship with a secret.
+        rows: [...ignoredRows]
+          .sort((a, b) => Number(a[1] === 'not read') - Number(b[1] === 'not read'))
+          .slice(0, LISTED),
+      });
+    // Secrets in ignored files: warnings (not in git, but a build context may ship them).
+    const asideOutcome = ruleOutcome({
+      ruleset: RULES,
+      findings: aside.findings,
+      inline: aside.inline,
+      spec: params.ignore,
+      levels: params.levels,
+      judged: ['ignored files'],
+    });
+    const asideWarnings = (asideOutcome.evidence ?? [])
+      .filter((e) => e.type === 'finding' && e.rule !== 'ignore/unused' && e.level === 'error')
+      .map((e) => ({
+        ...e,
+        level: 'warning' as const,
+        message: `${e.type === 'finding' ? e.message : ''} (in a file .gitignore excludes: not committed, but a build context or package without an exclude for it ships it)`,
+        fix: 'Keep it out of git (it is) and out of every build context (.dockerignore) and package; rotate it if it was ever shipped.',
+      }));
+    const warned = asideWarnings.filter((e) => e.type === 'finding' && !e.ignored).length;
+    const gitignoreNote = ignored.length
+      ? `${ignored.length} ignored by .gitignore${lookedAt ? `, ${lookedAt} of them read anyway (.env, key or config files)${warned ? `: ${warned} secret${warned === 1 ? '' : 's'} found, as warnings` : ''}` : ''}`
+      : '';
+    // Fail closed: files were there and none was read (or only .gitignore), so nothing can be said.
+    if (judgedFiles === 0)
       return {
         status: 'error',
-        summary: `nothing scanned under ${ctx.display(root)}: every file was skipped: ${breakdown}`,
+        summary:
+          totals.scanned === 0 && ignored.length === 0
+            ? `nothing scanned under ${ctx.display(root)}: every file was skipped: ${breakdown}`
+            : `nothing judged under ${ctx.display(root)}: no file but .gitignore was scanned (${breakdown}); ` +
+              'fix .gitignore (a `*` pattern?) or set `gitignore: false`',
         measured,
-        evidence,
+        evidence: [...asideWarnings, ...evidence],
       };
-    const skippedNote = totals.skipped.length ? `; ${totals.skipped.length} not scanned: ${breakdown}` : '';
-    return ruleOutcome({
+    const unread = REASONS.filter((reason) => reason !== 'ignored by .gitignore' && counts.has(reason))
+      .map((reason) => `${counts.get(reason)} ${reason}${reason === 'too large' ? ` (${limit})` : ''}`)
+      .join(', ');
+    const notes = [
+      formatSize(totals.bytes),
+      totals.skipped.length ? `${totals.skipped.length} not scanned: ${unread}` : '',
+      gitignoreNote,
+    ].filter(Boolean);
+    const outcome = ruleOutcome({
       ruleset: RULES,
       findings,
       inline,
       spec: params.ignore,
       levels: params.levels,
-      judged: [
-        `${totals.scanned} file${totals.scanned === 1 ? '' : 's'} (${formatSize(totals.bytes)}${skippedNote})`,
-      ],
+      judged: [`${totals.scanned} file${totals.scanned === 1 ? '' : 's'} (${notes.join('; ')})`],
       measured,
-      evidence,
+      evidence: [...asideWarnings, ...evidence],
     });
+    if (warned) {
+      outcome.measured = { ...outcome.measured, warnings: Number(outcome.measured?.warnings ?? 0) + warned };
+    }
+    // A file that could not be read is an input not judged: never a pass (issue 12).
+    if (outcome.status === 'pass' && unjudged.length > 0) {
+      const named = unjudged.slice(0, 3).map((s) => `${s.path} (${s.reason}${s.note ? `: ${s.note}` : ''})`);
+      return {
+        ...outcome,
+        status: 'error',
+        summary:
+          `${unjudged.length} file${unjudged.length === 1 ? '' : 's'} could not be scanned: ${named.join('; ')}` +
+          `${unjudged.length > 3 ? '; …' : ''}; scan ${unjudged.length === 1 ? 'it' : 'them'} another way and add ` +
+          `${unjudged.length === 1 ? 'it' : 'them'} to \`exclude\` with a reason`,
+      };
+    }
+    return outcome;
   },
 });

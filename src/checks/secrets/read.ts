@@ -1,9 +1,12 @@
 /**
  * Reading the project's files for the secrets scan: small files at once, large ones streamed in
- * windows (bounded memory), gzip through node:zlib, zip archives (.zip, .whl, .jar, …) member by
- * member from their central directory. What is not scanned is never silent: every file or member
- * left out is recorded with its reason (too large, binary, compressed in a form not read,
- * unreadable).
+ * windows (bounded memory), gzip through node:zlib, tar archives (plain or gzipped) member by
+ * member from their 512-byte headers, zip archives (.zip, .whl, .jar, …) member by member from
+ * their central directory. UTF-16 text is decoded; binary files (pickles, .pyc, weights, a CSV
+ * with a NUL) are scanned as `strings` would read them: every byte that is not printable ASCII
+ * becomes a blank, so a token stored in them is still whole. What is not scanned is never
+ * silent: every file or member left out is recorded with its reason (too large, compressed in a
+ * form not read, unreadable).
  */
 import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
@@ -11,7 +14,12 @@ import { createGunzip, createInflateRaw } from 'node:zlib';
 import type { Finding, InlineIgnore } from '../../rules/findings.js';
 import { DEFAULT_WINDOW, TextScanner, type WindowOptions } from './scanner.js';
 
-export type SkipReason = 'too large' | 'binary' | 'compressed' | 'unreadable';
+/**
+ * Why a file was not scanned. `compressed` and `unreadable` leave an input the check could not
+ * judge (the outcome is then an error unless the path is excluded); `too large` is the limit the
+ * spec set; `ignored by .gitignore` is not in the repository.
+ */
+export type SkipReason = 'too large' | 'compressed' | 'unreadable' | 'ignored by .gitignore';
 
 export interface Skipped {
   path: string;
@@ -23,8 +31,10 @@ export interface Skipped {
 export interface ReadTotals {
   /** Files and archive members whose text was scanned. */
   scanned: number;
-  /** Of those, members of zip archives and gzip files. */
+  /** Of those, members of archives and gzip files. */
   unpacked: number;
+  /** Of those, binary files and members scanned for printable strings. */
+  binary: number;
   bytes: number;
   skipped: Skipped[];
 }
@@ -36,24 +46,28 @@ export interface ReadOptions {
   totals: ReadTotals;
   window?: WindowOptions;
   signal?: AbortSignal;
-  /** Members read from one zip archive at most (default MAX_MEMBERS). */
+  /** Members read from one archive at most (default MAX_MEMBERS). */
   maxMembers?: number;
 }
 
 /** Bytes read at once; a file up to this size is read whole. */
 const CHUNK = 1 << 20;
 const BINARY_SAMPLE = 8192;
-/** Zip bombs: members read from one archive, and their text in all, at most. */
+/** Archive bombs: members read from one archive, and their bytes in all, at most. */
 export const MAX_MEMBERS = 10_000;
 const TOTAL_FACTOR = 4;
+const TAR_BLOCK = 512;
 
 const buffer = Buffer.alloc(CHUNK);
 
+/** How bytes become the text scanned. */
+export type Encoding = 'utf8' | 'utf16le' | 'utf16be' | 'strings';
+
 type Sniffed =
-  | { kind: 'text' }
-  | { kind: 'binary' }
+  | { kind: 'text'; encoding: Encoding }
   | { kind: 'gzip' }
   | { kind: 'zip' }
+  | { kind: 'tar' }
   | { kind: 'compressed'; format: string };
 
 const MAGIC: Array<[number[], string]> = [
@@ -62,6 +76,38 @@ const MAGIC: Array<[number[], string]> = [
   [[0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c], '7z'],
   [[0x52, 0x61, 0x72, 0x21], 'rar'],
 ];
+
+/** UTF-16 without a BOM: nearly every other byte NUL, the bytes between them not. */
+function utf16Order(head: Buffer): 'utf16le' | 'utf16be' | undefined {
+  const n = Math.min(head.length, 1024) & ~1;
+  if (n < 8) return undefined;
+  let zeroEven = 0;
+  let zeroOdd = 0;
+  for (let i = 0; i < n; i += 2) {
+    if (head[i] === 0) zeroEven++;
+    if (head[i + 1] === 0) zeroOdd++;
+  }
+  const pairs = n / 2;
+  if (zeroOdd >= pairs * 0.9 && zeroEven <= pairs * 0.1) return 'utf16le';
+  if (zeroEven >= pairs * 0.9 && zeroOdd <= pairs * 0.1) return 'utf16be';
+  return undefined;
+}
+
+/**
+ * A tar header: "ustar" at 257 and a checksum that adds up (a source file that writes tar
+ * headers, such as tar-stream's headers.js, can have "ustar" at 257 too).
+ */
+export function isTarHeader(head: Buffer): boolean {
+  if (head.length < TAR_BLOCK || head.toString('latin1', 257, 262) !== 'ustar') return false;
+  const field = head
+    .toString('latin1', 148, 156)
+    .replace(/[\0 ]+$/, '')
+    .trim();
+  if (!/^[0-7]{1,7}$/.test(field)) return false;
+  let sum = 0;
+  for (let i = 0; i < TAR_BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : head[i]!;
+  return sum === parseInt(field, 8);
+}
 
 /** What the first bytes say a file is. */
 export function sniff(head: Buffer): Sniffed {
@@ -73,10 +119,96 @@ export function sniff(head: Buffer): Sniffed {
     return { kind: 'compressed', format: 'bzip2' };
   for (const [magic, format] of MAGIC)
     if (magic.every((byte, i) => head[i] === byte)) return { kind: 'compressed', format };
-  if (head.length >= 262 && head.toString('latin1', 257, 262) === 'ustar')
-    return { kind: 'compressed', format: 'tar archive' };
-  if (head.subarray(0, BINARY_SAMPLE).includes(0)) return { kind: 'binary' };
-  return { kind: 'text' };
+  if (isTarHeader(head)) return { kind: 'tar' };
+  if (at(0) === 0xff && at(1) === 0xfe) return { kind: 'text', encoding: 'utf16le' };
+  if (at(0) === 0xfe && at(1) === 0xff) return { kind: 'text', encoding: 'utf16be' };
+  const sample = head.subarray(0, BINARY_SAMPLE);
+  if (!sample.includes(0)) return { kind: 'text', encoding: 'utf8' };
+  return { kind: 'text', encoding: utf16Order(sample) ?? 'strings' };
+}
+
+/** Incremental bytes-to-text for one encoding (a character cut between chunks is kept whole). */
+export interface Decoder {
+  write(bytes: Buffer): string;
+  end(): string;
+}
+
+/** Printable ASCII, tab and carriage return (a line feed ends a run, and is kept). */
+const PRINTABLE = new Uint8Array(256).map((_, byte) =>
+  (byte >= 0x20 && byte < 0x7f) || byte === 9 || byte === 13 ? 1 : 0,
+);
+/** Runs shorter than this are dropped (as `strings` does): every token is longer. */
+export const MIN_RUN = 16;
+/** A run longer than this is passed on in pieces. */
+const MAX_PENDING = 1 << 16;
+
+/**
+ * The text `strings` would see in binary bytes: runs of MIN_RUN printable characters or more,
+ * every line feed kept, so line numbers still count in a text file with a stray NUL.
+ */
+export class StringsDecoder implements Decoder {
+  private run: number[] = [];
+  private long = false;
+
+  write(bytes: Buffer): string {
+    const out: string[] = [];
+    let from = -1;
+    const flush = (to: number) => {
+      // The run so far: its start may be in an earlier chunk (pending in `run`).
+      const length = this.run.length + (from === -1 ? 0 : to - from);
+      if (length >= MIN_RUN || this.long) {
+        if (this.run.length) out.push(Buffer.from(this.run).toString('latin1'));
+        if (from !== -1) out.push(bytes.toString('latin1', from, to));
+        out.push(' ');
+      }
+      this.run = [];
+      this.long = false;
+      from = -1;
+    };
+    for (let i = 0; i < bytes.length; i++) {
+      const byte = bytes[i]!;
+      if (PRINTABLE[byte]) {
+        if (from === -1) from = i;
+        continue;
+      }
+      if (from !== -1 || this.run.length) flush(i);
+      if (byte === 10) out.push('\n');
+    }
+    // A run that reaches the chunk's end waits for the next one (a long one is passed on).
+    if (from !== -1) {
+      const tail = bytes.subarray(from);
+      if (this.run.length + tail.length >= MAX_PENDING) {
+        if (this.run.length) out.push(Buffer.from(this.run).toString('latin1'));
+        out.push(tail.toString('latin1'));
+        this.run = [];
+        this.long = true;
+      } else for (const byte of tail) this.run.push(byte);
+    }
+    return out.join('');
+  }
+
+  end(): string {
+    const text = this.run.length >= MIN_RUN || this.long ? Buffer.from(this.run).toString('latin1') : '';
+    this.run = [];
+    return text;
+  }
+}
+
+export function decoderFor(encoding: Encoding): Decoder {
+  if (encoding === 'strings') return new StringsDecoder();
+  if (encoding !== 'utf16be') return new StringDecoder(encoding);
+  // Big-endian: swap each pair of bytes into little-endian, a byte cut between chunks kept.
+  const inner = new StringDecoder('utf16le');
+  let odd: Buffer | undefined;
+  return {
+    write(bytes) {
+      const all = odd ? Buffer.concat([odd, bytes]) : bytes;
+      const even = all.length & ~1;
+      odd = even < all.length ? Buffer.from(all.subarray(even)) : undefined;
+      return inner.write(Buffer.from(all.subarray(0, even)).swap16());
+    },
+    end: () => inner.end(),
+  };
 }
 
 export function formatSize(bytes: number): string {
@@ -84,6 +216,8 @@ export function formatSize(bytes: number): string {
   if (bytes >= 1e3) return `${Number((bytes / 1e3).toFixed(1))} kB`;
   return `${bytes} B`;
 }
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Scans one file of the project (absolute path), shown as `shown` in findings. */
 export async function scanFile(absolute: string, shown: string, options: ReadOptions): Promise<void> {
@@ -112,10 +246,6 @@ export async function scanFile(absolute: string, shown: string, options: ReadOpt
     }
     const head = buffer.subarray(0, read);
     kind = sniff(head);
-    if (kind.kind === 'binary') {
-      totals.skipped.push({ path: shown, reason: 'binary' });
-      return;
-    }
     if (kind.kind === 'compressed') {
       totals.skipped.push({ path: shown, reason: 'compressed', note: kind.format });
       return;
@@ -127,31 +257,26 @@ export async function scanFile(absolute: string, shown: string, options: ReadOpt
         options.inline,
         options.window ?? DEFAULT_WINDOW,
       );
+      const decoder = decoderFor(kind.encoding);
       let position = read;
-      if (position >= size) {
-        // The whole file at once: the common case.
-        scanner.push(head.toString('utf8'));
-        scanner.end();
-        totals.scanned++;
-        totals.bytes += position;
-        return;
-      }
-      const decoder = new StringDecoder('utf8');
       scanner.push(decoder.write(head));
       // The rest of a large file, a chunk at a time: memory stays at a window. Its own buffer,
       // as it yields to the event loop (a timeout can stop it) while other scans may run.
-      const chunk = Buffer.alloc(CHUNK);
-      for (let count = 1; position < size; count++) {
-        const n = readSync(fd, chunk, 0, CHUNK, position);
-        if (n === 0) break;
-        position += n;
-        scanner.push(decoder.write(chunk.subarray(0, n)));
-        if (count % 8 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-        if (options.signal?.aborted) throw options.signal.reason;
+      if (position < size) {
+        const chunk = Buffer.alloc(CHUNK);
+        for (let count = 1; position < size; count++) {
+          const n = readSync(fd, chunk, 0, CHUNK, position);
+          if (n === 0) break;
+          position += n;
+          scanner.push(decoder.write(chunk.subarray(0, n)));
+          if (count % 8 === 0) await yieldToLoop();
+          if (options.signal?.aborted) throw options.signal.reason;
+        }
       }
       scanner.push(decoder.end());
       scanner.end();
       totals.scanned++;
+      if (kind.encoding === 'strings') totals.binary++;
       totals.bytes += position;
       return;
     }
@@ -163,7 +288,103 @@ export async function scanFile(absolute: string, shown: string, options: ReadOpt
     closeSync(fd);
   }
   if (kind.kind === 'gzip') await scanGzip(absolute, shown, options);
+  else if (kind.kind === 'tar') await scanTarStream(createReadStream(absolute), shown, options, shown);
   else await scanZip(absolute, shown, size, options);
+}
+
+/**
+ * One member's bytes (or a gzip file's), pushed as they come: the first ones say what it is;
+ * text and binary are scanned up to `limit` bytes, an archive inside an archive is listed as not
+ * read.
+ */
+class MemberScan {
+  private scanner: TextScanner | undefined;
+  private decoder: Decoder | undefined;
+  private head: Buffer[] = [];
+  private headBytes = 0;
+  private total = 0;
+  private scannedBytes = 0;
+  private done = false;
+  private over = false;
+  private binary = false;
+
+  constructor(
+    private readonly shown: string,
+    private readonly limit: number,
+    private readonly options: ReadOptions,
+  ) {}
+
+  write(chunk: Buffer): void {
+    if (this.done) return;
+    this.total += chunk.length;
+    if (this.total > this.limit) {
+      // What fits under the limit is scanned; the rest is not, and says so.
+      chunk = chunk.subarray(0, chunk.length - (this.total - this.limit));
+      this.over = true;
+    }
+    if (this.scanner) this.push(chunk);
+    else {
+      this.head.push(chunk);
+      this.headBytes += chunk.length;
+      if (this.headBytes >= BINARY_SAMPLE || this.over) this.start();
+    }
+    if (this.over) this.done = true;
+  }
+
+  private push(chunk: Buffer): void {
+    this.scanner!.push(this.decoder!.write(chunk));
+    this.scannedBytes += chunk.length;
+  }
+
+  private start(): void {
+    const first = Buffer.concat(this.head);
+    this.head = [];
+    const kind = sniff(first);
+    if (kind.kind !== 'text') {
+      this.options.totals.skipped.push({
+        path: this.shown,
+        reason: 'compressed',
+        note: kind.kind === 'compressed' ? kind.format : `${kind.kind} inside`,
+      });
+      this.done = true;
+      return;
+    }
+    const { options } = this;
+    this.binary = kind.encoding === 'strings';
+    this.decoder = decoderFor(kind.encoding);
+    this.scanner = new TextScanner(
+      this.shown,
+      options.findings,
+      options.inline,
+      options.window ?? DEFAULT_WINDOW,
+    );
+    this.push(first);
+  }
+
+  /** The member ended: count it (scanned, or read only up to the limit). */
+  end(): void {
+    if (!this.scanner && !this.done) this.start();
+    const { totals } = this.options;
+    if (!this.scanner) return;
+    this.scanner.push(this.decoder!.end());
+    this.scanner.end();
+    totals.bytes += this.scannedBytes;
+    if (this.over) {
+      totals.skipped.push({
+        path: this.shown,
+        reason: 'too large',
+        note: `more than ${formatSize(this.limit)} unpacked`,
+      });
+      return;
+    }
+    totals.scanned++;
+    totals.unpacked++;
+    if (this.binary) totals.binary++;
+  }
+
+  get finished(): boolean {
+    return this.done;
+  }
 }
 
 /** The text of a stream (decompressed bytes), up to `limit` bytes; what it was, if not text. */
@@ -173,68 +394,13 @@ async function scanStream(
   limit: number,
   options: ReadOptions,
 ): Promise<void> {
-  const { totals } = options;
-  let scanner: TextScanner | undefined;
-  const decoder = new StringDecoder('utf8');
-  let head: Buffer[] = [];
-  let headBytes = 0;
-  let total = 0;
-  let over = false;
-  let overBy = 0;
-  const start = (): boolean => {
-    const first = Buffer.concat(head);
-    head = [];
-    const kind = sniff(first);
-    if (kind.kind !== 'text') {
-      totals.skipped.push(
-        kind.kind === 'binary'
-          ? { path: shown, reason: 'binary' }
-          : {
-              path: shown,
-              reason: 'compressed',
-              note: kind.kind === 'compressed' ? kind.format : `${kind.kind} inside`,
-            },
-      );
-      return false;
-    }
-    scanner = new TextScanner(shown, options.findings, options.inline, options.window ?? DEFAULT_WINDOW);
-    scanner.push(decoder.write(first));
-    return true;
-  };
+  const member = new MemberScan(shown, limit, options);
   for await (const chunk of chunks) {
-    total += chunk.length;
-    if (total > limit) {
-      over = true;
-      overBy = chunk.length;
-      break;
-    }
     if (options.signal?.aborted) throw options.signal.reason;
-    if (scanner) {
-      scanner.push(decoder.write(chunk));
-      continue;
-    }
-    head.push(chunk);
-    headBytes += chunk.length;
-    if (headBytes >= BINARY_SAMPLE && !start()) return;
+    member.write(chunk);
+    if (member.finished) break;
   }
-  if (!scanner && !over && !start()) return;
-  if (scanner) {
-    scanner.push(decoder.end());
-    scanner.end();
-  }
-  if (over) {
-    // What was read of it was scanned; the rest is not, and says so.
-    if (scanner) totals.bytes += total - overBy;
-    totals.skipped.push({
-      path: shown,
-      reason: 'too large',
-      note: `more than ${formatSize(limit)} unpacked`,
-    });
-    return;
-  }
-  totals.scanned++;
-  totals.unpacked++;
-  totals.bytes += total;
+  member.end();
 }
 
 /** `source` through `transform`; an error reading the source ends the transform's stream too. */
@@ -246,10 +412,188 @@ function through<T extends NodeJS.ReadWriteStream & { destroy(error?: Error): un
   return source.pipe(transform);
 }
 
+/** Bytes from a stream in exact amounts: a tar header, then a member's data piece by piece. */
+class ByteReader {
+  private pending: Buffer = Buffer.alloc(0);
+  private ended = false;
+  /** Bytes taken from the stream so far. */
+  consumed = 0;
+
+  constructor(private readonly source: AsyncIterator<Buffer>) {}
+
+  private async fill(): Promise<boolean> {
+    if (this.ended) return false;
+    const next = await this.source.next();
+    if (next.done) {
+      this.ended = true;
+      return false;
+    }
+    this.pending = this.pending.length ? Buffer.concat([this.pending, next.value]) : next.value;
+    return true;
+  }
+
+  /** Exactly `n` bytes, or fewer at the stream's end. */
+  async take(n: number): Promise<Buffer> {
+    while (this.pending.length < n) if (!(await this.fill())) break;
+    const out = this.pending.subarray(0, n);
+    this.pending = this.pending.subarray(out.length);
+    this.consumed += out.length;
+    return out;
+  }
+
+  /** The next `n` bytes to `sink` in pieces; false if the stream ended first. */
+  async pass(n: number, sink: (piece: Buffer) => void): Promise<boolean> {
+    let left = n;
+    while (left > 0) {
+      if (this.pending.length === 0 && !(await this.fill())) return false;
+      const piece = this.pending.subarray(0, left);
+      this.pending = this.pending.subarray(piece.length);
+      this.consumed += piece.length;
+      left -= piece.length;
+      sink(piece);
+    }
+    return true;
+  }
+
+  /** What is left, for a stream whose first bytes were read to sniff it. */
+  async *rest(): AsyncGenerator<Buffer> {
+    if (this.pending.length) yield this.pending;
+    this.pending = Buffer.alloc(0);
+    if (this.ended) return;
+    for (let next = await this.source.next(); !next.done; next = await this.source.next()) yield next.value;
+  }
+}
+
+/** A tar header's number: octal text, or base-256 (a leading 0x80 byte) for large sizes. */
+function tarNumber(field: Buffer): number {
+  if (field[0]! & 0x80) {
+    let value = field[0]! & 0x7f;
+    for (let i = 1; i < field.length; i++) value = value * 256 + field[i]!;
+    return value;
+  }
+  const text = field
+    .toString('latin1')
+    .replace(/[\0 ]+$/g, '')
+    .trim();
+  if (!/^[0-7]*$/.test(text)) throw new Error('damaged header');
+  return text === '' ? 0 : parseInt(text, 8);
+}
+
+/** A tar header's text field, to its first NUL. */
+function tarText(field: Buffer): string {
+  const nul = field.indexOf(0);
+  return field.toString('utf8', 0, nul === -1 ? field.length : nul);
+}
+
+/**
+ * A tar archive (ustar, GNU and pax headers), member by member: each regular file's data goes
+ * through a MemberScan, the rest (folders, links, pax records) is passed over. Bounded like a
+ * zip: MAX_MEMBERS members, and `max_file_size` × 4 bytes read from the stream in all.
+ */
+async function scanTarStream(
+  chunks: AsyncIterable<Buffer>,
+  shown: string,
+  options: ReadOptions,
+  archive: string,
+): Promise<void> {
+  const { totals, maxFileSize } = options;
+  const maxMembers = options.maxMembers ?? MAX_MEMBERS;
+  const cap = maxFileSize * TOTAL_FACTOR;
+  const iterator = chunks[Symbol.asyncIterator]();
+  const reader = new ByteReader(iterator);
+  let members = 0;
+  let files = 0;
+  let longName: string | undefined;
+  let paxPath: string | undefined;
+  try {
+    for (;;) {
+      if (options.signal?.aborted) throw options.signal.reason;
+      const header = await reader.take(TAR_BLOCK);
+      if (header.length === 0 || header.every((byte) => byte === 0)) break;
+      if (header.length < TAR_BLOCK) throw new Error('truncated header');
+      const size = tarNumber(header.subarray(124, 136));
+      const type = String.fromCharCode(header[156]!);
+      const padded = Math.ceil(size / TAR_BLOCK) * TAR_BLOCK;
+      if (type === 'L' || type === 'x') {
+        // GNU long name, pax extended header: the next member's real name.
+        if (size > 1 << 20) throw new Error('oversized extended header');
+        const data = (await reader.take(padded)).subarray(0, size).toString('utf8');
+        if (type === 'L') longName = data.replace(/\0.*$/s, '');
+        else paxPath = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(data)?.[1] ?? paxPath;
+        continue;
+      }
+      const prefix =
+        header.toString('latin1', 257, 262) === 'ustar' ? tarText(header.subarray(345, 500)) : '';
+      const name = paxPath ?? longName ?? (prefix ? `${prefix}/` : '') + tarText(header.subarray(0, 100));
+      longName = undefined;
+      paxPath = undefined;
+      const regular = type === '0' || type === '\0' || type === '7';
+      if (!regular || size === 0) {
+        if (!(await reader.pass(padded, () => {}))) throw new Error('truncated member');
+        if (regular) {
+          totals.scanned++;
+          totals.unpacked++;
+        }
+        continue;
+      }
+      files++;
+      const path = `${archive}!${name}`;
+      if (++members > maxMembers) {
+        totals.skipped.push({
+          path: `${archive}!…`,
+          reason: 'compressed',
+          note: `members past the first ${maxMembers}`,
+        });
+        return;
+      }
+      if (reader.consumed + padded > cap) {
+        totals.skipped.push({
+          path: `${archive}!${name} and after`,
+          reason: 'compressed',
+          note: `past ${formatSize(cap)} unpacked from the archive`,
+        });
+        return;
+      }
+      if (size > maxFileSize) {
+        totals.skipped.push({ path, reason: 'too large', note: formatSize(size) });
+        if (!(await reader.pass(padded, () => {}))) throw new Error('truncated member');
+        continue;
+      }
+      const member = new MemberScan(path, maxFileSize, options);
+      let left = size;
+      const complete = await reader.pass(padded, (piece) => {
+        const data = piece.subarray(0, Math.max(0, Math.min(piece.length, left)));
+        left -= piece.length;
+        if (data.length) member.write(data);
+      });
+      member.end();
+      if (!complete) throw new Error(`truncated member ${name}`);
+      if (members % 64 === 0) await yieldToLoop();
+    }
+    // An archive of folders only was read whole: it holds no text to scan.
+    if (files === 0 && members === 0) totals.scanned++;
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    totals.skipped.push({ path: shown, reason: 'unreadable', note: `tar: ${(error as Error).message}` });
+  } finally {
+    // Stopped early (a limit, a damaged member): the file is closed now, not when collected.
+    await iterator.return?.();
+  }
+}
+
 async function scanGzip(absolute: string, shown: string, options: ReadOptions): Promise<void> {
   const stream = through(createReadStream(absolute), createGunzip());
   try {
-    await scanStream(stream, shown, options.maxFileSize, options);
+    // A .tar.gz: the unpacked stream starts with a tar header.
+    const reader = new ByteReader(stream[Symbol.asyncIterator]());
+    const first = await reader.take(TAR_BLOCK);
+    const rest = reader.rest();
+    async function* all(): AsyncGenerator<Buffer> {
+      if (first.length) yield first;
+      yield* rest;
+    }
+    if (isTarHeader(first)) await scanTarStream(all(), shown, options, shown);
+    else await scanStream(all(), shown, options.maxFileSize, options);
   } catch (error) {
     if (options.signal?.aborted) throw error;
     options.totals.skipped.push({

@@ -7,7 +7,8 @@
  * file's start. A file smaller than a window is one window: the whole text at once.
  */
 import { type Finding, type InlineIgnore, mask, parseInlineIgnores } from '../../rules/findings.js';
-import { DETECTORS, looksFake } from './detectors.js';
+import { DETECTORS, type Detector, looksFake } from './detectors.js';
+import { encodedValues } from './encoded.js';
 
 export interface WindowOptions {
   /** Characters scanned at once (the last window may be up to this plus what one push adds). */
@@ -64,7 +65,6 @@ export class TextScanner {
   }
 
   private scanWindow(text: string, from: number, limit: number, final: boolean): void {
-    let lower: string | undefined;
     let lineStarts: number[] | undefined;
     const lineOf = (offset: number) => {
       lineStarts ??= computeLineStarts(text);
@@ -77,31 +77,37 @@ export class TextScanner {
       }
       return low + this.baseLine;
     };
-    // Values a specific detector reported; the generic one (last) does not report them again.
-    const reported: string[] = [];
-    for (const detector of DETECTORS) {
-      const haystack = detector.foldCase ? (lower ??= text.toLowerCase()) : text;
-      if (!detector.keywords.some((keyword) => haystack.includes(keyword))) continue;
-      detector.regex.lastIndex = 0;
-      for (let match = detector.regex.exec(text); match !== null; match = detector.regex.exec(text)) {
-        const end = match.index + match[0].length;
-        if (end <= from || (end > limit && !final)) continue;
-        const value = match[detector.group ?? 0] ?? match[0];
-        if (detector.accept && !detector.accept(value)) continue;
-        if (looksFake(value)) continue;
-        if (detector.judge && !detector.judge(match, value, this.shown)) continue;
-        if (
-          detector.id === 'secrets/generic-secret' &&
-          reported.some((known) => value.includes(known) || known.includes(value))
-        )
+    const owned = (start: number, end: number) => end > from && (final || end <= limit) && start >= 0;
+    // Values found as written: the decoded pass (a joined snippet holds them too) skips them.
+    const reportedDecoded = new Set<string>();
+    for (const { match, value, detector } of detect(text, this.shown)) {
+      reportedDecoded.add(`${detector.id} ${value}`);
+      if (!owned(match.index, match.index + match[0].length)) continue;
+      // The line where the match starts: a key's BEGIN line, an assignment's name.
+      this.findings.push({
+        rule: detector.id,
+        message: `${detector.label}: ${mask(value.replace(/\\+[nr]|[\s"',]+/g, ''))}`,
+        path: this.shown,
+        line: lineOf(match.index),
+      });
+    }
+    // Encoded values (base64, %XX, \uXXXX, hex): decoded, then scanned with the same detectors.
+    for (const encoded of encodedValues(text)) {
+      if (!owned(encoded.index, encoded.index + encoded.length)) continue;
+      const line = lineOf(encoded.index);
+      for (const { value, detector } of detect(encoded.decoded, this.shown)) {
+        // Joined pieces are judged by the token formats only: a name and a value joined are not.
+        if (encoded.encoding === 'split across lines' && detector.id === 'secrets/generic-secret') continue;
+        if (reportedDecoded.has(`${detector.id} ${value}`)) continue;
+        reportedDecoded.add(`${detector.id} ${value}`);
+        // Once a line: a base64 PEM has its own detector, which already reported it.
+        if (this.findings.some((f) => f.rule === detector.id && f.line === line && f.path === this.shown))
           continue;
-        reported.push(value);
-        // The line where the match starts: a key's BEGIN line, an assignment's name.
         this.findings.push({
           rule: detector.id,
-          message: `${detector.label}: ${mask(value.replace(/\\+[nr]|[\s"',]+/g, ''))}`,
+          message: `${detector.label} (${encoded.encoding}): ${mask(value.replace(/\\+[nr]|[\s"',]+/g, ''))}`,
           path: this.shown,
-          line: lineOf(match.index),
+          line,
         });
       }
     }
@@ -147,4 +153,32 @@ function computeLineStarts(text: string): number[] {
   const starts = [0];
   for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
   return starts;
+}
+
+/** Every detector's matches in `text`, judged (placeholders, examples, the generic rule's repeats). */
+export function* detect(
+  text: string,
+  path: string,
+): Generator<{ match: RegExpExecArray; value: string; detector: Detector }> {
+  let lower: string | undefined;
+  // Values a specific detector reported; the generic one (last) does not report them again.
+  const reported: string[] = [];
+  for (const detector of DETECTORS) {
+    const haystack = detector.foldCase ? (lower ??= text.toLowerCase()) : text;
+    if (!detector.keywords.some((keyword) => haystack.includes(keyword))) continue;
+    detector.regex.lastIndex = 0;
+    for (let match = detector.regex.exec(text); match !== null; match = detector.regex.exec(text)) {
+      const value = match[detector.group ?? 0] ?? match[0];
+      if (detector.accept && !detector.accept(value)) continue;
+      if (looksFake(value)) continue;
+      if (detector.judge && !detector.judge(match, value, path)) continue;
+      if (
+        detector.id === 'secrets/generic-secret' &&
+        reported.some((known) => value.includes(known) || known.includes(value))
+      )
+        continue;
+      reported.push(value);
+      yield { match, value, detector };
+    }
+  }
 }
