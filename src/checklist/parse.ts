@@ -358,8 +358,7 @@ class Reader {
       this.carried.sectionList.push(data);
       const heading = this.headings.at(-1);
       if (heading && !heading.carried) heading.carried = data;
-    }
-    else if (this.last) this.last.carried = data;
+    } else if (this.last) this.last.carried = data;
   }
 
   private blockquote(node: Blockquote): void {
@@ -407,7 +406,9 @@ class Reader {
       sectionPath: this.sectionPath(nested),
       title: title || `Item at line ${at}`,
       writtenTitle: withoutId.replace(/\s+/g, ' ').trim(),
-      ...(nested.length === 0 && this.headings.at(-1)?.carried ? { sectionCarried: this.headings.at(-1)!.carried } : {}),
+      ...(nested.length === 0 && this.headings.at(-1)?.carried
+        ? { sectionCarried: this.headings.at(-1)!.carried }
+        : {}),
       ...(own ? { ownSeverity: own.severity } : {}),
       code: [],
       checked,
