@@ -19,6 +19,7 @@ import { signoffCommand } from './commands/signoff.js';
 import { statusCommand } from './commands/status.js';
 import { tagCommand } from './commands/tag.js';
 import { validateCommand } from './commands/validate.js';
+import { verifyCommand } from './commands/verify.js';
 import { REPORT_FORMATS } from '../report/render.js';
 import { ExitCode } from './exit-codes.js';
 import { type CliIO, processIO } from './io.js';
@@ -85,6 +86,16 @@ export function buildProgram(io: CliIO, run: Runner): Command {
       'the store of sign-offs and runs (default: .mlgate/ beside the spec, or $MLGATE_STORE)',
     )
     .option('--no-store', 'neither read sign-offs nor record the run (sign-offs stay pending)')
+    .option(
+      '--attest <file>',
+      'also write the verdict as a signed in-toto attestation (SLSA verification summary), PASSED or FAILED',
+    )
+    .option('--key <file>', 'the private key that signs --attest (from mlgate keys generate)')
+    .option(
+      '--attest-subject <name@sha256:digest>',
+      'one more subject of --attest, e.g. the image built from the model (repeatable)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .addHelpText(
       'after',
       '\nExit codes: 0 PASS, 1 BLOCKED, 2 spec or usage error, 130 interrupted (partial report, BLOCKED).',
@@ -230,6 +241,27 @@ export function buildProgram(io: CliIO, run: Runner): Command {
       .option('-o, --out <file>', 'write to this file instead of stdout')
       .option('-v, --verbose', 'text format: evidence of passing items too'),
   ).action((source: string, dir: string, options) => run(() => reportCommand(source, dir, options, io)));
+
+  program
+    .command('verify')
+    .description(
+      'Deploy-time check: exit 0 only if this file is a subject of a signed PASSED verdict (mlgate check --attest).',
+    )
+    .argument('<artifact>', 'the file about to ship: the model, predictions, a manifest, ...')
+    .option('--attestation <file>', 'the verdict written by mlgate check --attest (required)')
+    .option(
+      '--key <file>',
+      'public key trusted to sign verdicts (required; repeatable: any of them)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option('--level <level>', 'a level the verdict must have verified, e.g. MLGATE_PROD')
+    .option('--max-age <duration>', 'the verdict must be younger than this, e.g. 7d, 12h')
+    .addOption(new Option('-f, --format <format>', 'output').choices(['text', 'json']).default('text'))
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 verified, 1 not verified (the reasons are printed), 2 an input is missing or is not an attestation.',
+    )
+    .action((artifact: string, options) => run(() => verifyCommand(artifact, options, io)));
 
   program
     .command('init')

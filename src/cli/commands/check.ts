@@ -1,5 +1,8 @@
-import { appendFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import type { KeyObject } from 'node:crypto';
+import { appendFileSync, readFileSync, statSync } from 'node:fs';
+import { relative, resolve, sep } from 'node:path';
+import { loadPrivateKey } from '../../attest/keys.js';
+import { buildVerdict, parseSubjectRef, signoffAttestationsUsed, signVerdict } from '../../attest/verdict.js';
 import { digestArtifacts } from '../../engine/artifacts.js';
 import { UsageError } from '../../engine/errors.js';
 import { makePlan } from '../../engine/plan.js';
@@ -14,6 +17,8 @@ import { serviceFromSpec } from '../../service/controller.js';
 import { openStore } from '../../store/db.js';
 import { saveRun, storeHistory } from '../../store/runs.js';
 import { SignoffBook } from '../../store/signoffs.js';
+import { sha256OfFile } from '../../util/digest.js';
+import { TOOL_VERSION } from '../../version.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CliIO } from '../io.js';
 import { reportKnownError } from '../problems.js';
@@ -39,6 +44,12 @@ export interface CheckOptions {
   noStore?: boolean;
   /** --report FORMAT=FILE, repeatable. */
   report?: string[];
+  /** --attest FILE: write the verdict as a signed in-toto attestation (with --key). */
+  attest?: string;
+  /** --key K: the private key that signs the attestation. */
+  key?: string;
+  /** --attest-subject NAME@sha256:HEX, repeatable: more subjects (the image built from the model). */
+  attestSubject?: string[];
 }
 
 export async function checkCommand(
@@ -56,6 +67,15 @@ export async function checkCommand(
     }
     // Bad --report values are usage errors before anything runs, not after a long run.
     const targets = (options.report ?? []).map(parseReportTarget);
+    // A key that cannot sign is a usage error before anything runs, not after a long run.
+    const signingKey = attestationKey(options, io);
+    const extraSubjects = (options.attestSubject ?? []).map((ref) => {
+      try {
+        return parseSubjectRef(ref);
+      } catch (error) {
+        throw new UsageError(`--attest-subject: ${(error as Error).message}`);
+      }
+    });
     const startedAt = new Date();
     const artifacts = await digestArtifacts(loaded, options.signal);
     // The store decides sign-offs and waivers, and keeps the run. Without it (--no-store),
@@ -113,6 +133,28 @@ export async function checkCommand(
       }
     }
     const written: string[] = [];
+    if (signingKey && options.attest) {
+      // Written whatever the verdict: a FAILED summary is evidence too. The exit code stays the verdict's.
+      const verdict = buildVerdict({
+        report,
+        specName: relative(loaded.root, loaded.file).split(sep).join('/'),
+        toolVersion: TOOL_VERSION,
+        extraSubjects,
+        inputAttestations: await signoffAttestationsUsed(report, (path) =>
+          sha256OfFile(resolve(loaded.root, path)),
+        ),
+      });
+      try {
+        writeFileAtomic(
+          resolve(io.cwd, options.attest),
+          `${JSON.stringify(signVerdict(verdict, signingKey), null, 2)}\n`,
+        );
+      } catch (error) {
+        // Asked for and not written: the deploy step would have nothing to verify.
+        throw new UsageError(`cannot write the attestation ${options.attest}: ${(error as Error).message}`);
+      }
+      written.push(`attestation ${options.attest} (${verdict.predicate.verificationResult})`);
+    }
     if (options.out) {
       writeFileAtomic(resolve(io.cwd, options.out), `${JSON.stringify(report, null, 2)}\n`);
       written.push(`json ${options.out}`);
@@ -134,6 +176,54 @@ export async function checkCommand(
     return report.verdict.status === 'PASS' ? ExitCode.Pass : ExitCode.Blocked;
   } catch (error) {
     return reportKnownError(error, io, stderrStyle);
+  }
+}
+
+/** The signing key for --attest, loaded up front; undefined without --attest. */
+function attestationKey(options: CheckOptions, io: CliIO): KeyObject | undefined {
+  if (options.attestSubject?.length && options.attest === undefined)
+    throw new UsageError('--attest-subject is for --attest FILE');
+  if (options.key !== undefined && options.attest === undefined)
+    throw new UsageError('--key is for --attest FILE', 'give both: --attest verdict.intoto.json --key KEY');
+  if (options.attest === undefined) return undefined;
+  if (!options.attest) throw new UsageError('--attest needs a file name');
+  if (!options.key)
+    throw new UsageError(
+      '--attest needs --key: the private key that signs the verdict',
+      'create one with `mlgate keys generate --out ~/.config/mlgate/NAME`',
+    );
+  try {
+    if (statSync(resolve(io.cwd, options.attest)).isDirectory())
+      throw new UsageError(`--attest ${options.attest} is a folder; give a file name`);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    // Not there yet: it is written after the run.
+  }
+  const keyFile = resolve(io.cwd, options.key);
+  try {
+    return loadPrivateKey(keyFile);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'not found'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : /public key|PUBLIC KEY/.test(String(safeRead(keyFile)))
+            ? 'it is a public key; --key takes the private key (the file without .pub)'
+            : (error as Error).message;
+    throw new UsageError(
+      `cannot sign with the key ${options.key}: ${why}`,
+      'give the ECDSA P-256 private key from `mlgate keys generate`; nothing was checked',
+    );
+  }
+}
+
+function safeRead(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').slice(0, 200);
+  } catch {
+    return '';
   }
 }
 
