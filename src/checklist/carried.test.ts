@@ -9,7 +9,11 @@ import { parseChecklist } from './parse.js';
 import { checklistToSpec } from './to-spec.js';
 
 function importMarkdown(markdown: string) {
-  const result = checklistToSpec(parseChecklist(markdown), { name: 'x', source: 'CHECKLIST.md' });
+  const result = checklistToSpec(parseChecklist(markdown), {
+    name: 'x',
+    source: 'CHECKLIST.md',
+    trustComments: true,
+  });
   const spec = parse(result.yaml) as {
     service?: Record<string, unknown>;
     sections: Array<{ items: Array<Record<string, unknown>> }>;
@@ -20,6 +24,23 @@ function importMarkdown(markdown: string) {
 const comment = (value: unknown) => `  <!-- mlgate: ${JSON.stringify(value)} -->`;
 
 describe('mlgate comments from a checklist', () => {
+  test('are ignored unless the user says the file is their own export', () => {
+    const markdown = [
+      '## Model',
+      '- [ ] Model under 5 MB {#model-file}',
+      '  - Checked by mlgate (file)',
+      '',
+      comment({ title: 'Model under 5 MB', check: { kind: 'file', path: 'model.onnx', max_size: '500 MB' } }),
+      '',
+    ].join('\n');
+    const result = checklistToSpec(parseChecklist(markdown), { name: 'x', source: 'CHECKLIST.md' });
+    expect(result.restored).toBe(0);
+    expect(result.notes[0]).toMatch(
+      /1 mlgate comment ignored: the checks come from the words.*--trust-comments/,
+    );
+    expect(result.yaml).not.toContain('500 MB');
+  });
+
   test('an exported item comes back with its check', () => {
     const { items, result } = importMarkdown(
       [

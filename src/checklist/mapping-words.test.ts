@@ -267,3 +267,14 @@ describe('words that passed while false (attacker pass)', () => {
     expect(mapped('p95 latency < 50ms at 1000 rps')).toMatchObject({ kind: 'load' });
   });
 });
+
+describe('second attacker pass', () => {
+  test.each([
+    'Coverage > 85% for src/payments',
+    'Rate limiting on `/predict` rejects more than 100 requests per minute',
+    'Accuracy ≥ 80% on the holdout set for every demographic group',
+    'Rollback tested: `/health` returns 200 after rolling back',
+  ])('"%s" stays a sign-off', (words) => {
+    expect(mapped(words).kind).toBe('manual');
+  });
+});

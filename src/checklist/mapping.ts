@@ -66,10 +66,14 @@ type Rule = (item: ChecklistItem, all: string) => Mapping | undefined;
 const coverage: Rule = (_item, all) => {
   const m = new RegExp(String.raw`coverage[^.\n]{0,20}?${CMP}\s*${NUM}\s*%`, 'i').exec(all);
   if (!m) return undefined;
-  // "Coverage for src/payments > 90%": one module's, which the total does not show.
+  // "Coverage for src/payments > 90%", "Coverage > 85% for src/payments": one module's, which the
+  // total does not show.
   if (
     /coverage (for|of|in|on) (?!the (whole |entire )?(project|codebase|code|repo|repository|service|app)\b)\S/i.test(
       m[0],
+    ) ||
+    /\b(for|of|in|on)\s+[`'"]?[\w.-]+\/[\w./-]*|\b(for|of|in) (the )?[\w-]+ (module|package|component|folder|directory)\b/i.test(
+      all,
     )
   )
     return undefined;
@@ -143,6 +147,13 @@ const metricThreshold: Rule = (item, all) => {
       }
     }
     if (!threshold) continue;
+    // "… for every demographic group": each group's value, which the overall one does not show.
+    if (
+      /\b(every|each|all|per|any|across)\s+(\w+\s+)?(groups?|slices?|segments?|cohorts?|subgroups?|regions?|countries|languages?|demographics?|populations?)\b/i.test(
+        all,
+      )
+    )
+      return undefined;
     // "Accuracy drop < 2%", "F1 change vs. the last model < 0.01": a difference, not the metric.
     if (
       /\b(drop|decrease|degrad\w*|regress\w*|change|delta|difference|deviation|variance|std|loss|vs\.?|versus|compared)\b/i.test(
@@ -273,7 +284,7 @@ const health: Rule = (item, all) => {
   // "Alerts fire when /healthz fails", "/health does not expose version info", "… on all 3
   // replicas in prod": claims about something else than one answer from this service.
   if (
-    /\b(alerts?|alerting|monitor\w*|dashboards?|expose[sd]?|version|replicas?|prod(uction)?|fails?|down|logs?|pages?|on-?call)\b|\b(does not|doesn'?t|never|not)\b/i.test(
+    /\b(alerts?|alerting|monitor\w*|dashboards?|expose[sd]?|version|replicas?|prod(uction)?|fails?|down|logs?|pages?|on-?call|roll(ing|ed)? ?back|rollback|restore[sd]?|failover|recover\w*|after|during|while|upgrade\w*|migrat\w*)\b|\b(does not|doesn'?t|never|not)\b/i.test(
       item.title,
     )
   )
@@ -338,7 +349,7 @@ const invalidInput: Rule = (item) => {
     ) ||
     // Injection, adversarial examples, internal callers, content negotiation: a malformed
     // request getting a 4xx proves none of them.
-    /\b(xss|sql|injection|rce|remote code|adversarial|internal|accept header|content[- ]type|406)\b/i.test(
+    /\b(xss|sql|injection|rce|remote code|adversarial|internal|accept header|content[- ]type|406|rate[- ]?limit\w*|throttl\w*|429|quota|per (second|minute|hour))\b/i.test(
       title,
     )
   )

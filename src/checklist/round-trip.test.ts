@@ -23,7 +23,8 @@ const EXAMPLES = join(HERE, '../../examples');
 async function cycle(yaml: string, file: string, name: string): Promise<string> {
   const loaded = parseSpec(yaml, file, await loadBuiltinChecks());
   const markdown = exportMarkdown(loaded);
-  return checklistToSpec(parseChecklist(markdown), { name, source: 'CHECKLIST.md' }).yaml;
+  return checklistToSpec(parseChecklist(markdown), { name, source: 'CHECKLIST.md', trustComments: true })
+    .yaml;
 }
 
 /** The data of a spec, without `review: required` (the intended difference) or empty item lists. */

@@ -80,7 +80,16 @@ const RUNS_CHECKLIST_CODE = new Set(['command']);
 
 export function checklistToSpec(
   checklist: Checklist,
-  options: { name: string; source: string },
+  options: {
+    name: string;
+    source: string;
+    /**
+     * Restore checks from `mlgate:` comments (a checklist written by `mlgate export`). Off by
+     * default: a comment is invisible where a checklist is read, so only the person who knows the
+     * file is their own export turns it on (`mlgate import --trust-comments`).
+     */
+    trustComments?: boolean;
+  },
 ): ImportResult {
   const used = new Set<string>();
   const uniqueId = (wanted: string) => {
@@ -93,11 +102,26 @@ export function checklistToSpec(
   for (const item of checklist.items) if (item.id) used.add(item.id);
 
   const root: SectionNode = { title: '', items: [], sections: [] };
+  const comments =
+    (checklist.carried?.spec ? 1 : 0) +
+    (checklist.carried?.sectionList.length ?? 0) +
+    checklist.items.filter((item) => item.carried).length;
+  if (!options.trustComments && comments > 0) {
+    checklist = {
+      ...checklist,
+      items: checklist.items.map(({ carried: _c, sectionCarried: _s, ...item }) => item),
+      carried: { sections: {}, sectionList: [] },
+    };
+  }
   const keyed = keyedSections(checklist);
   if (keyed) for (const [key, node] of keyed) if (!key.includes('.')) root.sections.push(node);
   const fallback = checklist.title ?? 'Checklist';
   const imported: ImportedItem[] = [];
   const notes: string[] = [];
+  if (!options.trustComments && comments > 0)
+    notes.push(
+      `${comments} mlgate comment${comments === 1 ? '' : 's'} ignored: the checks come from the words. If this file is your own \`mlgate export\`, import it with --trust-comments to restore each check exactly`,
+    );
   let restored = 0;
   const carriedSpecVetted = checklist.carried?.spec ? vetCarriedSpec(checklist.carried.spec) : undefined;
   notes.push(...(carriedSpecVetted?.notes ?? []));

@@ -10,6 +10,7 @@ import { exportCommand } from './commands/export.js';
 import { historyCommand } from './commands/history.js';
 import { importCommand } from './commands/import.js';
 import { initCommand } from './commands/init.js';
+import { keysGenerateCommand } from './commands/keys.js';
 import { listChecksCommand } from './commands/list-checks.js';
 import { metricsCommand } from './commands/metrics.js';
 import { reportCommand } from './commands/report.js';
@@ -128,7 +129,11 @@ export function buildProgram(io: CliIO, run: Runner): Command {
       .option('--by <name>', 'who approves (default $MLGATE_USER, else git user.name <user.email>)')
       .option('--role <role>', "the role approving (one of the item's roles)")
       .option('--comment <text>', 'justification')
-      .option('--evidence <url-or-file>', 'a link, or a file (its digest is recorded)'),
+      .option('--evidence <url-or-file>', 'a link, or a file (its digest is recorded)')
+      .option(
+        '--key <path>',
+        'sign with this private key (mlgate keys generate): writes .mlgate/attestations/ITEM.ACTION.TIME.KEYID.json to commit; required for roles the spec lists signers for',
+      ),
   ).action((item: string, dir: string, options) =>
     run(() => signoffCommand('approve', item, dir, options, io)),
   );
@@ -141,7 +146,11 @@ export function buildProgram(io: CliIO, run: Runner): Command {
       .argument('[dir]', 'project folder holding mlgate.yaml', '.')
       .option('--by <name>', 'who revokes')
       .option('--role <role>', "only this role's approvals")
-      .option('--reason <text>', 'why'),
+      .option('--reason <text>', 'why')
+      .option(
+        '--key <path>',
+        'sign with this private key (mlgate keys generate): writes .mlgate/attestations/ITEM.ACTION.TIME.KEYID.json to commit; required for roles the spec lists signers for',
+      ),
   ).action((item: string, dir: string, options) =>
     run(() => signoffCommand('revoke', item, dir, options, io)),
   );
@@ -156,7 +165,11 @@ export function buildProgram(io: CliIO, run: Runner): Command {
       .argument('[dir]', 'project folder holding mlgate.yaml', '.')
       .option('--by <name>', 'who accepts it')
       .option('--reason <text>', 'why it is acceptable (required)')
-      .option('--expires <date>', 'when it ends: 2026-12-31, or 30d from now (required)'),
+      .option('--expires <date>', 'when it ends: 2026-12-31, or 30d from now (required)')
+      .option(
+        '--key <path>',
+        'sign with this private key (mlgate keys generate): writes .mlgate/attestations/ITEM.ACTION.TIME.KEYID.json to commit; required for roles the spec lists signers for',
+      ),
   ).action((item: string, dir: string, options) =>
     run(() => signoffCommand('waive', item, dir, options, io)),
   );
@@ -168,10 +181,25 @@ export function buildProgram(io: CliIO, run: Runner): Command {
       .argument('<item>', 'item id')
       .argument('[dir]', 'project folder holding mlgate.yaml', '.')
       .option('--by <name>', 'who withdraws it')
-      .option('--reason <text>', 'why'),
+      .option('--reason <text>', 'why')
+      .option(
+        '--key <path>',
+        'sign with this private key (mlgate keys generate): writes .mlgate/attestations/ITEM.ACTION.TIME.KEYID.json to commit; required for roles the spec lists signers for',
+      ),
   ).action((item: string, dir: string, options) =>
     run(() => signoffCommand('unwaive', item, dir, options, io)),
   );
+
+  const keys = program
+    .command('keys')
+    .description('Signing keys for sign-offs and verdicts (ECDSA P-256, as cosign and Sigstore use).');
+  keys
+    .command('generate')
+    .description(
+      'Write PATH (private key, mode 0600, stays on this machine) and PATH.pub (commit it; list it under signers:).',
+    )
+    .option('--out <path>', 'the private key to write, e.g. ~/.config/mlgate/jane')
+    .action((options: { out?: string }) => run(() => keysGenerateCommand(options, io)));
 
   storeFlags(
     program
@@ -285,6 +313,10 @@ export function buildProgram(io: CliIO, run: Runner): Command {
     .option('-o, --out <file>', 'the spec to write (default mlgate.yaml; - for stdout)')
     .option('--name <name>', 'project name (default: from the checklist title)')
     .option('--force', 'replace an existing spec')
+    .option(
+      '--trust-comments',
+      'the checklist is your own `mlgate export`: restore each check from its mlgate comments (otherwise they are ignored)',
+    )
     .action((checklist: string, options) => run(() => importCommand(checklist, options, io)));
 
   program

@@ -21,6 +21,8 @@ import { colourWanted, makeStyle } from '../style.js';
 export interface ImportOptions {
   out?: string;
   force?: boolean;
+  /** Restore checks from the mlgate comments of a checklist written by `mlgate export`. */
+  trustComments?: boolean;
   name?: string;
 }
 
@@ -38,12 +40,18 @@ export async function importCommand(checklist: string, options: ImportOptions, i
         `${checklist}: no checklist items found`,
         'mlgate imports task-list items ("- [ ] ..."); a file without checkboxes has nothing to import',
       );
-    const carriedName = (parsed.carried.spec?.project as { name?: unknown } | undefined)?.name;
+    const carriedName = options.trustComments
+      ? (parsed.carried.spec?.project as { name?: unknown } | undefined)?.name
+      : undefined;
     const name =
       options.name ??
       (typeof carriedName === 'string' && carriedName ? carriedName : undefined) ??
       slugify(parsed.title ?? basename(file, extname(file)));
-    const result = checklistToSpec(parsed, { name, source: basename(file) });
+    const result = checklistToSpec(parsed, {
+      name,
+      source: basename(file),
+      trustComments: options.trustComments === true,
+    });
     const toStdout = options.out === '-';
     const out = toStdout ? undefined : resolve(io.cwd, options.out ?? 'mlgate.yaml');
     // Validate what we write, as `mlgate validate` would (paths resolved beside it).
