@@ -5,6 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { z } from 'zod';
+import { loadSigners, type Signers } from '../attest/signoffs.js';
 import type { CheckRegistry } from '../engine/registry.js';
 import type { CheckDefinition } from '../engine/types.js';
 import type { Severity } from '../report/schema.js';
@@ -65,6 +66,13 @@ export interface LoadedSpec {
   items: LoadedItem[];
   sections: LoadedSection[];
   defaultTimeoutMs?: number;
+  /**
+   * `signers:` with its public keys read: for these roles only signed sign-offs count.
+   * Empty when the spec lists none.
+   */
+  signers: Signers;
+  /** What is allowed but probably a mistake (a signer role no item uses), for validate to print. */
+  warnings: string[];
 }
 
 /** The spec file for a project folder, or the file itself when given one. */
@@ -338,6 +346,17 @@ export function parseSpec(text: string, absoluteFile: string, registry: CheckReg
     }
   }
   checkNeeds(items, firstSeen, report);
+  const { signers, problems: signerProblems } = loadSigners(dirname(absoluteFile), spec.signers);
+  for (const problem of signerProblems) report(problem.path, problem.message);
+  const warnings: string[] = [];
+  const usedRoles = new Set(items.flatMap((item) => item.manual?.roles ?? []));
+  for (const role of signers.keys()) {
+    if (!usedRoles.has(role)) {
+      warnings.push(
+        `signers: no manual item has the role "${role}".${didYouMean(role, [...usedRoles])} Its keys sign nothing but waivers.`,
+      );
+    }
+  }
   if (problems.length > 0) throw new SpecError(sortProblems(problems), shown);
 
   return {
@@ -349,6 +368,8 @@ export function parseSpec(text: string, absoluteFile: string, registry: CheckReg
     items,
     sections,
     defaultTimeoutMs: spec.defaults.timeout === undefined ? undefined : parseDuration(spec.defaults.timeout),
+    signers,
+    warnings,
   };
 }
 

@@ -184,6 +184,32 @@ export const ServiceSpec = z
   })
   .describe('The HTTP service the http, http-contract and load checks talk to.');
 
+const SIGNER_KEYS_ERROR =
+  'expected a list of public-key files (keys/jane.pub), or {keys: [...], threshold: N}';
+const SignerKeyList = z
+  .array(z.string().min(1), { error: SIGNER_KEYS_ERROR })
+  .min(1, { error: 'list at least one public-key file' });
+
+export const SignerRole = z
+  .union(
+    [
+      SignerKeyList,
+      z.strictObject({
+        keys: SignerKeyList.describe('Public-key files (PEM, ECDSA P-256) inside the project.'),
+        threshold: z
+          .number({ error: 'expected a whole number >= 1' })
+          .int({ error: 'expected a whole number >= 1' })
+          .min(1, { error: 'expected a whole number >= 1' })
+          .default(1)
+          .describe('How many of these keys must each have signed a current approval (k of n).'),
+      }),
+    ],
+    { error: SIGNER_KEYS_ERROR },
+  )
+  .describe(
+    'Public keys (committed, reviewed like code) whose signed approvals count for this role; a list means any one of them.',
+  );
+
 export function buildSpecSchema<C extends z.ZodType>(
   check: C,
   definitions?: z.core.$ZodRegistry<{ id: string }>,
@@ -250,6 +276,12 @@ export function buildSpecSchema<C extends z.ZodType>(
           concurrency: z.number().int().min(1).max(64).optional().describe('Items run at once.'),
         })
         .default({}),
+      signers: z
+        .record(Id, SignerRole)
+        .optional()
+        .describe(
+          'Who may sign off for which role: role -> public-key files. For these roles only signed sign-offs (.mlgate/attestations/) count; the local store is not read.',
+        ),
       sections: z.array(Section).min(1, { error: 'a spec needs at least one section' }),
     })
     .describe('mlgate.yaml: an executable deployment checklist.');
@@ -262,3 +294,4 @@ export type Spec = z.output<typeof SpecShape>;
 export type SpecSection = Spec['sections'][number];
 export type SpecItem = SpecSection['items'][number];
 export type ManualSpec = z.output<typeof Manual>;
+export type SignerRoleSpec = z.output<typeof SignerRole>;

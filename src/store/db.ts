@@ -6,6 +6,7 @@
  * never overwritten, and a damaged store is never written: opening it to write runs
  * `PRAGMA quick_check` first, and SQLite's "corrupt" errors anywhere become that same error.
  */
+import { STORE_GITIGNORE } from '../attest/signoffs.js';
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
@@ -104,7 +105,8 @@ export async function openStore(dir: string, options: OpenOptions): Promise<Stor
     mkdirSync(dir, { recursive: true });
     // Keep the store out of git without touching the project's own .gitignore.
     const ignore = join(dir, '.gitignore');
-    if (!existsSync(ignore)) writeFileSync(ignore, '# mlgate store: local run history and sign-offs\n*\n');
+    // Everything but attestations/: signed sign-offs are committed, reviewed like code.
+    if (!existsSync(ignore)) writeFileSync(ignore, STORE_GITIGNORE);
     await createStoreFile(path);
   }
   checkHeader(path);

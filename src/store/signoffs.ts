@@ -5,11 +5,12 @@
  * 2026-11-20"); `renew_every` makes approvals lapse with time; waivers expire. Every event is
  * appended, never edited; the state is folded from them.
  */
+import { readSignedRecords, type SignedRecord, type Signers } from '../attest/signoffs.js';
 import type { ArtifactRecord } from '../engine/artifacts.js';
 import type { ItemOutcome } from '../engine/types.js';
 import { cleanText, inlineText } from '../redact/clean.js';
 import type { Approval, Evidence, ItemStatus, Waiver } from '../report/schema.js';
-import type { LoadedItem } from '../spec/load.js';
+import type { LoadedItem, LoadedSpec } from '../spec/load.js';
 import { formatDuration, parseDuration } from '../util/units.js';
 import { readStored, type Store } from './db.js';
 import type { SignoffAction, SignoffEventsTable } from './schema.js';
@@ -175,16 +176,94 @@ function approvalRecord(event: SignoffEvent, state: Approval['state'], reason?: 
   };
 }
 
+/**
+ * Signed sign-offs for one item: the spec's signers and the records under
+ * .mlgate/attestations/ that name this item (verified or not). For a role the spec lists
+ * signers for, only verified records count; the store's rows for it are shown and ignored.
+ */
+export interface SignedView {
+  signers: Signers;
+  records: readonly SignedRecord[];
+}
+
+/** A verified record as a sign-off event, its people's text cleaned as store rows are. */
+export function eventOfRecord(record: SignedRecord): SignoffEvent {
+  const signoff = record.signoff!;
+  return {
+    id: 0,
+    at: signoff.at,
+    action: record.action!,
+    itemId: record.itemId!,
+    role: record.role === undefined ? null : inlineText(record.role),
+    actor: inlineText(signoff.by),
+    comment: signoff.comment === undefined ? null : cleanText(signoff.comment),
+    evidence: signoff.evidence === undefined ? null : inlineText(signoff.evidence.ref),
+    evidenceSha256: signoff.evidence?.sha256 ?? null,
+    expiresAt: signoff.expiresAt ?? null,
+    definitionDigest: signoff.definitionDigest,
+    artifacts: signoff.artifacts,
+  };
+}
+
+/** Verified records in the order they were given (their signed time, then file name). */
+function inOrder(records: readonly SignedRecord[]): SignedRecord[] {
+  return records
+    .filter((r) => r.verified)
+    .sort((a, b) => a.signoff!.at.localeCompare(b.signoff!.at) || a.file.localeCompare(b.file));
+}
+
+/**
+ * Signed approvals still standing: a later approval by the same key for the same role replaces
+ * the earlier one; a signed revocation by a key withdraws that key's approvals (of its role, or
+ * of every role).
+ */
+export function standingSignedApprovals(records: readonly SignedRecord[]): SignedRecord[] {
+  let standing: SignedRecord[] = [];
+  for (const record of inOrder(records)) {
+    if (record.action === 'approve') {
+      standing = standing.filter((a) => !(a.role === record.role && a.keyid === record.keyid));
+      standing.push(record);
+    } else if (record.action === 'revoke') {
+      standing = standing.filter(
+        (a) => !(a.keyid === record.keyid && (record.role === undefined || a.role === record.role)),
+      );
+    }
+  }
+  return standing;
+}
+
+/** The signed waiver in force, if any: the latest signed waive not followed by a signed unwaive. */
+export function standingSignedWaiver(records: readonly SignedRecord[]): SignedRecord | undefined {
+  let waiver: SignedRecord | undefined;
+  for (const record of inOrder(records)) {
+    if (record.action === 'waive') waiver = record;
+    else if (record.action === 'unwaive') waiver = undefined;
+  }
+  return waiver;
+}
+
+const keyLabel = (record: SignedRecord) =>
+  record.keyid ? `${record.keyid.slice(0, 8)}${record.keyPath ? ` (${record.keyPath})` : ''}` : '';
+
+interface JudgedApproval {
+  approval: Approval;
+  signed: boolean;
+  key: string;
+  verified: string;
+  keyid?: string;
+}
+
 /** A manual item: pass when every role has a current approval; otherwise pending, saying who must act. */
 export function judgeManual(
   item: LoadedItem,
   events: readonly SignoffEvent[],
   binding: Binding,
   now: Date,
+  signed?: SignedView,
 ): ItemOutcome {
   const manual = item.manual!;
   const renewMs = manual.renew_every === undefined ? undefined : parseDuration(manual.renew_every);
-  const approvals = standingApprovals(events).map((event) => {
+  const judge = (event: SignoffEvent): Approval => {
     const stale = staleReason(event, binding, 'approved');
     if (stale) return approvalRecord(event, 'stale', stale);
     if (renewMs !== undefined && now.getTime() - Date.parse(event.at) > renewMs) {
@@ -195,35 +274,123 @@ export function judgeManual(
       );
     }
     return approvalRecord(event, 'current');
-  });
+  };
+  // Roles decided by signed records only (the spec lists their signers).
+  const signerRoles = new Set(signed ? manual.roles.filter((role) => signed.signers.has(role)) : []);
+  const fromStore = standingApprovals(events);
+  const judged: JudgedApproval[] = fromStore
+    .filter((event) => event.role === null || !signerRoles.has(event.role))
+    .map((event) => ({ approval: judge(event), signed: false, key: '', verified: 'no: not signed' }));
+  const records = signed?.records ?? [];
+  // `approve --key` writes a store row beside its signed record: that twin is not an unsigned approval.
+  const twin = (event: SignoffEvent) =>
+    records.some(
+      (r) =>
+        r.verified && r.role === event.role && r.signoff!.at === event.at && r.signoff!.by === event.actor,
+    );
+  const unsignedIgnored = fromStore.filter(
+    (event) => event.role !== null && signerRoles.has(event.role) && !twin(event),
+  );
+  for (const record of standingSignedApprovals(records)) {
+    if (record.role === undefined || !signerRoles.has(record.role)) continue;
+    judged.push({
+      approval: judge(eventOfRecord(record)),
+      signed: true,
+      key: keyLabel(record),
+      verified: 'yes',
+      keyid: record.keyid,
+    });
+  }
+  // Records that do not count (bad signature, unknown key, malformed...), for the roles they claim.
+  const refused = records.filter(
+    (r) =>
+      !r.verified &&
+      (r.role === undefined || signerRoles.has(r.role)) &&
+      r.action !== 'waive' &&
+      r.action !== 'unwaive',
+  );
+  const approvals = judged.map((j) => j.approval);
   const roles = manual.roles.length > 0 ? manual.roles : [...new Set(approvals.map((a) => a.role))];
   const missing: string[] = [];
   const notes: string[] = [];
   const given: string[] = [];
   for (const role of manual.roles.length > 0 ? roles : ['']) {
-    const forRole = approvals.filter((a) => manual.roles.length === 0 || a.role === role);
-    const current = forRole.find((a) => a.state === 'current');
+    const forRole = judged.filter((j) => manual.roles.length === 0 || j.approval.role === role);
+    if (signerRoles.has(role)) {
+      const { threshold } = signed!.signers.get(role)!;
+      const current = forRole.filter((j) => j.approval.state === 'current');
+      const keys = new Set(current.map((j) => j.keyid));
+      if (keys.size >= threshold) {
+        const names = [...new Set(current.map((j) => j.approval.by))].join(', ');
+        given.push(
+          `${names} (${role}, signed${threshold > 1 ? ` ${keys.size} of ${threshold} keys` : ''}, ${day(current[0]!.approval.at)})`,
+        );
+        continue;
+      }
+      missing.push(threshold > 1 ? `${role} (${keys.size} of ${threshold} signatures)` : role);
+      for (const other of forRole) if (other.approval.reason) notes.push(other.approval.reason);
+      for (const record of refused)
+        if (record.role === role || record.role === undefined)
+          notes.push(`${record.problem}: it does not count`);
+      for (const event of unsignedIgnored.filter((e) => e.role === role)) {
+        notes.push(
+          `${event.actor}'s unsigned approval in the local store does not count: the spec lists the keys that sign for ${role} (mlgate approve ${item.id} --role ${role} --key KEY)`,
+        );
+      }
+      continue;
+    }
+    const current = forRole.find((j) => j.approval.state === 'current')?.approval;
     if (current) {
       given.push(`${current.by}${role ? ` (${role}, ${day(current.at)})` : ` (${day(current.at)})`}`);
       continue;
     }
     missing.push(role || 'anyone');
-    for (const other of forRole) notes.push(other.reason!);
+    for (const other of forRole) notes.push(other.approval.reason!);
   }
-  const evidence: Evidence[] = approvals.length
+  const rows: string[][] = judged.map(({ approval: a, signed: isSigned, key, verified }) => [
+    a.role,
+    a.by,
+    a.at.slice(0, 16).replace('T', ' '),
+    a.reason ? `${a.state}: ${a.reason}` : a.state,
+    a.comment ?? '',
+    a.evidence?.ref ?? '',
+    isSigned ? 'yes' : 'no',
+    key,
+    verified,
+  ]);
+  for (const event of unsignedIgnored) {
+    rows.push([
+      event.role ?? '',
+      event.actor,
+      event.at.slice(0, 16).replace('T', ' '),
+      `ignored: ${event.role} sign-offs must be signed with a key the spec lists`,
+      event.comment ?? '',
+      event.evidence ?? '',
+      'no',
+      '',
+      'no: not signed',
+    ]);
+  }
+  for (const record of refused) {
+    rows.push([
+      inlineText(record.role ?? ''),
+      '',
+      '',
+      'does not count',
+      '',
+      '',
+      record.envelope ? 'yes' : 'no',
+      inlineText(keyLabel(record)),
+      `no: ${inlineText(record.problem ?? '')}`,
+    ]);
+  }
+  const evidence: Evidence[] = rows.length
     ? [
         {
           type: 'table',
           title: 'approvals',
-          columns: ['role', 'by', 'on', 'state', 'comment', 'evidence'],
-          rows: approvals.map((a) => [
-            a.role,
-            a.by,
-            a.at.slice(0, 16).replace('T', ' '),
-            a.reason ? `${a.state}: ${a.reason}` : a.state,
-            a.comment ?? '',
-            a.evidence?.ref ?? '',
-          ]),
+          columns: ['role', 'by', 'on', 'state', 'comment', 'evidence', 'signed', 'key', 'verified'],
+          rows,
         },
       ]
     : [];
@@ -231,7 +398,9 @@ export function judgeManual(
   if (missing.length === 0) {
     return { status: 'pass', summary: `approved by ${given.join('; ')}`, approvals, evidence };
   }
-  const summary = [`awaiting sign-off by ${missing.join(', ')}`, ...notes].join('; ');
+  const summary = [`awaiting sign-off by ${missing.join(', ')}`, ...notes.map((n) => inlineText(n))].join(
+    '; ',
+  );
   return { status: 'pending', summary, approvals, evidence };
 }
 
@@ -243,9 +412,35 @@ export function applyWaiver(
   events: readonly SignoffEvent[],
   binding: Binding,
   now: Date,
+  signed?: SignedView,
 ): ItemOutcome {
-  const event = standingWaiver(events);
-  if (!event) return outcome;
+  // With signers in the spec, only a waiver signed by a listed key counts (any listed key).
+  const enforced = signed !== undefined && signed.signers.size > 0;
+  const signedWaiver = enforced ? standingSignedWaiver(signed.records) : undefined;
+  const event = enforced ? signedWaiver && eventOfRecord(signedWaiver) : standingWaiver(events);
+  if (!event) {
+    if (!enforced || !WAIVABLE.has(outcome.status)) return outcome;
+    const unsigned = standingWaiver(events);
+    const refused = signed.records.filter(
+      (r) => !r.verified && (r.action === 'waive' || r.action === 'unwaive'),
+    );
+    const lines = [
+      ...(unsigned
+        ? [
+            `${unsigned.actor}'s unsigned waiver in the local store does not count: the spec lists signers, so a waiver is signed with one of their keys (mlgate waive ITEM --key KEY)`,
+          ]
+        : []),
+      ...refused.map((r) => `${r.problem}: it does not count`),
+    ];
+    if (lines.length === 0) return outcome;
+    return {
+      ...outcome,
+      evidence: [
+        ...(outcome.evidence ?? []),
+        { type: 'text', title: 'waivers that do not count', text: lines.join('\n') },
+      ],
+    };
+  }
   const base: Omit<Waiver, 'state'> = {
     by: event.actor,
     at: event.at,
@@ -278,8 +473,10 @@ export class SignoffBook {
     private readonly specSha256: string,
     private readonly artifacts: ArtifactRecord[],
     private readonly now: () => Date,
+    private readonly signed?: { signers: Signers; records: readonly SignedRecord[] },
   ) {}
 
+  /** The store's records only: for a spec without `signers` (use forSpec, which reads both). */
   static async load(
     store: Store,
     specSha256: string,
@@ -289,19 +486,76 @@ export class SignoffBook {
     return new SignoffBook(await loadEvents(store), specSha256, artifacts, now);
   }
 
+  /**
+   * The store's records (when there is a store) and, when the spec lists signers, the signed
+   * records under .mlgate/attestations/ beside the spec: a fresh checkout with no store
+   * decides signed roles all the same.
+   */
+  static async forSpec(
+    store: Store | undefined,
+    loaded: LoadedSpec,
+    artifacts: ArtifactRecord[],
+    now: () => Date = () => new Date(),
+  ): Promise<SignoffBook> {
+    const events = store ? await loadEvents(store) : new Map<string, SignoffEvent[]>();
+    const signers = loaded.signers;
+    const records =
+      signers.size > 0
+        ? readSignedRecords(
+            loaded.root,
+            signers,
+            loaded.items.map((item) => item.id),
+          )
+        : [];
+    return new SignoffBook(events, loaded.sha256, artifacts, now, { signers, records });
+  }
+
+  private view(item: LoadedItem): SignedView | undefined {
+    if (!this.signed) return undefined;
+    // A file that says nothing readable about its item is shown on every item it could be for.
+    return {
+      signers: this.signed.signers,
+      records: this.signed.records.filter((r) => r.itemId === item.id || r.itemId === undefined),
+    };
+  }
+
+  /**
+   * Signed records that verified (whether or not they still count: stale and revoked ones too),
+   * by file and sha256: what a verdict attestation lists as its input attestations.
+   */
+  verifiedAttestations(): Array<{ file: string; sha256: string; itemId: string }> {
+    return (this.signed?.records ?? [])
+      .filter((r) => r.verified && r.sha256)
+      .map((r) => ({ file: r.file, sha256: r.sha256!, itemId: r.itemId! }));
+  }
+
+  /** The waiver in force for an item as check decides it (signed only, once the spec lists signers). */
+  waiverOf(item: LoadedItem): SignoffEvent | undefined {
+    const view = this.view(item);
+    if (view && view.signers.size > 0) {
+      const record = standingSignedWaiver(view.records);
+      return record && eventOfRecord(record);
+    }
+    return standingWaiver(this.events.get(item.id) ?? []);
+  }
+
   manual(item: LoadedItem): ItemOutcome {
     return judgeManual(
       item,
       this.events.get(item.id) ?? [],
       bindingFor(item, this.specSha256, this.artifacts),
       this.now(),
+      this.view(item),
     );
   }
 
   waive(item: LoadedItem, outcome: ItemOutcome): ItemOutcome {
-    const events = this.events.get(item.id);
-    return events
-      ? applyWaiver(outcome, events, bindingFor(item, this.specSha256, this.artifacts), this.now())
-      : outcome;
+    return applyWaiver(
+      outcome,
+      this.events.get(item.id) ?? [],
+      bindingFor(item, this.specSha256, this.artifacts),
+      this.now(),
+      this.view(item),
+    );
   }
 }

@@ -82,7 +82,9 @@ export async function checkCommand(
     // sign-offs stay pending and waivers do not apply: nothing passes for lack of a record.
     const store = options.noStore ? undefined : await openStore(storeDir(dir, options, io), { create: true });
     printStoreNotices(store, io);
-    const book = store ? await SignoffBook.load(store, loaded.sha256, artifacts) : undefined;
+    // Signed roles count from the committed attestations, with or without a store.
+    const book =
+      store || loaded.signers.size > 0 ? await SignoffBook.forSpec(store, loaded, artifacts) : undefined;
     const live = Boolean((io.stderr as NodeJS.WriteStream).isTTY) && stderrStyle.enabled;
     const progress = options.quiet
       ? undefined

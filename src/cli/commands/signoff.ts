@@ -1,6 +1,20 @@
 /** approve, revoke, waive, unwaive: sign-off records, bound to the artifacts and the item as they are now. */
+import { execFileSync } from 'node:child_process';
+import type { KeyObject } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, relative, resolve } from 'node:path';
+import { keyId } from '../../attest/dsse.js';
+import { loadPrivateKey } from '../../attest/keys.js';
+import {
+  allSignerKeys,
+  letAttestationsBeCommitted,
+  readSignedRecords,
+  type SignedAction,
+  type SignerKey,
+  type WrittenSignoff,
+  writeSignedSignoff,
+} from '../../attest/signoffs.js';
 import { digestArtifacts } from '../../engine/artifacts.js';
 import { UsageError } from '../../engine/errors.js';
 import { hasControlCharacters, showControls } from '../../redact/clean.js';
@@ -11,7 +25,10 @@ import {
   bindingFor,
   judgeManual,
   loadEvents,
+  type SignedView,
   standingApprovals,
+  standingSignedApprovals,
+  standingSignedWaiver,
   standingWaiver,
 } from '../../store/signoffs.js';
 import { sha256OfFile } from '../../util/digest.js';
@@ -31,6 +48,12 @@ export interface SignoffOptions extends StoreOptions {
   evidence?: string;
   reason?: string;
   expires?: string;
+  /**
+   * --key PATH: the private key (PEM, ECDSA P-256) that signs the record; it is also written
+   * as a DSSE envelope under .mlgate/attestations/ (committed). Required for the roles the
+   * spec lists `signers` for, and for waivers once it lists any.
+   */
+  key?: string;
   /** Tests pass a clock; people get the real one. */
   now?: () => Date;
 }
@@ -58,6 +81,33 @@ export async function signoffCommand(
     if (options.reason !== undefined) refuseControlCharacters(options.reason, '--reason', true);
     const artifacts = await digestArtifacts(loaded);
     const binding = bindingFor(item, loaded.sha256, artifacts);
+    const signer = options.key === undefined ? undefined : readSigningKey(options.key, io);
+    const signedView = (): SignedView => ({
+      signers: loaded.signers,
+      records: readSignedRecords(
+        loaded.root,
+        loaded.signers,
+        loaded.items.map((i) => i.id),
+      ).filter((r) => r.itemId === item.id),
+    });
+    const signedBefore = signedView();
+    let written: WrittenSignoff | undefined;
+    const sign = (signed: SignedAction, role: string | undefined, extra: SignExtra = {}) => {
+      written = writeSignedSignoff(
+        loaded.root,
+        {
+          action: signed,
+          itemId: item.id,
+          definitionDigest: item.definitionDigest,
+          role,
+          by: who,
+          at: now,
+          ...extra,
+          artifacts: binding.artifacts,
+        },
+        signer!.key,
+      );
+    };
     const store = (await openStore(storeDir(dir, options, io), { create: true }))!;
     printStoreNotices(store, io);
     try {
@@ -90,6 +140,18 @@ export async function signoffCommand(
           );
         }
         const evidence = options.evidence ? await evidenceRef(options.evidence, loaded, io) : undefined;
+        const listed = role === undefined ? undefined : loaded.signers.get(role);
+        if (listed)
+          requireListedKey(signer, listed.keys, `sign-offs for ${role}`, `approve ${item.id} --role ${role}`);
+        if (signer) {
+          sign('approve', role, {
+            comment: options.comment?.trim() || undefined,
+            evidence: evidence && {
+              ref: evidence.ref,
+              ...(evidence.sha256 ? { sha256: evidence.sha256 } : {}),
+            },
+          });
+        }
         await appendEvent(store, {
           action,
           itemId: item.id,
@@ -102,13 +164,36 @@ export async function signoffCommand(
           binding,
         });
       } else if (action === 'revoke') {
-        const standing = standingApprovals(events).filter(
-          (a) => options.role === undefined || a.role === options.role,
+        const targeted = (r: string | null | undefined) => options.role === undefined || r === options.role;
+        const signerRole = (r: string | null | undefined) => r != null && loaded.signers.has(r);
+        const standing = standingApprovals(events).filter((a) => targeted(a.role) && !signerRole(a.role));
+        const signedStanding = standingSignedApprovals(signedBefore.records).filter(
+          (a) => targeted(a.role) && signerRole(a.role),
         );
-        if (standing.length === 0) {
-          throw new UsageError(
-            `"${item.id}" has no approval${options.role ? ` as ${options.role}` : ''} to revoke`,
-          );
+        if (signer) {
+          const keyid = keyId(signer.key);
+          const mine = signedStanding.filter((a) => a.keyid === keyid);
+          if (mine.length === 0 && standing.length === 0) {
+            throw new UsageError(
+              `"${item.id}" has no approval${options.role ? ` as ${options.role}` : ''} signed by your key (${keyid.slice(0, 8)}) to revoke`,
+              signedStanding.length
+                ? `signed by ${[...new Set(signedStanding.map((a) => a.keyPath ?? a.keyid?.slice(0, 8)))].join(', ')}: a signed approval is revoked with the key that signed it`
+                : undefined,
+            );
+          }
+          if (mine.length > 0) sign('revoke', options.role, { comment: options.reason?.trim() || undefined });
+        } else {
+          if (signedStanding.length > 0) {
+            throw new UsageError(
+              `"${item.id}" has signed approvals${options.role ? ` as ${options.role}` : ''}: revoke them with the key that signed them: --key PATH`,
+              `or delete their files under .mlgate/attestations/ and commit: ${signedStanding.map((a) => a.file).join(', ')}`,
+            );
+          }
+          if (standing.length === 0) {
+            throw new UsageError(
+              `"${item.id}" has no approval${options.role ? ` as ${options.role}` : ''} to revoke`,
+            );
+          }
         }
         await appendEvent(store, {
           action,
@@ -125,6 +210,14 @@ export async function signoffCommand(
         if (!options.expires)
           throw new UsageError('a waiver needs an end: --expires DATE (2026-12-31) or a duration (30d)');
         const expiresAt = parseExpiry(options.expires, now);
+        if (loaded.signers.size > 0)
+          requireListedKey(
+            signer,
+            allSignerKeys(loaded.signers),
+            'waivers',
+            `waive ${item.id} --reason TEXT --expires DATE`,
+          );
+        if (signer) sign('waive', undefined, { comment: options.reason.trim(), expires: expiresAt });
         await appendEvent(store, {
           action,
           itemId: item.id,
@@ -135,7 +228,15 @@ export async function signoffCommand(
           binding,
         });
       } else {
-        if (!standingWaiver(events)) throw new UsageError(`"${item.id}" has no waiver to withdraw`);
+        if (loaded.signers.size > 0) {
+          requireListedKey(signer, allSignerKeys(loaded.signers), 'waivers', `unwaive ${item.id}`);
+          if (!standingSignedWaiver(signedBefore.records))
+            throw new UsageError(`"${item.id}" has no signed waiver to withdraw`);
+          sign('unwaive', undefined, { comment: options.reason?.trim() || undefined });
+        } else {
+          if (!standingWaiver(events)) throw new UsageError(`"${item.id}" has no waiver to withdraw`);
+          if (signer) sign('unwaive', undefined, { comment: options.reason?.trim() || undefined });
+        }
         await appendEvent(store, {
           action,
           itemId: item.id,
@@ -153,13 +254,43 @@ export async function signoffCommand(
           .join(', ');
         io.stdout.write(style.dim(`  bound to the item's definition and ${bound || 'no artifacts'}\n`));
       }
+      const signedAfter = signedView();
+      if (written) {
+        const listedKey = allSignerKeys(loaded.signers).find((k) => k.keyid === written!.keyid);
+        io.stdout.write(
+          `  signed with key ${written.keyid.slice(0, 8)}${listedKey ? ` (${listedKey.path})` : ''}: ${relative(io.cwd, written.file) || written.file}\n`,
+        );
+        letAttestationsBeCommitted(loaded.root);
+        io.stdout.write(
+          style.dim(
+            `  commit it with the project: it is what CI reads (git add ${relative(io.cwd, written.file)})\n`,
+          ),
+        );
+        const ignored = gitIgnores(written.file);
+        if (ignored)
+          io.stderr.write(
+            `${errStyle.yellow('warning')}: git ignores ${relative(io.cwd, written.file)} (${ignored}): CI will not see it. Let .mlgate/attestations/ be committed, e.g. in .gitignore: .mlgate/* and !.mlgate/attestations/\n`,
+          );
+        const role = options.role ?? item.manual?.roles[0];
+        if (action === 'approve' && role !== undefined && !loaded.signers.has(role)) {
+          io.stdout.write(
+            style.dim(
+              `  the spec lists no signers for ${role} yet: this record counts once it lists your key under signers: ${role}\n`,
+            ),
+          );
+        }
+      }
       if (item.manual) {
-        const outcome = judgeManual(item, after, binding, now);
+        const outcome = judgeManual(item, after, binding, now, signedAfter);
         io.stdout.write(
           `  ${item.id} is now ${outcome.status === 'pass' ? style.green('approved') : style.yellow('pending')}: ${outcome.summary}\n`,
         );
       }
-      const waiver = standingWaiver(after);
+      const signedWaiver = standingSignedWaiver(signedAfter.records);
+      const waiver =
+        loaded.signers.size > 0
+          ? signedWaiver && { expiresAt: signedWaiver.signoff!.expiresAt ?? null }
+          : standingWaiver(after);
       if (waiver && (action === 'waive' || action === 'unwaive')) {
         io.stdout.write(
           `  waived until ${waiver.expiresAt}; it counts only while ${item.id} fails and nothing it is bound to changes\n`,
@@ -234,5 +365,70 @@ function describe(action: Action, item: LoadedItem, who: string, options: Signof
       return `waived ${item.id}: ${who}, "${options.reason?.trim()}"`;
     case 'unwaive':
       return `withdrew the waiver on ${item.id}: ${who}`;
+  }
+}
+
+type SignExtra = {
+  comment?: string;
+  evidence?: { ref: string; sha256?: string };
+  expires?: Date;
+};
+
+/** --key PATH ("~/" is the home folder): the private key, or a usage error that says why not. */
+function readSigningKey(path: string, io: CliIO): { key: KeyObject; path: string } {
+  const home = io.env.HOME || homedir();
+  const expanded = path === '~' ? home : path.startsWith('~/') ? `${home}${path.slice(1)}` : path;
+  const absolute = resolve(io.cwd, expanded);
+  if (!existsSync(absolute))
+    throw new UsageError(
+      `no key at ${path}`,
+      'make one: mlgate keys generate --out ~/.config/mlgate/NAME (and list NAME.pub under signers: in the spec)',
+    );
+  try {
+    return { key: loadPrivateKey(absolute), path: absolute };
+  } catch (error) {
+    const message = (error as Error).message;
+    throw new UsageError(
+      `--key ${path} is not an ECDSA P-256 private key in PEM (${/P-256/.test(message) ? message : 'it does not parse as a private key'})`,
+      '--key takes the private key `mlgate keys generate` wrote (not the .pub file)',
+    );
+  }
+}
+
+/** For a role the spec lists signers for (or a waiver, once it lists any): a listed key, or a usage error. */
+function requireListedKey(
+  signer: { key: KeyObject } | undefined,
+  listed: SignerKey[],
+  what: string,
+  command: string,
+): void {
+  const paths = listed.map((k) => k.path).join(', ');
+  if (!signer) {
+    throw new UsageError(
+      `${what} must be signed: the spec lists the keys that sign them (${paths})`,
+      `sign it with your private key: mlgate ${command} --key ~/.config/mlgate/NAME`,
+    );
+  }
+  const keyid = keyId(signer.key);
+  if (!listed.some((k) => k.keyid === keyid)) {
+    throw new UsageError(
+      `your key (${keyid.slice(0, 8)}) is not one the spec lists for ${what} (${paths}); nothing was recorded`,
+      'add your .pub file there (reviewed like code), or sign with a listed key',
+    );
+  }
+}
+
+/** The ignore rule that hides a file from git ("file:line:pattern"), or undefined (not ignored, or no git). */
+function gitIgnores(file: string): string | undefined {
+  try {
+    const out = execFileSync('git', ['check-ignore', '-v', '--no-index', file], {
+      cwd: dirname(file),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const rule = out.split('\t')[0]?.trim();
+    return rule || undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -36,6 +36,7 @@ export async function validateCommand(
       `  artifacts: ${Object.keys(loaded.spec.artifacts).join(', ') || 'none'}`,
       `  profiles: ${profiles.length ? profiles.join(', ') : 'none'}${loaded.spec.default_profile ? ` (default ${loaded.spec.default_profile})` : ''}`,
     ];
+    for (const warning of loaded.warnings) lines.push(`  ${style.yellow('!')} ${warning}`);
     // What `mlgate import` could not know is marked "# TODO:"; valid YAML is not yet a true spec.
     const specLines = readFileSync(loaded.file, 'utf8').split('\n');
     const todos = specLines.flatMap((line, index) => (/#\s*TODO\b/.test(line) ? [index + 1] : []));
