@@ -3,14 +3,7 @@ import { digestArtifacts } from '../../engine/artifacts.js';
 import { makePlan } from '../../engine/plan.js';
 import { cleanDeep, inlineText } from '../../redact/clean.js';
 import { openStore } from '../../store/db.js';
-import {
-  bindingFor,
-  judgeManual,
-  loadEvents,
-  type SignoffEvent,
-  staleReason,
-  standingWaiver,
-} from '../../store/signoffs.js';
+import { bindingFor, SignoffBook, type SignoffEvent, staleReason } from '../../store/signoffs.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CliIO } from '../io.js';
 import { reportKnownError } from '../problems.js';
@@ -38,23 +31,17 @@ export async function statusCommand(
     const artifacts = await digestArtifacts(loaded);
     const store = await openStore(storeDir(dir, options, io), { create: false });
     printStoreNotices(store, io);
-    let events = new Map<string, SignoffEvent[]>();
-    if (store) {
-      try {
-        events = await loadEvents(store);
-      } finally {
-        await store.close();
-      }
+    // The same decision as `mlgate check`: the store and, for signed roles, the attestations.
+    let book: SignoffBook;
+    try {
+      book = await SignoffBook.forSpec(store, loaded, artifacts, () => now);
+    } finally {
+      await store?.close();
     }
     const signoffs = plan.items
       .filter((planned) => planned.item.manual && planned.applicable)
       .map((planned) => {
-        const outcome = judgeManual(
-          planned.item,
-          events.get(planned.item.id) ?? [],
-          bindingFor(planned.item, loaded.sha256, artifacts),
-          now,
-        );
+        const outcome = book.manual(planned.item);
         return {
           item: planned.item.id,
           title: planned.item.title,
@@ -65,7 +52,7 @@ export async function statusCommand(
         };
       });
     const waivers = loaded.items
-      .map((item) => ({ item, waiver: standingWaiver(events.get(item.id) ?? []) }))
+      .map((item) => ({ item, waiver: book.waiverOf(item) }))
       .filter(
         (entry): entry is { item: (typeof entry)['item']; waiver: SignoffEvent } =>
           entry.waiver !== undefined,
