@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { z } from 'zod';
 import { defineCheck } from '../../engine/types.js';
@@ -17,11 +17,14 @@ import {
 import { parseImage } from '../../rules/image.js';
 import { tokenIn } from '../kubernetes/secret-values.js';
 import {
+  type ComposeEnv,
   type ComposeFile,
+  composeBool,
   interpolate,
   loadComposeFile,
   type Obj,
   oneShotServices,
+  parseDotenv,
   ServiceView,
   serviceView,
   volumeParts,
@@ -108,6 +111,48 @@ export const RULES: RuleSet = {
         'CIS Docker Benchmark 5.15 (the host process namespace is not shared)',
       ],
     },
+    {
+      id: 'compose/host-ipc',
+      title: "No service shares the host's IPC namespace",
+      level: 'error',
+      fix: 'Remove ipc: host. For PyTorch DataLoader workers set shm_size: 8g (or mount a tmpfs at /dev/shm); services that must share memory can use ipc: "service:NAME" or ipc: shareable.',
+      refs: [
+        'Polaris hostIPCSet, for compose',
+        'CIS Docker Benchmark 5.16 (the host IPC namespace is not shared)',
+        'https://docs.docker.com/reference/compose-file/services/#ipc',
+      ],
+    },
+    {
+      id: 'compose/userns-host',
+      title: "No service leaves the daemon's user namespace remapping",
+      level: 'error',
+      fix: 'Remove userns_mode: host, so root in the container stays an unprivileged uid on the host where the daemon remaps users (userns-remap).',
+      refs: [
+        'CIS Docker Benchmark 5.30 (the host user namespace is not shared)',
+        'https://docs.docker.com/engine/security/userns-remap/',
+      ],
+    },
+    {
+      id: 'compose/unconfined',
+      title: 'No service turns off seccomp, AppArmor or SELinux confinement',
+      level: 'error',
+      fix: 'Remove seccomp:unconfined / apparmor:unconfined / label:disable from security_opt. If one system call is missing, give a seccomp profile that adds only it (security_opt: ["seccomp=./seccomp.json"]).',
+      refs: [
+        'CIS Docker Benchmark 5.21 (the default seccomp profile is not disabled) and 5.1 / 5.2 (AppArmor, SELinux)',
+        'https://docs.docker.com/engine/security/seccomp/',
+        'https://docs.docker.com/engine/security/apparmor/',
+      ],
+    },
+    {
+      id: 'compose/host-devices',
+      title: "No service is given the host's raw memory, ports or disks",
+      level: 'error',
+      fix: 'Remove the device (/dev/mem, /dev/kmem, /dev/port, /dev/sda, /dev/nvme0n1 ...); accelerators such as /dev/nvidia0, /dev/dri or /dev/kfd are fine, and GPUs are better requested with deploy.resources.reservations.devices.',
+      refs: [
+        'CIS Docker Benchmark 5.17 (host devices are not directly exposed to containers)',
+        'https://docs.docker.com/reference/compose-file/services/#devices',
+      ],
+    },
   ].map((rule) => ({ ...rule, level: rule.level as 'error' })),
 };
 
@@ -156,12 +201,18 @@ export default defineCheck({
   description: [
     'Reads a Docker Compose file and applies rules to each service (or the ones in `services`):',
     'a healthcheck (not disabled), a restart policy, CPU and memory limits (deploy.resources or the',
-    'legacy mem_limit/cpus), no `privileged`, no `network_mode: host`, no `pid: host`, no mounted',
-    "Docker (or containerd, CRI-O, Podman) socket, no `cap_add` beyond Docker's default capabilities,",
+    'legacy mem_limit/cpus), no `privileged`, no `network_mode: host`, no `pid: host`, no `ipc: host`,',
+    'no `userns_mode: host`, no seccomp/AppArmor/SELinux turned off in `security_opt`, no raw host',
+    'devices (/dev/mem, disks), no mounted Docker (or containerd, CRI-O, Podman) socket or a folder',
+    "that holds it (/var/run, /run, /var, /), no `cap_add` beyond Docker's default capabilities,",
     'no secret-like environment values written inline (${VAR} references are fine) and no value in a',
     'known token format (GitHub, Hugging Face, AWS, OpenAI …, a ${VAR:-default} too) whatever its name,',
     'image tags that are not latest (a `${TAG:-latest}` default counts, and `model${TAG}` has no tag',
-    'when TAG is unset), limits of 0 are no limits, a network named host is host networking, and — with',
+    'when TAG is unset). Values are read after interpolation, as Compose reads them: variables from the',
+    '`.env` beside the compose file, else their `:-`/`-` defaults; a security setting left to a',
+    'variable set only at deployment is reported; booleans take y/yes/on/true (any case) as true',
+    '(and COMPOSE_FILE in .env picks the files when no `path` is given). Also',
+    'limits of 0 are no limits, a network named host is host networking, and — with',
     '`model_mount` — a volume mounted at the model path. Services are read as `docker compose up` reads',
     'them: YAML merge keys (`<<: *defaults`) and `extends` (same file or another) applied, the files',
     '`include:` lists added, and beside a default-named file its compose.override.yaml (or',
@@ -200,7 +251,29 @@ export default defineCheck({
     },
   ],
   async run(ctx, params) {
-    const candidates = params.path ? [params.path] : DEFAULT_FILES;
+    // COMPOSE_FILE in the project's .env picks the files when no -f is given, as `docker
+    // compose` does (COMPOSE_PATH_SEPARATOR splits it, ':' by default).
+    let composeFiles: string[] | undefined;
+    if (!params.path) {
+      const rootEnv = readEnvFile(ctx.resolve('.env'), '.env');
+      if (typeof rootEnv === 'string') return { status: 'error', summary: rootEnv };
+      const list = rootEnv?.get('COMPOSE_FILE');
+      if (list) {
+        const separator = rootEnv?.get('COMPOSE_PATH_SEPARATOR') || ':';
+        composeFiles = list
+          .split(separator)
+          .map((file) => file.trim())
+          .filter(Boolean)
+          .map((file) => posix.normalize(file.replace(/\\/g, '/')));
+        const missing = composeFiles.filter((file) => !existsSync(ctx.resolve(file)));
+        if (composeFiles.length === 0 || missing.length > 0)
+          return {
+            status: 'error',
+            summary: `.env sets COMPOSE_FILE=${list}, and ${missing.join(', ') || 'it names no file'} ${missing.length > 1 ? 'are' : 'is'} not found: the files docker compose reads cannot be judged`,
+          };
+      }
+    }
+    const candidates = params.path ? [params.path] : (composeFiles?.slice(0, 1) ?? DEFAULT_FILES);
     const found = candidates.find((file) => existsSync(ctx.resolve(file)));
     if (!found) {
       return ruleOutcome({
@@ -214,6 +287,12 @@ export default defineCheck({
         nothing: `no compose file (${candidates.join(', ')})`,
       });
     }
+    const folder = posix.dirname(found);
+    // Interpolation reads the .env beside the compose file (the project directory).
+    const envFile = folder === '.' ? '.env' : `${folder}/.env`;
+    const dotenv = readEnvFile(ctx.resolve(envFile), envFile);
+    if (typeof dotenv === 'string') return { status: 'error', summary: dotenv };
+    const env: ComposeEnv = dotenv ?? new Map();
     const files = new Map<string, ComposeFile | { problem: string }>();
     const load = (file: string) => {
       let loaded = files.get(file);
@@ -272,29 +351,34 @@ export default defineCheck({
     };
     const problem = addFile(main, 0);
     if (problem) return { status: 'error', summary: problem };
-    let override: ComposeFile | undefined;
-    const folder = posix.dirname(found);
-    if (DEFAULT_FILES.includes(posix.basename(found))) {
-      const overrideFile = OVERRIDE_FILES.map((name) => (folder === '.' ? name : `${folder}/${name}`)).find(
-        (file) => existsSync(ctx.resolve(file)),
-      );
-      if (overrideFile) {
-        const loaded = load(overrideFile);
-        if ('problem' in loaded) return { status: 'error', summary: loaded.problem };
-        override = loaded;
-        for (const name of Object.keys(loaded.services)) {
-          const view = serviceView(loaded, name, load);
-          if ('problem' in view) return { status: 'error', summary: `${loaded.shown}: ${view.problem}` };
-          const base = views.get(name);
-          views.set(name, base ? new ServiceView(name, [...view.layers, ...base.layers]) : view);
-        }
-        const data = (loaded.source.toJS() ?? {}) as Obj;
-        for (const [name, network] of Object.entries((data.networks ?? {}) as Obj))
-          networks.set(name, {
-            ...networks.get(name),
-            ...(network && typeof network === 'object' ? (network as Obj) : {}),
-          });
+    // Files merged over the first, in order: COMPOSE_FILE's others, else the override file
+    // beside a default-named file (as `docker compose` reads them when no -f is given).
+    const overrides: ComposeFile[] = [];
+    const overrideFiles = composeFiles
+      ? composeFiles.slice(1)
+      : DEFAULT_FILES.includes(posix.basename(found))
+        ? [
+            OVERRIDE_FILES.map((name) => (folder === '.' ? name : `${folder}/${name}`)).find((file) =>
+              existsSync(ctx.resolve(file)),
+            ),
+          ].filter((file): file is string => !!file)
+        : [];
+    for (const overrideFile of overrideFiles) {
+      const loaded = load(overrideFile);
+      if ('problem' in loaded) return { status: 'error', summary: loaded.problem };
+      overrides.push(loaded);
+      for (const name of Object.keys(loaded.services)) {
+        const view = serviceView(loaded, name, load);
+        if ('problem' in view) return { status: 'error', summary: `${loaded.shown}: ${view.problem}` };
+        const base = views.get(name);
+        views.set(name, base ? new ServiceView(name, [...view.layers, ...base.layers]) : view);
       }
+      const data = (loaded.source.toJS() ?? {}) as Obj;
+      for (const [name, network] of Object.entries((data.networks ?? {}) as Obj))
+        networks.set(name, {
+          ...networks.get(name),
+          ...(network && typeof network === 'object' ? (network as Obj) : {}),
+        });
     }
     const all = [...views.keys()];
     // Nothing judged is never a pass: a compose file without services is a mistake (an
@@ -336,10 +420,10 @@ export default defineCheck({
         status: 'error',
         summary: `${shown}: no service to judge — every service is in a profile not deployed (${notDeployed.join('; ')}); profiles: [${params.profiles?.join(', ')}]`,
       };
-    const oneShot = oneShotServices(views.values());
+    const oneShot = oneShotServices(views.values(), env);
     const findings: Finding[] = [];
     for (const name of names)
-      judgeService(views.get(name)!, oneShot.has(name), params.model_mount, findings, hostNetworks);
+      judgeService(views.get(name)!, oneShot.has(name), params.model_mount, findings, hostNetworks, env);
     const inline: ReturnType<typeof parseInlineIgnores>['ignores'] = [];
     const ignoreProblems: Finding[] = [];
     const judged: string[] = [];
@@ -360,17 +444,24 @@ export default defineCheck({
       judged,
       measured: {
         services: names.length,
-        ...(override ? { override_files: 1 } : {}),
+        ...(overrides.length ? { override_files: overrides.length } : {}),
         ...(notDeployed.length ? { services_not_deployed: notDeployed.length } : {}),
         ...(oneShot.size ? { one_shot_services: names.filter((n) => oneShot.has(n)).length } : {}),
       },
       evidence: [
-        ...(override
+        ...overrides.map((override) => ({
+          type: 'text' as const,
+          title: 'override file merged',
+          text: composeFiles
+            ? `${override.shown}: COMPOSE_FILE in .env names it after ${shown}, so its settings were judged as merged`
+            : `${override.shown}: docker compose reads it over ${shown} when no -f is given, so its settings were judged as merged`,
+        })),
+        ...(dotenv
           ? [
               {
                 type: 'text' as const,
-                title: 'override file merged',
-                text: `${override.shown}: docker compose reads it over ${shown} when no -f is given, so its settings were judged as merged`,
+                title: 'variables from .env',
+                text: `${envFile}: ${dotenv.size} variable${dotenv.size === 1 ? '' : 's'}, used for \${VAR} in the compose files as docker compose uses them`,
               },
             ]
           : []),
@@ -395,6 +486,7 @@ function judgeService(
   modelMount: string | undefined,
   findings: Finding[],
   hostNetworks: Set<string>,
+  env: ComposeEnv,
 ): void {
   const add = (rule: string, message: string, at?: Parameters<ServiceView['where']>[0]) =>
     findings.push({
@@ -402,21 +494,47 @@ function judgeService(
       message: `service "${view.name}": ${message}`,
       ...view.where(at),
     });
+  // Compose interpolates before it reads a value's type: judge what it will run.
+  const text = (value: unknown) =>
+    typeof value === 'string' ? interpolate(value, UNKNOWN, env) : value === undefined ? '' : String(value);
+  const unknown = (value: unknown) => typeof value === 'string' && text(value).includes(UNKNOWN);
+  /** A mode such as `network_mode: host`; a variable set only at deployment cannot be judged safe. */
+  const mode = (key: string, rule: string, wanted: string, why: string) => {
+    const entry = view.get([key]);
+    if (!entry) return;
+    if (text(entry.value).trim() === wanted)
+      add(rule, `${key}: ${wanted}${written(entry.value)}${why}`, entry);
+    else if (unknown(entry.value))
+      add(
+        rule,
+        `${key}: ${String(entry.value)} is set only at deployment (no default, not in .env): it may be ${wanted}`,
+        entry,
+      );
+  };
 
   if (!oneShot) {
     const health = view.get<Obj>(['healthcheck']);
     const disable = view.get(['healthcheck', 'disable']);
     const test = view.get(['healthcheck', 'test']);
     const testValue = test?.value;
-    const none = Array.isArray(testValue) ? testValue[0] === 'NONE' : testValue === 'NONE';
+    const none = Array.isArray(testValue) ? text(testValue[0]) === 'NONE' : text(testValue) === 'NONE';
     if (!health) add('healthcheck', 'no healthcheck');
-    else if (disable?.value === true) add('healthcheck', 'its healthcheck is disabled', disable);
+    else if (disable && composeBool(disable.value, env) === true)
+      add('healthcheck', `its healthcheck is disabled (disable: ${String(disable.value)})`, disable);
     else if (none) add('healthcheck', 'its healthcheck is disabled', test);
 
-    const restart = view.get<string>(['restart']);
+    const restart = view.get<unknown>(['restart']);
     const policy = view.get<Obj>(['deploy', 'restart_policy']);
-    if ((!restart || restart.value === 'no') && !(policy && policy.value.condition !== 'none'))
-      add('restart-policy', restart?.value === 'no' ? 'restart: "no"' : 'no restart policy', restart);
+    const restartValue = restart ? (restart.value === false ? 'no' : text(restart.value).trim()) : undefined;
+    if (
+      (!restart || restartValue === 'no') &&
+      !(policy && text(policy.value.condition ?? 'any').trim() !== 'none')
+    )
+      add(
+        'restart-policy',
+        restartValue === 'no' ? `restart: "no"${written(restart?.value)}` : 'no restart policy',
+        restart,
+      );
   }
 
   const memory = view.get(['deploy', 'resources', 'limits', 'memory']) ?? view.get(['mem_limit']);
@@ -428,22 +546,29 @@ function judgeService(
     ['memory', memory],
     ['cpus', cpus],
   ] as const) {
-    if (
-      limit &&
-      /^\s*(-1|0*\.?0*)\s*[a-z]*\s*$/i.test(String(limit.value)) &&
-      /[0-9]/.test(String(limit.value))
-    )
+    const value = limit ? text(limit.value) : '';
+    if (limit && /^\s*(-1|0*\.?0*)\s*[a-z]*\s*$/i.test(value) && /[0-9]/.test(value))
       add(
         'resource-limits',
-        `${what} limit ${JSON.stringify(limit.value)} is no limit: Docker reads 0 as unlimited`,
+        `${what} limit ${JSON.stringify(typeof limit.value === 'string' ? value : limit.value)}${written(limit.value)} is no limit: Docker reads 0 as unlimited`,
         limit,
       );
   }
 
   const privileged = view.get(['privileged']);
-  if (privileged?.value === true) add('privileged', 'privileged: true', privileged);
-  const network = view.get(['network_mode']);
-  if (network?.value === 'host') add('host-network', 'network_mode: host', network);
+  const isPrivileged = privileged ? composeBool(privileged.value, env) : false;
+  // Only a value Compose reads as false is safe: unknown at deployment or unreadable is not.
+  if (privileged && isPrivileged !== false)
+    add(
+      'privileged',
+      isPrivileged === true
+        ? `privileged: ${text(privileged.value)}${written(privileged.value)}`
+        : isPrivileged === 'unknown'
+          ? `privileged: ${String(privileged.value)} is set only at deployment (no default, not in .env): it may be true`
+          : `privileged: ${JSON.stringify(privileged.value)} is not a boolean Compose reads as false`,
+      privileged,
+    );
+  mode('network_mode', 'host-network', 'host', '');
   // networks: [hostnet] where hostnet is `name: host` (external): the host's stack all the same.
   for (const entry of view.entries('networks')) {
     const names =
@@ -459,9 +584,64 @@ function judgeService(
           path: [...path],
         });
   }
-  const pid = view.get(['pid']);
-  if (pid?.value === 'host')
-    add('host-pid', 'pid: host — it sees and can signal every process on the host', pid);
+  mode('pid', 'host-pid', 'host', ' — it sees and can signal every process on the host');
+  mode(
+    'ipc',
+    'host-ipc',
+    'host',
+    " — it reads and writes the host's shared memory and message queues (for PyTorch's DataLoader, shm_size is enough)",
+  );
+  mode(
+    'userns_mode',
+    'userns-host',
+    'host',
+    " — it leaves the daemon's user-namespace remapping: root in the container is root on the host",
+  );
+
+  for (const entry of view.entries('security_opt')) {
+    const option = text(entry.value).trim();
+    const [name = '', value = ''] = option.split(/\s*[:=]\s*/, 2).map((part) => part.toLowerCase());
+    const off =
+      ((name === 'seccomp' || name === 'apparmor' || name === 'systempaths') && value === 'unconfined') ||
+      (name === 'label' && value === 'disable');
+    if (off)
+      add(
+        'unconfined',
+        `security_opt ${String(entry.value)}${written(entry.value)}: ${UNCONFINED[name]}`,
+        entry,
+      );
+    else if (unknown(entry.value))
+      add(
+        'unconfined',
+        `security_opt ${String(entry.value)} is set only at deployment (no default, not in .env): it may turn confinement off`,
+        entry,
+      );
+  }
+
+  for (const entry of view.entries('devices')) {
+    const raw = entry.value;
+    const source =
+      raw && typeof raw === 'object' ? text((raw as Obj).source) : text(raw).split(':')[0]!.trim();
+    const device = posix.normalize(source || '/').replace(/(.)\/$/, '$1');
+    const risk = rawDevice(device);
+    if (risk) add('host-devices', `devices ${device}${written(raw)}: ${risk}`, entry);
+    else if (unknown(typeof raw === 'string' ? raw : (raw as Obj | null)?.source))
+      add(
+        'host-devices',
+        `devices ${String(source)} is set only at deployment (no default, not in .env): it may be a raw host device`,
+        entry,
+      );
+  }
+  for (const entry of view.entries('device_cgroup_rules')) {
+    // 'a *:* rwm' or 'c *:* rwm': every device the container can see becomes usable.
+    const rule = text(entry.value).trim();
+    if (/^a\b/.test(rule) || /^[bc]\s+\*:\*/.test(rule) || /^[bc]\s+1:[1-4*]\b/.test(rule))
+      add(
+        'host-devices',
+        `device_cgroup_rules "${rule}": lets the container use ${/^[bc]\s+1:/.test(rule) ? 'host memory devices' : 'any host device'} it can reach`,
+        entry,
+      );
+  }
 
   for (const [key, entry] of view.environment()) {
     // A known token format is a credential whatever the name, also as a ${VAR:-default}.
@@ -505,13 +685,13 @@ function judgeService(
   if (image && typeof image.value === 'string' && !view.get(['build'])) {
     const written = image.value;
     const marker = '\u0000';
-    const reference = parseImage(interpolate(written, marker));
+    const reference = parseImage(interpolate(written, marker, env));
     const setAtDeploy =
       reference.tag?.includes(marker) ||
       reference.digest?.includes(marker) ||
       (!reference.tag && !reference.digest && reference.repository.includes(marker));
     // model${TAG}: with TAG unset (no default) the reference has no tag at all.
-    const unset = parseImage(interpolate(written, ''));
+    const unset = parseImage(interpolate(written, '', env));
     const variables = [...written.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]);
     if (
       setAtDeploy &&
@@ -519,7 +699,7 @@ function judgeService(
       !reference.digest?.includes(marker) &&
       !unset.tag &&
       !unset.digest &&
-      /[A-Za-z0-9]$/.test(interpolate(written, ''))
+      /[A-Za-z0-9]$/.test(interpolate(written, '', env))
     )
       add(
         'image-tag',
@@ -538,21 +718,33 @@ function judgeService(
 
   const volumes = view.entries('volumes');
   for (const volume of volumes) {
-    const { source, target } = volumeParts(volume.value);
-    const socket = [source, target].find(
-      (path) => typeof path === 'string' && RUNTIME_SOCKET.test(interpolate(path, '').replace(/^\/\//, '/')),
-    );
+    const { source, target, type } = volumeParts(volume.value);
+    const host = (path: string | undefined) =>
+      typeof path === 'string' ? interpolate(path, '', env).replace(/^\/\//, '/') : undefined;
+    const socket = [source, target].find((path) => RUNTIME_SOCKET.test(host(path) ?? ''));
+    // Long syntax: point at the `source:` (or `target:`) line rather than the list item.
+    const long = volume.value && typeof volume.value === 'object';
     if (socket) {
-      // Long syntax: point at the `source:` (or `target:`) line rather than the list item.
-      const long = volume.value && typeof volume.value === 'object';
       const at = long
         ? { ...volume, path: [...volume.path, socket === source ? 'source' : 'target'] }
         : volume;
       add(
         'docker-socket',
-        `mounts the container runtime socket ${interpolate(socket, '') || socket}: it controls every container and, through them, the host`,
+        `mounts the container runtime socket ${host(socket) || socket}: it controls every container and, through them, the host`,
         at,
       );
+      continue;
+    }
+    // A folder that holds the socket (/var/run, /run, /var, /) hands it over all the same.
+    const folder = host(source);
+    if (folder && folder.startsWith('/') && (type === undefined || type === 'bind')) {
+      const normal = posix.normalize(folder).replace(/(.)\/$/, '$1');
+      if (SOCKET_FOLDERS.test(normal))
+        add(
+          'docker-socket',
+          `bind-mounts the host's ${normal}${written(source)}, which holds the Docker socket (/var/run/docker.sock): whoever can write to it controls the host`,
+          long ? { ...volume, path: [...volume.path, 'source'] } : volume,
+        );
     }
   }
   if (modelMount) {
@@ -576,6 +768,42 @@ function judgeService(
   }
 }
 
+/** What stands for a variable set only at deployment while a value is interpolated. */
+const UNKNOWN = '\u0000';
+
+/** How a value was written, when it came from interpolation: ` (from ${PRIV:-true})`. */
+function written(value: unknown): string {
+  return typeof value === 'string' && value.includes('$') ? ` (from ${value})` : '';
+}
+
+/** Host folders whose bind mount carries a container runtime socket with it. */
+const SOCKET_FOLDERS =
+  /^\/(|var|run|var\/run|(var\/)?run\/(docker|containerd|crio|podman|user(\/\d+(\/podman)?)?))$/;
+
+const UNCONFINED: Record<string, string> = {
+  seccomp:
+    "no seccomp filter: every system call, mount and kernel keyring included, reaches the host's kernel",
+  apparmor: 'no AppArmor profile: nothing stops writes to /proc and /sys or mounts',
+  systempaths: "unmasks /proc and /sys paths that reach the host's kernel",
+  label: "SELinux labels off: the container's processes are not confined by the host policy",
+};
+
+/** Host devices that give the raw machine: memory, I/O ports, disks, CPU registers. */
+function rawDevice(device: string): string | undefined {
+  if (device === '/dev') return 'every host device, its disks and memory included';
+  if (/^\/dev\/(mem|kmem|port)$/.test(device))
+    return "the host's physical memory or I/O ports: root on the host";
+  if (/^\/dev\/cpu(\/|$)/.test(device)) return 'CPU model-specific registers of the host';
+  if (
+    /^\/dev\/((sd|hd|vd|xvd)[a-z]+\d*|nvme\d+(n\d+(p\d+)?)?|mmcblk\d+(p\d+)?|dm-\d+|md\d+|loop(\d+|-control)|sg\d+|sr\d+)$/.test(
+      device,
+    ) ||
+    /^\/dev\/(disk|mapper)(\/|$)/.test(device)
+  )
+    return "a raw host disk: it reads and writes the host's filesystems under every permission check";
+  return undefined;
+}
+
 /** MINIO_SECRET_KEY, AWS_SECRET_KEY, SECRET_KEY: secret-like names the shared pattern misses. */
 const SECRET_KEY_NAME = /(^|_)secret[_-]?key$/i;
 
@@ -593,4 +821,14 @@ export function commandSecret(text: string): { what: string; value: string } | u
   const url = URL_CREDENTIALS.exec(text);
   if (url && !/^\$/.test(url[1]!)) return { what: 'the password in a URL', value: url[1]! };
   return undefined;
+}
+
+/** A .env file's variables; undefined when there is none, a message when it cannot be read. */
+function readEnvFile(absolute: string, shown: string): Map<string, string> | string | undefined {
+  if (!existsSync(absolute)) return undefined;
+  try {
+    return parseDotenv(readFileSync(absolute, 'utf8'));
+  } catch (error) {
+    return `${shown}: cannot read the .env file docker compose interpolates with: ${(error as Error).message}`;
+  }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { commandSecret } from './check.js';
-import { interpolate, volumeParts } from './services.js';
+import { composeBool, interpolate, parseDotenv, volumeParts } from './services.js';
 
 describe('compose: reading values as Compose does', () => {
   test.each([
@@ -46,5 +46,53 @@ describe('compose: credentials on a command line', () => {
     ['mlflow server --backend-store-uri postgresql://mlflow:${POSTGRES_PASSWORD}@db/mlflow', undefined],
   ])('%s', (command, secret) => {
     expect(commandSecret(command)?.value).toBe(secret);
+  });
+});
+
+describe('compose: .env and interpolation as compose-go does it', () => {
+  const env = parseDotenv(
+    [
+      '# comment',
+      'export PRIV=true',
+      "QUOTED='${PRIV} literal'",
+      'DOUBLE="a ${PRIV}\\n"',
+      'TRAILING=on # why',
+      'EMPTY=',
+    ].join('\n'),
+  );
+  test('.env values', () => {
+    expect(env.get('PRIV')).toBe('true');
+    expect(env.get('QUOTED')).toBe('${PRIV} literal');
+    expect(env.get('DOUBLE')).toBe('a true\n');
+    expect(env.get('TRAILING')).toBe('on');
+    expect(env.get('EMPTY')).toBe('');
+  });
+  test.each([
+    ['${PRIV}', 'true'],
+    ['${PRIV:-false}', 'true'],
+    ['${EMPTY:-x}', 'x'],
+    ['${EMPTY-x}', ''],
+    ['${NOPE:-${PRIV}}', 'true'],
+    ['${NOPE:-${ALSO_NOPE}}', '?'],
+    ['${PRIV:+on}', 'on'],
+    ['${NOPE:+on}', '?'],
+    ['$PRIV', 'true'],
+  ])('%s → %s', (text, expected) => {
+    expect(interpolate(text, '?', env)).toBe(expected);
+  });
+  test.each([
+    [true, true],
+    ['yes', true],
+    ['Y', true],
+    ['On', true],
+    ['${PRIV}', true],
+    ['${X:-TRUE}', true],
+    ['no', false],
+    ['${X:-off}', false],
+    ['${X}', 'unknown'],
+    ['maybe', 'invalid'],
+    [1, 'invalid'],
+  ])('boolean %j', (value, expected) => {
+    expect(composeBool(value, env)).toBe(expected);
   });
 });

@@ -188,7 +188,7 @@ export function serviceView(
  * them with `condition: service_completed_successfully`. A restart policy or a health check
  * does not apply to them.
  */
-export function oneShotServices(views: Iterable<ServiceView>): Set<string> {
+export function oneShotServices(views: Iterable<ServiceView>, env: ComposeEnv = NO_ENV): Set<string> {
   const all = [...views];
   const byName = new Map(all.map((view) => [view.name, view]));
   const out = new Set<string>();
@@ -200,16 +200,17 @@ export function oneShotServices(views: Iterable<ServiceView>): Set<string> {
       // Another service's depends_on is not the exempted service's word: it must say itself
       // that it runs once (otherwise any service, the model included, could be exempted).
       const target = byName.get(dependency);
-      if (target && saysOneShot(target)) out.add(dependency);
+      if (target && saysOneShot(target, env)) out.add(dependency);
     }
   }
   return out;
 }
 
 /** A service that declares it runs once: restart "no" or on-failure, and serves no port. */
-export function saysOneShot(view: ServiceView): boolean {
-  const restart = view.get<unknown>(['restart'])?.value;
-  const condition = view.get<unknown>(['deploy', 'restart_policy', 'condition'])?.value;
+export function saysOneShot(view: ServiceView, env: ComposeEnv = NO_ENV): boolean {
+  const read = (value: unknown) => (typeof value === 'string' ? interpolate(value, '\u0000', env) : value);
+  const restart = read(view.get<unknown>(['restart'])?.value);
+  const condition = read(view.get<unknown>(['deploy', 'restart_policy', 'condition'])?.value);
   const once =
     (typeof restart === 'string' && /^(no|on-failure(:\d+)?)$/.test(restart)) ||
     restart === false ||
@@ -218,18 +219,130 @@ export function saysOneShot(view: ServiceView): boolean {
   return once && !serves;
 }
 
+/** Variables the project sets (its `.env`): read as `docker compose` reads them. */
+export type ComposeEnv = ReadonlyMap<string, string>;
+const NO_ENV: ComposeEnv = new Map();
+
 /**
- * Compose interpolation, for judging values: `${VAR:-default}` and `${VAR-default}` become the
- * default; a variable without one is unknown until deployment and becomes `unknown`.
+ * Compose interpolation, for judging values: a variable the project's `.env` sets takes that
+ * value; otherwise `${VAR:-default}` and `${VAR-default}` become the default (nested defaults
+ * too); a variable without one is unknown until deployment and becomes `unknown`.
  */
-export function interpolate(text: string, unknown = '\u0000'): string {
-  return text
-    .replace(/\$\$/g, '\u0001')
-    .replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?(?::?[?+][^}]*)?\}/g, (_, _name, fallback) =>
-      fallback === undefined ? unknown : fallback,
-    )
-    .replace(/\$[A-Za-z_][A-Za-z0-9_]*/g, unknown)
-    .replace(/\u0001/g, '$');
+export function interpolate(text: string, unknown = '\u0000', env: ComposeEnv = NO_ENV): string {
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (c === '$' && text[i + 1] === '$') {
+      out += '$';
+      i += 2;
+      continue;
+    }
+    if (c === '$' && text[i + 1] === '{') {
+      let depth = 0;
+      let end = -1;
+      for (let j = i + 1; j < text.length; j++) {
+        if (text[j] === '{') depth++;
+        else if (text[j] === '}' && --depth === 0) {
+          end = j;
+          break;
+        }
+      }
+      // An unclosed ${ is a file Compose refuses: nothing safe can be assumed about it.
+      if (end === -1) return out + unknown;
+      out += substitute(text.slice(i + 2, end), unknown, env);
+      i = end + 1;
+      continue;
+    }
+    const bare = c === '$' ? /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i + 1)) : null;
+    if (bare) {
+      out += env.get(bare[0]) ?? unknown;
+      i += 1 + bare[0].length;
+      continue;
+    }
+    out += c;
+    i++;
+  }
+  return out;
+}
+
+function substitute(inner: string, unknown: string, env: ComposeEnv): string {
+  const match = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([\s\S]*))?$/.exec(inner);
+  if (!match) return unknown;
+  const [, name, op, rest = ''] = match;
+  const value = env.get(name!);
+  const set = value !== undefined;
+  const nonEmpty = set && value !== '';
+  const alternative = () => interpolate(rest, unknown, env);
+  switch (op) {
+    case undefined:
+      return set ? value : unknown;
+    case ':-':
+      return nonEmpty ? value : alternative();
+    case '-':
+      return set ? value : alternative();
+    case ':?':
+      return nonEmpty ? value : unknown;
+    case '?':
+      return set ? value : unknown;
+    // ${VAR:+alt}: alt when set; unset at deployment is unknown.
+    case ':+':
+      return nonEmpty ? alternative() : set ? '' : unknown;
+    default:
+      return set ? alternative() : unknown;
+  }
+}
+
+/**
+ * A `.env` file as Compose reads it: `KEY=value` (optionally `export `), `# comments`, single
+ * quotes literal, double quotes with escapes, `${VAR}` of earlier lines expanded in unquoted and
+ * double-quoted values, an unquoted value's ` # comment` dropped.
+ */
+export function parseDotenv(text: string): Map<string, string> {
+  const env = new Map<string, string>();
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  for (let index = 0; index < lines.length; index++) {
+    const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$/.exec(lines[index]!);
+    if (!match) continue;
+    const [, key, raw = ''] = match;
+    let value: string;
+    const quote = raw[0];
+    if (quote === "'" || quote === '"') {
+      // A quoted value may span lines.
+      let body = raw.slice(1);
+      while (!new RegExp(`(^|[^\\\\])${quote}`).test(body) && index + 1 < lines.length)
+        body += `\n${lines[++index]}`;
+      const close = quote === "'" ? body.indexOf("'") : /(^|[^\\])"/.exec(body);
+      const end = typeof close === 'number' ? close : close ? close.index + close[1]!.length : -1;
+      value = end === -1 ? body : body.slice(0, end);
+      if (quote === '"')
+        value = interpolate(
+          value.replace(/\\([nrt"\\])/g, (_, e: string) =>
+            e === 'n' ? '\n' : e === 'r' ? '\r' : e === 't' ? '\t' : e,
+          ),
+          '',
+          env,
+        );
+    } else value = interpolate(raw.replace(/(^|\s)#.*$/, '').trim(), '', env);
+    env.set(key!, value);
+  }
+  return env;
+}
+
+/**
+ * A boolean as compose-go casts it: interpolated first, then y/yes/true/on (any case) are true
+ * and n/no/false/off false. `unknown`: a variable set only at deployment; `invalid`: Compose
+ * refuses the value.
+ */
+export function composeBool(value: unknown, env: ComposeEnv): boolean | 'unknown' | 'invalid' {
+  if (typeof value === 'boolean') return value;
+  if (typeof value !== 'string') return 'invalid';
+  const text = interpolate(value, '\u0000', env);
+  if (text.includes('\u0000')) return 'unknown';
+  const word = text.trim().toLowerCase();
+  if (['y', 'yes', 'true', 'on'].includes(word)) return true;
+  if (['n', 'no', 'false', 'off'].includes(word)) return false;
+  return 'invalid';
 }
 
 /** A short-syntax volume, `SOURCE:TARGET[:MODE]`, split outside `${...}`. */

@@ -252,7 +252,8 @@ export default defineCheck({
     'a .dockerignore excluding .git, .env, data and checkpoints. RUN is read as shell (if/then,',
     'case, here-documents, substitutions, sh -c); a RUN that cannot be read, an empty file or one',
     'without FROM is an error, never a pass. USER is read as BuildKit reads it: quotes stripped, a uid',
-    "with leading zeros (00, 0000:0000) is root. Each rule maps to hadolint's where one exists (see `refs`).",
+    'with leading zeros (00, 0000:0000) is root, and so is a name RUN gave uid 0 (useradd/adduser -u 0,',
+    "usermod -u 0, an /etc/passwd line written or edited with uid 0). Each rule maps to hadolint's where one exists (see `refs`).",
     'Ignore one place with `# mlgate-ignore dockerfile/RULE: reason` on the line above, or in the',
     'spec; ignores without a reason are not honoured, unused ones are reported.',
   ].join(' '),
@@ -415,8 +416,13 @@ export default defineCheck({
     const aptState = new Map<Stage, { dockerCleanRemoved: boolean }>();
     // RUN under SHELL ["powershell", ...] or ["cmd", "/S", "/C"] is not POSIX shell: not read as such.
     const posixShell = new Map<Stage, boolean>();
+    // Accounts RUN creates (useradd -u, usermod -u, lines added to /etc/passwd): USER name is
+    // judged by the uid the name has in the image, not by the name.
+    const accountsOf = new Map<Stage, Accounts>();
     for (const stage of stages) {
       posixShell.set(stage, stage.parent ? posixShell.get(stage.parent)! : true);
+      const accounts: Accounts = new Map(stage.parent ? accountsOf.get(stage.parent) : undefined);
+      accountsOf.set(stage, accounts);
       const env = new Map(stage.parent ? envOf.get(stage.parent) : undefined);
       const vars = new Map(env);
       const state = {
@@ -513,7 +519,16 @@ export default defineCheck({
               pulled(expand(from, lookup), instruction, 'RUN --mount image');
           }
           const script = runScript(instruction, lines, dockerfile.getEscapeCharacter());
-          const problems = inspectRun(instruction, script, flags, shipped.has(stage), vars, state, add);
+          const problems = inspectRun(
+            instruction,
+            script,
+            flags,
+            shipped.has(stage),
+            vars,
+            state,
+            add,
+            accounts,
+          );
           if (problems.length > 0)
             unreadable.push(`line ${instruction.getRange().start.line + 1}: ${problems.join(', ')}`);
         }
@@ -539,6 +554,15 @@ export default defineCheck({
         'non-root-user',
         lastUser.instruction,
         `the image runs as "${lastUser.user}": the last USER of the final stage is root`,
+      );
+    } else if (lastUser && rootAccount(lastUser.user, accountsOf.get(final)!)) {
+      const account = rootAccount(lastUser.user, accountsOf.get(final)!)!;
+      add(
+        'non-root-user',
+        lastUser.instruction,
+        account.uid === '0'
+          ? `the image runs as "${lastUser.user}", and line ${account.line} gives that account uid 0: it is root`
+          : `cannot tell the user: line ${account.line} gives "${lastUser.user}" uid ${account.uid}, which has no default value`,
       );
     } else if (lastUser && lastUser.user.includes('$')) {
       add(
@@ -737,6 +761,7 @@ function inspectRun(
   vars: Vars,
   state: { dockerCleanRemoved: boolean },
   add: Add,
+  accounts: Accounts,
 ): string[] {
   let commands: ShellCommand[];
   let problems: string[] = [];
@@ -754,6 +779,7 @@ function inspectRun(
     commands = parsed.commands;
     problems = parsed.problems;
   }
+  trackAccounts(commands, vars, accounts, instruction.getRange().start.line + 1);
   const mounts = flags.filter(([name]) => name === 'mount').map(([, value]) => value ?? '');
   const cacheMount = (target: RegExp) =>
     mounts.some(
@@ -936,6 +962,112 @@ function operands(args: string[], withValue: Set<string>): string[] {
     out.push(arg);
   }
   return out;
+}
+
+/** Account name → the uid RUN gave it (as written, variables expanded) and the line that did. */
+type Accounts = Map<string, { uid: string; line: number }>;
+
+/** The account `USER name[:group]` names, when RUN gave it uid 0 or a uid that cannot be told. */
+function rootAccount(user: string, accounts: Accounts): { uid: string; line: number } | undefined {
+  const name = unquote(user).split(':')[0]!.trim();
+  const account = accounts.get(name);
+  if (!account) return undefined;
+  if (/^\d+$/.test(account.uid)) return Number(account.uid) === 0 ? { ...account, uid: '0' } : undefined;
+  return account;
+}
+
+/** Short options that take a value, per account tool (useradd, usermod, BusyBox adduser). */
+const ACCOUNT_SHORT_VALUES: Record<string, string> = {
+  useradd: 'bcdefgGKkpsuRPZ',
+  usermod: 'cdefgGlpsuRPZ',
+  adduser: 'hgsGuk',
+};
+const ACCOUNT_LONG_VALUES = new Set([
+  'base-dir',
+  'comment',
+  'home-dir',
+  'home',
+  'expiredate',
+  'inactive',
+  'gid',
+  'groups',
+  'key',
+  'skel',
+  'password',
+  'shell',
+  'uid',
+  'root',
+  'prefix',
+  'selinux-user',
+  'selinux-range',
+  'gecos',
+  'ingroup',
+  'conf',
+  'firstuid',
+  'lastuid',
+  'firstgid',
+  'lastgid',
+  'login',
+  'add-subuids',
+  'del-subuids',
+  'add-subgids',
+  'del-subgids',
+]);
+/** name:password:uid: — an /etc/passwd entry (also the replacement of a sed s/// on it). */
+const PASSWD_ENTRY = /(?:^|[\s/'"^|>])([A-Za-z_][A-Za-z0-9_.-]*\$?):[^:\s/]*:([0-9]+|\$\{?[A-Za-z_]\w*\}?):/g;
+
+/**
+ * Records the uids RUN gives accounts: `useradd -o -u 0 app`, `adduser --uid 0 app`,
+ * `usermod -u 0 app` (`-l new` renames), and /etc/passwd lines written by echo/printf/tee/cat
+ * or edited by sed.
+ */
+function trackAccounts(commands: readonly ShellCommand[], vars: Vars, accounts: Accounts, line: number) {
+  const lookup = (name: string) => vars.get(name);
+  commands.forEach((command, index) => {
+    const cmd = program(command);
+    if (!cmd) return;
+    const shortValues = ACCOUNT_SHORT_VALUES[cmd.name];
+    if (shortValues !== undefined) {
+      const options = new Map<string, string>();
+      const positional: string[] = [];
+      for (let i = 0; i < cmd.args.length; i++) {
+        const arg = cmd.args[i]!;
+        if (arg.startsWith('--')) {
+          const [name, value] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
+          if (value !== undefined) options.set(name, value);
+          else if (ACCOUNT_LONG_VALUES.has(name)) options.set(name, cmd.args[++i] ?? '');
+        } else if (arg.startsWith('-') && arg.length > 1) {
+          // Bundled short options: -ou 0, -ou0.
+          for (let j = 1; j < arg.length; j++) {
+            const flag = arg[j]!;
+            if (!shortValues.includes(flag)) continue;
+            options.set(flag, j + 1 < arg.length ? arg.slice(j + 1) : (cmd.args[++i] ?? ''));
+            break;
+          }
+        } else positional.push(arg);
+      }
+      const name = positional[0];
+      if (!name) return;
+      const uid = options.get('u') ?? options.get('uid');
+      const renamed = cmd.name === 'usermod' ? (options.get('l') ?? options.get('login')) : undefined;
+      const before = accounts.get(name);
+      const after = uid !== undefined ? { uid: expand(uid, lookup).trim(), line } : before;
+      if (renamed) accounts.delete(name);
+      if (after) accounts.set(renamed ?? name, after);
+      return;
+    }
+    // Writes to /etc/passwd: a redirection, tee, or sed -i on it.
+    const writes =
+      (command.redirects ?? []).some((r) => /^>>?$/.test(r.op) && r.target === '/etc/passwd') ||
+      ((cmd.name === 'tee' || cmd.name === 'sed' || cmd.name === 'perl') && cmd.args.includes('/etc/passwd'));
+    if (!writes) return;
+    const texts = [...command.words, command.heredoc ?? ''];
+    // `echo ... | tee -a /etc/passwd`: what is written comes from the commands before the pipe.
+    for (let i = index; i > 0 && commands[i]!.joinedBy === '|'; i--) texts.push(...commands[i - 1]!.words);
+    for (const text of texts)
+      for (const match of text.replace(/\\n/g, '\n').matchAll(PASSWD_ENTRY))
+        accounts.set(match[1]!, { uid: expand(match[2]!, lookup), line });
+  });
 }
 
 function truthy(value: string): boolean {
