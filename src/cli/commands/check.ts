@@ -142,9 +142,14 @@ export async function checkCommand(
         specName: relative(loaded.root, loaded.file).split(sep).join('/'),
         toolVersion: TOOL_VERSION,
         extraSubjects,
-        inputAttestations: await signoffAttestationsUsed(report, (path) =>
-          sha256OfFile(resolve(loaded.root, path)),
-        ),
+        // The signed sign-off records the run read and verified (by file and digest).
+        inputAttestations: [
+          ...(await signoffAttestationsUsed(report, (path) => sha256OfFile(resolve(loaded.root, path)))),
+          ...(book?.verifiedAttestations() ?? []).map((record) => ({
+            uri: record.file,
+            digest: { sha256: record.sha256 },
+          })),
+        ].filter((entry, index, all) => all.findIndex((other) => other.uri === entry.uri) === index),
       });
       try {
         writeFileAtomic(
