@@ -41,4 +41,28 @@ describe('requirements includes', () => {
       expect.stringContaining('outside the folder checked'),
     ]);
   });
+  test('-rFILE, --requirement=FILE, -cFILE and optparse prefixes are followed like -r FILE', () => {
+    const tree = readRequirementsTree(
+      'requirements.txt',
+      reader({
+        'requirements.txt':
+          '-rbase.txt\n--requirement=gpu.txt\n-cconstraints.txt\n--requirem serve.txt\n-r\n',
+        'base.txt': 'torch\n',
+        'gpu.txt': 'cuda-python\n',
+        'constraints.txt': 'torch==2.1.0\n',
+        'serve.txt': 'fastapi\n',
+      }),
+    );
+    expect(tree.files.map((f) => [f.file, f.constraint])).toEqual([
+      ['requirements.txt', false],
+      ['base.txt', false],
+      ['gpu.txt', false],
+      ['constraints.txt', true],
+      ['serve.txt', false],
+    ]);
+    expect(tree.lines.map((l) => l.text)).toEqual(['torch', 'cuda-python', 'torch==2.1.0', 'fastapi']);
+    expect(tree.problems.map((p) => [p.line, p.message])).toEqual([
+      [5, expect.stringContaining('an include with no file name')],
+    ]);
+  });
 });

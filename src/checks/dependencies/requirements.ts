@@ -125,7 +125,14 @@ export interface RequirementsTree {
 /** pip follows includes without a limit; a chain deeper than this is a mistake or a loop. */
 export const MAX_INCLUDE_DEPTH = 10;
 
-const INCLUDE = /^(-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)/;
+/**
+ * `-r FILE`, `-rFILE` (optparse takes a short option's value glued on), `--requirement FILE`,
+ * `--requirement=FILE`, and the unique prefixes optparse accepts (`--requirem`, `--cons`).
+ */
+const INCLUDE =
+  /^(?:-([rc])\s*(\S+)|--(requirem(?:ent|en|e)?|cons(?:traint|train|trai|tra|tr|t)?)(?:\s+|\s*=\s*)(\S+))/;
+/** An include option whose file could not be read from the line (`-r` alone). */
+const INCLUDE_OPTION = /^(?:-[rc](?:\s|$)|--requirem|--cons)/;
 
 /**
  * A requirements file with everything it includes: `-r FILE` (its requirements are installed
@@ -153,10 +160,22 @@ export function readRequirementsTree(
         logical = `${logical.replace(/\\\s*$/, ' ')}${lines[++index]!}`;
       let line = logical.replace(/(^|\s)#.*$/, '').trim();
       if (!line) continue;
-      const include = INCLUDE.exec(line);
-      if (include) {
-        const target = include[2]!;
-        const isConstraint = include[1] === '-c' || include[1] === '--constraint';
+      const match = INCLUDE.exec(line);
+      if (!match && INCLUDE_OPTION.test(line)) {
+        // pip stops on it; skipping it would pass a file whose includes nobody read.
+        tree.problems.push({
+          file,
+          line: first + 1,
+          rule: 'unparseable',
+          message: `${line}: an include with no file name, not followed`,
+        });
+        continue;
+      }
+      if (match) {
+        const constraintOption = match[1] === 'c' || (match[3] ?? '').startsWith('cons');
+        const include = [line, constraintOption ? '-c' : '-r', match[2] ?? match[4]!] as const;
+        const target = include[2];
+        const isConstraint = constraintOption;
         const at = { file, line: first + 1 };
         if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) {
           tree.problems.push({

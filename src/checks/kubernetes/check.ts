@@ -16,8 +16,10 @@ import { parseImage } from '../../rules/image.js';
 import { expandPaths } from '../../util/walk.js';
 import { YamlSource } from '../../util/yaml-source.js';
 import {
-  genericPodTemplates,
+  discoverPodTemplates,
   get,
+  pathText,
+  WALK_DEPTH,
   isWorkloadKind,
   list,
   NATIVE_WORKLOADS,
@@ -298,7 +300,7 @@ const HELM_SYNTAX =
 const RUNTIME_TEMPLATES = new Set(['ServingRuntime', 'ClusterServingRuntime']);
 
 /** What the error says mlgate reads, when it finds no workload. */
-const READS = `${Object.keys(NATIVE_WORKLOADS).join(', ')}, any object with a pod template (spec.template, spec.jobTemplate.spec.template, spec.containers), and the pod templates of ${[
+const READS = `${Object.keys(NATIVE_WORKLOADS).join(', ')}, any object with a pod spec, found by shape up to ${WALK_DEPTH} levels deep (spec.template, spec.podSpec, Kubeflow *ReplicaSpecs.<role>.template, JobSet replicatedJobs[].template.spec.template, Argo Workflows templates[].container/script/containerSet), and the pod templates of ${[
   ...new Set(Object.values(OPERATOR_KINDS).map((o) => o.operator)),
 ]
   .map(
@@ -378,14 +380,16 @@ export default defineCheck({
     'Reads Kubernetes manifests as kubectl does (.yaml, .yml and .json files; multi-document YAML; YAML 1.1,',
     'so yes/on are true; List and typed lists such as DeploymentList; YAML merge keys; every workload kind,',
     'Argo Rollouts as Deployments, the pod templates of KServe InferenceServices and ServingRuntimes, Seldon',
-    'SeldonDeployments and KubeRay RayClusters, RayServices and RayJobs, and any other object that carries',
-    'a pod template: spec.template, spec.jobTemplate.spec.template or a Pod-like spec.containers) and',
+    'SeldonDeployments and KubeRay RayClusters, RayServices and RayJobs, and the pod specs of any other',
+    'object, found by shape up to 8 levels deep: spec.template, spec.podSpec, Kubeflow',
+    '*ReplicaSpecs.<role>.template, JobSet replicatedJobs[].template.spec.template, Argo Workflows',
+    'templates[].container/script/containerSet; a pod template seen but not readable is an error) and',
     'applies rules, each with an id, file:line and a fix:',
     'the probes `require_probes` lists on every serving workload (liveness and readiness by default,',
     'startup too with `slow_start`), naming the container that lacks one, with a table of which container',
     'has which probe; readiness and liveness probes that differ; CPU/memory requests and limits; image',
     'tags pinned, not latest; runAsNonRoot, readOnlyRootFilesystem, allowPrivilegeEscalation: false, no',
-    'privileged, drop ALL capabilities and add none; no hostNetwork, hostPID, hostIPC or hostPath volumes;',
+    'privileged, drop ALL capabilities and add none; runAsUser/runAsGroup integers (a string is a finding); no hostNetwork, hostPID, hostIPC or hostPath volumes (nor hostPath PersistentVolumes);',
     'replicas >= `min_replicas` (or an HPA with that minimum); an HPA, a PDB with a policy and a Service',
     'selecting each serving workload; NetworkPolicies covering ingress and egress of every workload, each',
     'policy selecting pods (label selectors and policyTypes evaluated, namespaces respected; a rule {}',
@@ -685,11 +689,23 @@ export default defineCheck({
     const workloads: Workload[] = [];
     /** Operator resources with no pod template written: nothing of them can be judged. */
     const unread: Resource[] = [];
+    /** Objects with pod templates that could not be judged: never a silent pass. */
+    const unjudged: Array<{ resource: Resource; path: Array<string | number>; why: string }> = [];
+    const noContainers = (templates: PodTemplate[]) =>
+      templates.every((t) => t.containers.length === 0 && t.initContainers.length === 0);
     for (const resource of resources) {
       if (!isWorkloadKind(resource.kind, resource.apiVersion)) {
         // Any other object with a pod template runs pods: judged by shape, never skipped.
-        const templates = genericPodTemplates(resource.data);
+        const found = discoverPodTemplates(resource.data, resource.kind, resource.apiVersion);
+        const templates = found.templates;
+        unjudged.push(...found.unjudged.map((u) => ({ resource, ...u })));
         if (templates.length === 0) continue;
+        if (noContainers(templates))
+          unjudged.push({
+            resource,
+            path: templates[0]!.specPath,
+            why: 'its pod template lists no containers, so none could be judged',
+          });
         const rollout = ARGO_ROLLOUT(resource.kind, resource.apiVersion);
         workloads.push({
           resource,
@@ -700,6 +716,13 @@ export default defineCheck({
       }
       const templates = podTemplates(resource.kind, resource.apiVersion, resource.name, resource.data);
       const operator = operatorOf(resource.kind, resource.apiVersion);
+      if (operator) {
+        // Pod specs the operator's named handler does not know (a newer field) are judged too.
+        const known = new Set(templates.map((t) => t.specPath.join('.')));
+        const found = discoverPodTemplates(resource.data, resource.kind, resource.apiVersion);
+        templates.push(...found.templates.filter((t) => !known.has(t.specPath.join('.'))));
+        unjudged.push(...found.unjudged.map((u) => ({ resource, ...u })));
+      }
       if (operator && templates.every((t) => t.containers.length === 0 && t.initContainers.length === 0)) {
         unread.push(resource);
         continue;
@@ -710,14 +733,17 @@ export default defineCheck({
     const pods = workloads.flatMap((w) =>
       RUNTIME_TEMPLATES.has(w.resource.kind)
         ? []
-        : w.templates.map((t) => ({ namespace: w.resource.namespace, labels: t.labels })),
+        : w.templates
+            .filter((t) => !t.podLevelOnly)
+            .map((t) => ({ namespace: w.resource.namespace, labels: t.labels })),
     );
 
     const probeRows: Array<Array<string | number>> = [];
     for (const { resource: workload, operator, templates } of workloads) {
       for (const template of templates) {
         judgePod(workload, template);
-        if (!RUNTIME_TEMPLATES.has(workload.kind)) judgeNetworkPolicy(workload, template);
+        if (!RUNTIME_TEMPLATES.has(workload.kind) && !template.podLevelOnly)
+          judgeNetworkPolicy(workload, template);
       }
       // Probes, scaling, disruption budgets and Services of custom resources are their operator's.
       if (operator) continue;
@@ -843,7 +869,11 @@ export default defineCheck({
           [...specPath, 'volumes', index, 'hostPath'],
         );
       });
-      const podSecurity = (spec.securityContext ?? {}) as Obj;
+      const own = spec.securityContext !== undefined && spec.securityContext !== null;
+      const podSecurity = {
+        value: (own ? spec.securityContext : (template.podSecurity?.value ?? {})) as Obj,
+        path: own || !template.podSecurity ? [...specPath, 'securityContext'] : template.podSecurity.path,
+      };
       for (const entry of [...template.containers, ...template.initContainers])
         judgeContainer(workload, entry, podSecurity, at);
     }
@@ -851,9 +881,10 @@ export default defineCheck({
     function judgeContainer(
       workload: Resource,
       { container, path, imageSupplied }: PodContainer,
-      podSecurity: Obj,
+      pod: { value: Obj; path: Array<string | number> },
       at: (message: string) => string,
     ) {
+      const podSecurity = pod.value;
       const name = `container "${String(container.name ?? '(unnamed)')}"`;
       // A KServe framework container inherits what it does not set from its serving runtime.
       const inherits = imageSupplied === true;
@@ -883,12 +914,26 @@ export default defineCheck({
       const effective = (key: string) => (security[key] !== undefined ? security[key] : podSecurity[key]);
       const runAsUser = effective('runAsUser');
       const runAsNonRoot = effective('runAsNonRoot');
-      const nonRoot =
-        runAsNonRoot === true ? runAsUser !== 0 : typeof runAsUser === 'number' && runAsUser > 0;
       // Security findings point into securityContext (or at the missing field's nearest parent).
       const field = (key: string) => [...path, 'securityContext', key];
+      // A uid or gid that is not an integer: kubectl rejects it, or Go's YAML reads 0o0 as root.
+      let invalidId = false;
+      for (const key of ['runAsUser', 'runAsGroup'] as const) {
+        const value = effective(key);
+        const problem = idProblem(value);
+        if (!problem) continue;
+        invalidId = true;
+        finding(
+          workload,
+          'run-as-non-root',
+          at(`${name} ${key} ${problem}`),
+          security[key] !== undefined ? field(key) : [...pod.path, key],
+        );
+      }
+      const nonRoot =
+        runAsNonRoot === true ? runAsUser !== 0 : typeof runAsUser === 'number' && runAsUser > 0;
       const explicitlyRoot = runAsUser === 0 || runAsNonRoot === false;
-      if (!nonRoot && (!inherits || explicitlyRoot)) {
+      if (!invalidId && !nonRoot && (!inherits || explicitlyRoot)) {
         finding(
           workload,
           'run-as-non-root',
@@ -1135,7 +1180,49 @@ export default defineCheck({
       if (list(get(ingress.data, 'spec', 'tls')).length === 0)
         finding(ingress, 'ingress-tls', 'has no spec.tls: traffic to the model is not encrypted', ['spec']);
     }
+    for (const volume of byKind('PersistentVolume')) judgePersistentVolume(volume);
     for (const secret of byKind('Secret')) judgeSecret(secret);
+
+    /**
+     * A PersistentVolume backed by hostPath: whatever pod claims it mounts the node's files, so
+     * the pod's own volumes look safe (a persistentVolumeClaim). Said with the claim and its pods.
+     */
+    function judgePersistentVolume(volume: Resource) {
+      const hostPath = get(volume.data, 'spec', 'hostPath');
+      if (hostPath === undefined || hostPath === null) return;
+      const path = String(get(hostPath, 'path') ?? '(no path)');
+      const claimRef = get(volume.data, 'spec', 'claimRef');
+      const claims = byKind('PersistentVolumeClaim').filter(
+        (claim) =>
+          get(claim.data, 'spec', 'volumeName') === volume.name ||
+          (get(claimRef, 'name') === claim.name &&
+            String(get(claimRef, 'namespace') ?? 'default') === claim.namespace),
+      );
+      const users = workloads.filter(({ resource, templates }) =>
+        templates.some((t) =>
+          list(t.spec.volumes).some((v) =>
+            claims.some(
+              (claim) =>
+                claim.namespace === resource.namespace &&
+                get(v, 'persistentVolumeClaim', 'claimName') === claim.name,
+            ),
+          ),
+        ),
+      );
+      const by = claims.length
+        ? `, bound by PersistentVolumeClaim ${claims.map((c) => `${c.namespace}/${c.name}`).join(', ')}${
+            users.length
+              ? ` that ${users.map((u) => `${u.resource.kind}/${u.resource.name}`).join(', ')} mount${users.length === 1 ? 's' : ''}`
+              : ''
+          }`
+        : '';
+      finding(
+        volume,
+        'host-path',
+        `PersistentVolume "${volume.name}" is a hostPath volume on the node's ${path}${by}: every pod that claims it reads (or writes) the node's filesystem${path === '/' ? ', all of it' : ''}`,
+        ['spec', 'hostPath'],
+      );
+    }
     for (const configMap of byKind('ConfigMap')) judgeConfigMap(configMap);
 
     /** A Secret committed with values: base64 is an encoding, not encryption. */
@@ -1268,9 +1355,67 @@ export default defineCheck({
         }.`,
       };
     }
-    return skipped.length ? { ...outcome, summary: `${outcome.summary}; ${skippedNote}` } : outcome;
+    const withSkipped = skipped.length
+      ? { ...outcome, summary: `${outcome.summary}; ${skippedNote}` }
+      : outcome;
+    if (unjudged.length === 0) return withSkipped;
+    // Pods seen but not judged: an error (fail closed), or said beside the failures already found.
+    const where = (u: (typeof unjudged)[number]) =>
+      `${u.resource.file}:${u.resource.source.locate([...u.resource.base, ...u.path]).line}`;
+    const note = `${unjudged.length} pod template${unjudged.length === 1 ? '' : 's'} not judged (${unjudged
+      .slice(0, 3)
+      .map((u) => `${u.resource.kind}/${u.resource.name} ${pathText(u.path)} at ${where(u)}: ${u.why}`)
+      .join('; ')}${unjudged.length > 3 ? '; …' : ''})`;
+    return {
+      ...withSkipped,
+      status: withSkipped.status === 'fail' ? 'fail' : 'error',
+      summary: `${withSkipped.summary}; ${note}`,
+      evidence: [
+        ...(withSkipped.evidence ?? []),
+        {
+          type: 'table' as const,
+          title: 'pod templates not judged',
+          columns: ['at', 'object', 'path', 'why'],
+          rows: unjudged.map((u) => [
+            where(u),
+            `${u.resource.kind}/${u.resource.name}`,
+            pathText(u.path),
+            u.why,
+          ]),
+        },
+      ],
+    };
   },
 });
+
+/** Go's strconv.ParseInt(s, 0, 64), which go-yaml uses for plain scalars: 0o0, 0x0, 1_000. */
+const GO_INT = /^[+-]?(0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|0[0-7_]*|[1-9][0-9_]*)$/;
+function goInt(text: string): number | undefined {
+  if (!GO_INT.test(text)) return undefined;
+  const sign = text.startsWith('-') ? -1 : 1;
+  const digits = text.replace(/^[+-]/, '').replace(/_/g, '');
+  const prefixed = /^0[xXoObB]/.test(digits);
+  const value = prefixed
+    ? Number(digits.toLowerCase())
+    : /^0[0-7]+$/.test(digits)
+      ? parseInt(digits, 8)
+      : Number(digits);
+  return Number.isNaN(value) ? undefined : sign * value;
+}
+
+/** Why a runAsUser/runAsGroup is not a valid id (an integer), or undefined when it is or is unset. */
+function idProblem(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'number')
+    return Number.isInteger(value) ? undefined : `${value} is not a valid id: not an integer`;
+  if (typeof value === 'string') {
+    const read = goInt(value.trim());
+    return read === undefined
+      ? `${JSON.stringify(value)} is not a valid id (a string; kubectl rejects it)`
+      : `${JSON.stringify(value)} is not a valid id: a string here; kubectl rejects it quoted, and Go's YAML reads it unquoted as ${read}${read === 0 ? ' (root)' : ''}`;
+  }
+  return `${JSON.stringify(value)} is not a valid id`;
+}
 
 /** kube-score's notion of identical probes: same HTTP path and port, TCP port, or command. */
 function sameProbe(a: Obj, b: Obj): boolean {

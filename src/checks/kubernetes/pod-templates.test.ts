@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
-import { isWorkloadKind, podTemplates } from './pod-templates.js';
+import { discoverPodTemplates, isWorkloadKind, podTemplates, WALK_DEPTH } from './pod-templates.js';
 
 const templatesOf = (yaml: string) => {
   const object = parse(yaml) as Record<string, unknown>;
@@ -68,6 +68,81 @@ spec:
     expect(isWorkloadKind('InferenceService', 'example.com/v1')).toBe(false);
     expect(templatesOf('{apiVersion: apps/v1, kind: Deployment, metadata: {name: d}}')).toEqual([
       { labels: {}, spec: {}, specPath: ['spec', 'template', 'spec'], containers: [], initContainers: [] },
+    ]);
+  });
+});
+
+describe('pod specs found by shape in any object', () => {
+  const discover = (yaml: string) => {
+    const object = parse(yaml) as Record<string, unknown>;
+    return discoverPodTemplates(object, String(object.kind), String(object.apiVersion));
+  };
+
+  test('Kubeflow replica specs, JobSet jobs and a bare podSpec are pods, named by their path', () => {
+    const { templates, unjudged } = discover(`
+apiVersion: kubeflow.org/v1
+kind: TFJob
+metadata: {name: t}
+spec:
+  tfReplicaSpecs:
+    PS: {template: {metadata: {labels: {role: ps}}, spec: {containers: [{name: tf, image: "tf:2"}]}}}
+    Worker: {template: {spec: {containers: [{name: tf, image: "tf:2"}]}}}
+  extra:
+    replicatedJobs: [{template: {spec: {template: {spec: {containers: [{name: j, image: "j:1"}]}}}}}]
+    podSpec: {hostNetwork: true}`);
+    expect(templates.map((t) => [t.part, t.labels])).toEqual([
+      // With the labels the training operator puts on the pods it creates.
+      [
+        'spec.tfReplicaSpecs.PS.template',
+        { role: 'ps', 'training.kubeflow.org/job-name': 't', 'training.kubeflow.org/replica-type': 'ps' },
+      ],
+      [
+        'spec.tfReplicaSpecs.Worker.template',
+        { 'training.kubeflow.org/job-name': 't', 'training.kubeflow.org/replica-type': 'worker' },
+      ],
+      ['spec.extra.replicatedJobs[0].template.spec.template', {}],
+      ['spec.extra.podSpec', {}],
+    ]);
+    expect(unjudged).toEqual([]);
+  });
+
+  test('Argo templates: container, script and containerSet, with the workflow securityContext', () => {
+    const { templates } = discover(`
+apiVersion: argoproj.io/v1alpha1
+kind: WorkflowTemplate
+metadata: {name: w}
+spec:
+  securityContext: {runAsNonRoot: true}
+  templates:
+    - {name: a, container: {image: "a:1"}}
+    - {name: b, script: {image: "python:3.12", source: "print(1)"}}
+    - {name: c, containerSet: {containers: [{name: x, image: "x:1"}, {name: y, image: "y:1"}]}}
+    - {name: d, steps: [[{name: s, template: a}]]}`);
+    expect(templates.map((t) => [t.part, t.containers.map((c) => c.container.name)])).toEqual([
+      ['spec.templates[0] (a)', ['main']],
+      ['spec.templates[1] (b)', ['main']],
+      ['spec.templates[2] (c)', ['x', 'y']],
+    ]);
+    expect(templates[0]!.podSecurity?.path).toEqual(['spec', 'securityContext']);
+  });
+
+  test('policies and schemas describe pods without running them; too deep or unreadable is said', () => {
+    expect(
+      discover(`
+apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: p}
+spec: {rules: [{validate: {pattern: {spec: {containers: [{image: "!*:latest"}]}}}}]}`).templates,
+    ).toEqual([]);
+    let deep = '{containers: [{name: c, image: "c:1"}]}';
+    for (let i = 0; i < WALK_DEPTH + 1; i++) deep = `{a: ${deep}}`;
+    const found = discover(`{apiVersion: x.io/v1, kind: Deep, metadata: {name: d}, spec: ${deep}}`);
+    expect(found.templates).toEqual([]);
+    expect(found.unjudged.map((u) => u.why)).toEqual([expect.stringContaining('deeper than')]);
+    expect(
+      discover('{apiVersion: x.io/v1, kind: X, spec: {template: {spec: {containers: [a, b]}}}}').unjudged,
+    ).toEqual([
+      { path: ['spec', 'template', 'spec', 'containers'], why: 'containers is not a list of containers' },
     ]);
   });
 });

@@ -36,6 +36,10 @@ export interface PodTemplate {
   specPath: Path;
   containers: PodContainer[];
   initContainers: PodContainer[];
+  /** The pod securityContext when the spec sets none (an Argo template inherits its workflow's). */
+  podSecurity?: { value: Obj; path: Path };
+  /** Pod-level fields every pod of the object gets (an Argo workflow spec), not a pod of its own. */
+  podLevelOnly?: boolean;
 }
 
 /** Built-in kinds whose pods mlgate reads, and where their pod template is. */
@@ -285,4 +289,204 @@ function rayCluster(object: Obj, base: Path, clusterLabels: Record<string, strin
     if (template && isObj(group.template)) templates.push(template);
   });
   return templates;
+}
+
+/** How deep (in map keys below the object) a pod spec is looked for: JobSet's is 6 deep. */
+export const WALK_DEPTH = 8;
+/** Objects that describe pods without running them: policies match patterns, CRDs hold schemas. */
+const NOT_RUNNING = (kind: string, apiVersion: string) =>
+  ['CustomResourceDefinition', 'ConfigMap', 'Secret'].includes(kind) ||
+  /(^|\.)(kyverno\.io|gatekeeper\.sh)\//.test(apiVersion);
+
+/** "spec.replicatedJobs[0].template" for messages. */
+export const pathText = (path: Path) =>
+  path.map((key, i) => (typeof key === 'number' ? `[${key}]` : i === 0 ? key : `.${key}`)).join('');
+
+/** A map that is a pod spec: a list of containers, or pod-only fields such as hostNetwork: true. */
+function isPodSpec(value: Obj): boolean {
+  const entries = (field: string) =>
+    Array.isArray(value[field]) && (value[field] as unknown[]).every((entry) => isObj(entry));
+  return (
+    entries('containers') ||
+    (Array.isArray(value.initContainers) && entries('initContainers')) ||
+    value.hostNetwork === true ||
+    value.hostPID === true ||
+    value.hostIPC === true
+  );
+}
+
+/** An Argo Workflows template entry that runs a pod: container, script or containerSet. */
+function isArgoTemplate(value: unknown): value is Obj {
+  return isObj(value) && (isObj(value.container) || isObj(value.script) || isObj(value.containerSet));
+}
+
+/** Classic places (spec.template …) keep unnamed parts, so messages read as they did before. */
+const CLASSIC_SPEC_PATHS = new Set(
+  [...GENERIC_TEMPLATE_PATHS.map((p) => [...p, 'spec']), ['spec']].map((p) => p.join('.')),
+);
+
+export interface Discovery {
+  templates: PodTemplate[];
+  /** Pod templates seen that could not be judged, with why (never a silent pass). */
+  unjudged: Array<{ path: Path; why: string }>;
+}
+
+/**
+ * The pods any object runs, found by shape wherever they are (bounded depth): a pod spec
+ * (Kubeflow's pytorchReplicaSpecs.Worker.template.spec, JobSet's
+ * replicatedJobs[].template.spec.template.spec, an operator's spec.podSpec) or an Argo Workflows
+ * template (templates[].container / script / containerSet.containers, with the workflow spec's
+ * pod-level fields). Whatever runs those pods, their containers are judged like any other.
+ */
+export function discoverPodTemplates(object: Obj, kind = '', apiVersion = ''): Discovery {
+  const found: Discovery = { templates: [], unjudged: [] };
+  if (NOT_RUNNING(kind, apiVersion)) return found;
+  const mentionsContainers = (value: unknown, depth: number): boolean =>
+    depth < 32 &&
+    (Array.isArray(value)
+      ? value.some((v) => mentionsContainers(v, depth + 1))
+      : isObj(value) &&
+        Object.entries(value).some(
+          ([key, v]) => key === 'containers' || key === 'container' || mentionsContainers(v, depth + 1),
+        ));
+  const walk = (value: unknown, path: Path, depth: number) => {
+    if (Array.isArray(value)) {
+      value.forEach((entry, index) => walk(entry, [...path, index], depth));
+      return;
+    }
+    if (!isObj(value)) return;
+    // A workflow spec with hostNetwork and Argo templates is not itself a pod: its steps are.
+    const argoHolder = Array.isArray(value.templates) && value.templates.some(isArgoTemplate);
+    if (path.length > 0 && !argoHolder && isPodSpec(value)) {
+      found.templates.push(podSpecAt(object, path));
+      return;
+    }
+    const containers = value.containers;
+    if (
+      typeof containers === 'string' ||
+      (Array.isArray(containers) && containers.some((entry) => !isObj(entry)))
+    )
+      found.unjudged.push({
+        path: [...path, 'containers'],
+        why: 'containers is not a list of containers',
+      });
+    if (Array.isArray(value.templates)) {
+      const argo = value.templates
+        .map((entry, index) => ({ entry: entry as unknown, index }))
+        .filter(({ entry }) => isArgoTemplate(entry));
+      for (const { entry, index } of argo)
+        found.templates.push(argoTemplate(path, value, entry as Obj, index));
+      if (argo.length > 0) {
+        const holder = argoPodDefaults(path, value);
+        if (holder) found.templates.push(holder);
+      }
+    }
+    if (depth >= WALK_DEPTH) {
+      if (mentionsContainers(value, 0))
+        found.unjudged.push({ path, why: `containers nested deeper than ${WALK_DEPTH} levels, not read` });
+      return;
+    }
+    for (const [key, child] of Object.entries(value)) {
+      if (key === 'metadata' || (path.length === 0 && key === 'status')) continue;
+      if (key === 'templates' && Array.isArray(child))
+        child.forEach((entry, index) => {
+          if (!isArgoTemplate(entry)) walk(entry, [...path, key, index], depth + 1);
+        });
+      else walk(child, [...path, key], depth + 1);
+    }
+  };
+  walk(object, [], 0);
+  // The classic places first: the serving rules of an Argo Rollout read its first template.
+  const classic = (t: PodTemplate) => (t.part === undefined ? 0 : 1);
+  found.templates.sort((a, b) => classic(a) - classic(b));
+  for (const template of found.templates)
+    template.labels = { ...template.labels, ...operatorLabels(object, apiVersion, template) };
+  return found;
+}
+
+function podSpecAt(object: Obj, specPath: Path): PodTemplate {
+  const spec = get(object, ...specPath) as Obj;
+  const last = specPath[specPath.length - 1];
+  // A PodTemplateSpec ({metadata, spec}) names the pod by its template; a bare pod spec by itself.
+  const templatePath = last === 'spec' ? specPath.slice(0, -1) : specPath;
+  const holder = templatePath.length ? get(object, ...templatePath) : object;
+  return {
+    part: CLASSIC_SPEC_PATHS.has(specPath.join('.')) ? undefined : pathText(templatePath),
+    labels: last === 'spec' ? stringMap(get(holder, 'metadata', 'labels')) : {},
+    spec,
+    specPath,
+    containers: containersOf(spec, specPath, 'containers'),
+    initContainers: containersOf(spec, specPath, 'initContainers'),
+  };
+}
+
+/** An Argo template: its container(s) in one pod; the workflow's securityContext unless it sets one. */
+function argoTemplate(holderPath: Path, holder: Obj, entry: Obj, index: number): PodTemplate {
+  const path = [...holderPath, 'templates', index];
+  const containers: PodContainer[] = [];
+  for (const field of ['container', 'script'] as const)
+    // Argo names the container of a container/script template "main".
+    if (isObj(entry[field]))
+      containers.push({ container: { name: 'main', ...(entry[field] as Obj) }, path: [...path, field] });
+  list(get(entry, 'containerSet', 'containers')).forEach((container, i) =>
+    containers.push({ container, path: [...path, 'containerSet', 'containers', i] }),
+  );
+  const initContainers = [
+    ...containersOf(entry, path, 'initContainers'),
+    ...list(entry.sidecars).map((container, i) => ({ container, path: [...path, 'sidecars', i] })),
+  ];
+  return {
+    part: `${pathText(path)}${entry.name ? ` (${String(entry.name)})` : ''}`,
+    labels: stringMap(get(entry, 'metadata', 'labels')),
+    spec: entry,
+    specPath: path,
+    containers,
+    initContainers,
+    ...(isObj(holder.securityContext)
+      ? { podSecurity: { value: holder.securityContext, path: [...holderPath, 'securityContext'] } }
+      : {}),
+  };
+}
+
+/** The workflow spec's own pod fields (hostNetwork, volumes), which every step's pod gets. */
+function argoPodDefaults(holderPath: Path, holder: Obj): PodTemplate | undefined {
+  const podLevel =
+    holder.hostNetwork === true ||
+    holder.hostPID === true ||
+    holder.hostIPC === true ||
+    list(holder.volumes).some((v) => v.hostPath !== undefined && v.hostPath !== null);
+  if (!podLevel) return undefined;
+  return {
+    part: `${pathText(holderPath) || '(object)'} (every step's pod)`,
+    labels: {},
+    spec: holder,
+    specPath: holderPath,
+    containers: [],
+    initContainers: [],
+    podLevelOnly: true,
+  };
+}
+
+/**
+ * Labels the operators put on the pods they create (so NetworkPolicy selectors see them):
+ * Kubeflow training-operator (kubeflow/common constants), JobSet, Argo Workflows.
+ */
+function operatorLabels(object: Obj, apiVersion: string, template: PodTemplate): Record<string, string> {
+  const name = String(get(object, 'metadata', 'name') ?? '');
+  const path = template.specPath;
+  if (/^kubeflow\.org\//.test(apiVersion) && /ReplicaSpecs$/.test(String(path[1])) && path[3] === 'template')
+    return {
+      'training.kubeflow.org/job-name': name,
+      'training.kubeflow.org/replica-type': String(path[2]).toLowerCase(),
+    };
+  if (/^jobset\.x-k8s\.io\//.test(apiVersion) && path[1] === 'replicatedJobs') {
+    const job = get(object, 'spec', 'replicatedJobs', path[2] as number, 'name');
+    return {
+      'jobset.sigs.k8s.io/jobset-name': name,
+      ...(job ? { 'jobset.sigs.k8s.io/replicatedjob-name': String(job) } : {}),
+    };
+  }
+  if (/^argoproj\.io\//.test(apiVersion) && String(object.kind) === 'Workflow')
+    return { 'workflows.argoproj.io/workflow': name };
+  return {};
 }
