@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateRawSync, gunzipSync } from 'node:zlib';
@@ -281,6 +282,55 @@ test('what the scan finds, redaction blanks whole: a PEM in a YAML block and a b
 // these projects are written at test time.
 describe('files .gitignore excludes', () => {
   const token = 'ghp_Qm7Vx2Kp9Lr4Tz8Wn3Bc6Hd1Fs5Gj0Ya2UeR';
+
+  test.skipIf(spawnSync('git', ['--version']).status !== 0)(
+    'a file git tracks is scanned though .gitignore names it (git still ships it)',
+    async () => {
+      const dir = tempFiles({
+        'case/check.yaml': 'path: project\n',
+        'case/project/app.py': `token = "${token}"\n`,
+        'case/project/main.py': 'print(1)\n',
+        'case/project/.env': `GITHUB_TOKEN=${token}\n`,
+      });
+      const project = join(dir, 'case', 'project');
+      const git = (...args: string[]) => {
+        const result = spawnSync(
+          'git',
+          ['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'commit.gpgsign=false', ...args],
+          { cwd: project, encoding: 'utf8' },
+        );
+        expect(result.status, result.stderr).toBe(0);
+      };
+      git('init', '-q');
+      git('add', 'app.py', 'main.py');
+      git('commit', '-qm', 'first');
+      // Named in .gitignore after it was committed: still in every clone.
+      writeFileSync(join(project, '.gitignore'), 'app.py\n.env\n');
+      const definition = (await loadBuiltinChecks()).get('secrets')!;
+      const outcome = await runFixture(definition, join(dir, 'case'));
+      expect(outcome.status).toBe('fail');
+      expect(outcome.measured).toMatchObject({ gitignored: 1, gitignored_tracked: 1 });
+      expect(outcome.evidence).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            type: 'finding',
+            rule: 'secrets/github-token',
+            level: 'error',
+            location: { path: 'project/app.py', line: 1 },
+          }),
+          // The untracked .env is still only a warning.
+          expect.objectContaining({
+            type: 'finding',
+            rule: 'secrets/github-token',
+            level: 'warning',
+            location: { path: 'project/.env', line: 1 },
+          }),
+        ]),
+      );
+      expect(JSON.stringify(outcome)).toContain('1 more named in .gitignore but tracked by git: scanned');
+      expect(JSON.stringify(outcome)).not.toContain(token);
+    },
+  );
 
   test('a .gitignore that excludes everything but itself judges nothing: an error, every file listed', async () => {
     const dir = tempFiles({

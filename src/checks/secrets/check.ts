@@ -12,8 +12,8 @@ import {
 } from '../../rules/findings.js';
 import { walkFiles } from '../../util/walk.js';
 import { DETECTORS, type Detector } from './detectors.js';
-import { ignoredByGitignore, MAX_IGNORED_SCANNED, worthScanningAnyway } from './ignored.js';
-import { formatSize, type ReadTotals, type SkipReason, scanFile } from './read.js';
+import { MAX_IGNORED_SCANNED, partitionByGitignore, worthScanningAnyway } from './ignored.js';
+import { formatSize, type ReadTotals, type Skipped, type SkipReason, scanFile } from './read.js';
 
 export { type Detector, entropy } from './detectors.js';
 export { scanText } from './scanner.js';
@@ -45,19 +45,23 @@ export default defineCheck({
     'Scans the project for private keys (also in YAML blocks, JSON and .env escapes, notebooks, and',
     'base64 as in a TLS Secret), cloud and SaaS tokens (AWS, GitHub, GitLab, Slack, Stripe, Google,',
     'OpenAI, Anthropic, Hugging Face), JWTs, connection strings with passwords, and high-entropy values',
-    'assigned to secret-like names; also when encoded (base64 values as in a ConfigMap, %XX, \\uXXXX',
-    'and hex escapes) or split across lines (string concatenation, escaped line breaks). Documentation',
-    'example keys, placeholders, references and templates are not secrets. Large files are streamed',
-    '(bounded memory, up to `max_file_size`); gzip, tar (.tar, .tar.gz) and zip members (.zip, .whl,',
-    '.jar) are unpacked and scanned; UTF-16 text is decoded; binary files (pickles, .pyc, weights) are',
-    'read for their printable strings. Files .gitignore excludes are counted and listed; of them .env,',
-    'key and config files are read anyway and their secrets reported as warnings (not committed, but a',
-    'build context may ship them). A file that could not be read (bzip2, xz, zstd, 7z, rar, encrypted',
-    'or zip64 members, archives inside archives, damaged files) makes the outcome an error, never a',
-    'pass, unless `exclude` names it; files over `max_file_size` are listed. When nothing but',
+    'assigned to secret-like names; also when encoded (base64 padded or not, standard or URL-safe, twice,',
+    'or a gzip blob; %XX, \\uXXXX, hex and numeric HTML escapes) or split across lines (string',
+    'concatenation, escaped line breaks). Documentation example keys, placeholders, references and',
+    'templates are not secrets. Files are streamed (bounded memory) up to `max_file_size`; gzip, tar',
+    '(.tar, .tar.gz) and zip members (.zip, .whl, .jar; and zip comments) are unpacked and scanned;',
+    'UTF-16 and UTF-32 text is decoded; binary files (pickles, .pyc, small weights) are read for their',
+    'printable strings. Files .gitignore excludes (matched with case, as git on Linux) are counted and',
+    'listed; of them .env, key and config files are read anyway and their secrets reported as warnings',
+    '(not committed, but a build context may ship them). In a git work tree, a file git tracks is scanned',
+    'whatever .gitignore says: it is in every clone. A file that could not be judged (bzip2, xz, zstd,',
+    '7z, rar, encrypted or zip64 members, archives inside archives, damaged files, and text or archives',
+    'larger than `max_file_size`) makes the outcome an error, never a pass, unless `exclude` names it;',
+    'binary files over `max_file_size` (weights, tensors, images) are listed. When nothing but',
     '.gitignore could be scanned the check is an error. Findings show file:line and a masked value —',
     'never the secret. Accept a finding with `# mlgate-ignore secrets/RULE: reason` on its line or the',
     'line above, or with `ignore` in the spec (by rule, path glob, line); `exclude` skips paths.',
+    'Not decoded (deliberate obfuscation): reversed strings, custom ciphers, encodings nested deeper.',
   ].join(' '),
   defaultTimeout: '5m',
   params: z.strictObject({
@@ -74,13 +78,13 @@ export default defineCheck({
       .positive()
       .default(64_000_000)
       .describe(
-        'Larger files (and archive members, unpacked) are not scanned: they are counted and listed. Smaller ones are streamed, whatever their size.',
+        'Larger files (and archive members, unpacked) are not scanned: text and archives make the outcome an error unless excluded; binary ones (weights, images) are listed. Smaller ones are streamed, whatever their size.',
       ),
     gitignore: z
       .boolean()
       .default(true)
       .describe(
-        'Leave out what .gitignore ignores (counted and listed; its .env, key and config files are still read, their secrets reported as warnings).',
+        'Leave out what .gitignore ignores and git does not track (counted and listed; its .env, key and config files are still read, their secrets reported as warnings).',
       ),
     ignore: IgnoreParam,
     levels: LevelsParam,
@@ -104,12 +108,14 @@ export default defineCheck({
   async run(ctx, params) {
     const root = ctx.resolve(params.path);
     const excluded = (file: string) => params.exclude.some((glob) => pathMatches(glob, file));
-    const walked = walkFiles(root, { gitignore: params.gitignore });
-    const files = walked.filter((file) => !excluded(file));
-    // What .gitignore left out is counted and listed, and its .env, key and config files read.
-    const ignored = params.gitignore
-      ? ignoredByGitignore(root, walked).filter((file) => !excluded(file))
-      : [];
+    // What .gitignore left out (git tracks none of it) is counted and listed, and its .env, key
+    // and config files read; what git tracks is scanned whatever .gitignore says.
+    const partition = params.gitignore
+      ? await partitionByGitignore(root, ctx.signal)
+      : { files: walkFiles(root), ignored: [], tracked: [], git: undefined };
+    const files = partition.files.filter((file) => !excluded(file));
+    const ignored = partition.ignored.filter((file) => !excluded(file));
+    const trackedIgnored = partition.tracked.filter((file) => !excluded(file));
     // Nothing judged is never a pass: with no file to read, nothing can be said (issue 12).
     if (files.length === 0 && ignored.length === 0)
       return {
@@ -162,7 +168,11 @@ export default defineCheck({
       .map((reason) => `${counts.get(reason)} ${reason}${reason === 'too large' ? ` (${limit})` : ''}`)
       .join(', ');
     // Inputs the check could not judge (an unread compression, an encrypted member, a damaged file).
-    const unjudged = totals.skipped.filter((s) => s.reason === 'compressed' || s.reason === 'unreadable');
+    // Text too large to scan is one too: a secret in its unread part would pass (issue 12).
+    const unjudged = totals.skipped.filter(
+      (s) => s.reason === 'compressed' || s.reason === 'unreadable' || (s.reason === 'too large' && s.text),
+    );
+    const largeText = unjudged.filter((s) => s.reason === 'too large');
     const measured = {
       files: totals.scanned,
       bytes_scanned: totals.bytes,
@@ -170,12 +180,27 @@ export default defineCheck({
       binary_as_strings: totals.binary,
       skipped: totals.skipped.length,
       skipped_large: counts.get('too large') ?? 0,
+      skipped_large_text: largeText.length,
       skipped_compressed: counts.get('compressed') ?? 0,
       skipped_unreadable: counts.get('unreadable') ?? 0,
       not_judged: unjudged.length,
       gitignored: ignored.length,
       gitignored_read: lookedAt,
+      gitignored_tracked: trackedIgnored.length,
     };
+    // Whether files .gitignore names but git tracks could be told apart (and scanned).
+    const gitState = partition.git;
+    const gitignoreRowNote = [
+      lookedAt ? `${lookedAt} .env, key or config files read anyway` : '',
+      trackedIgnored.length
+        ? `${trackedIgnored.length} more named in .gitignore but tracked by git: scanned (git ships them)`
+        : '',
+      ignored.length && gitState && !gitState.available
+        ? `git not asked (${gitState.reason}): a file git tracks that .gitignore names is not scanned`
+        : '',
+    ]
+      .filter(Boolean)
+      .join('; ');
     const evidence: Evidence[] = [
       {
         type: 'table',
@@ -197,14 +222,17 @@ export default defineCheck({
             `not scanned: ${reason}`,
             counts.get(reason) ?? 0,
             reason === 'too large'
-              ? limit
-              : reason === 'ignored by .gitignore' && lookedAt
-                ? `${lookedAt} .env, key or config files read anyway`
+              ? `${limit}${largeText.length ? `; ${largeText.length} of them text, not judged` : ''}`
+              : reason === 'ignored by .gitignore'
+                ? gitignoreRowNote
                 : '',
           ]),
         ],
       },
     ];
+    // What could not be judged first, then the rest by reason.
+    const rank = (skipped: Skipped) =>
+      REASONS.indexOf(skipped.reason) - (skipped.reason === 'too large' && skipped.text ? 1.5 : 0);
     if (totals.skipped.length > 0)
       evidence.push({
         type: 'table',
@@ -212,7 +240,7 @@ export default defineCheck({
         columns: ['path', 'reason', 'note'],
         // What could not be judged first.
         rows: [...totals.skipped]
-          .sort((a, b) => REASONS.indexOf(a.reason) - REASONS.indexOf(b.reason))
+          .sort((a, b) => rank(a) - rank(b))
           .slice(0, LISTED)
           .map((skipped) => [skipped.path, skipped.reason, skipped.note ?? '']),
       });
@@ -282,14 +310,22 @@ export default defineCheck({
     }
     // A file that could not be read is an input not judged: never a pass (issue 12).
     if (outcome.status === 'pass' && unjudged.length > 0) {
-      const named = unjudged.slice(0, 3).map((s) => `${s.path} (${s.reason}${s.note ? `: ${s.note}` : ''})`);
+      const named = unjudged
+        .slice(0, 3)
+        .map(
+          (s) =>
+            `${s.path} (${s.reason}${s.note ? `: ${s.note}` : ''}${s.text ? `, text over ${limit}` : ''})`,
+        );
+      const it = unjudged.length === 1 ? 'it' : 'them';
       return {
         ...outcome,
         status: 'error',
         summary:
           `${unjudged.length} file${unjudged.length === 1 ? '' : 's'} could not be scanned: ${named.join('; ')}` +
-          `${unjudged.length > 3 ? '; …' : ''}; scan ${unjudged.length === 1 ? 'it' : 'them'} another way and add ` +
-          `${unjudged.length === 1 ? 'it' : 'them'} to \`exclude\` with a reason`,
+          `${unjudged.length > 3 ? '; …' : ''}; ` +
+          (largeText.length
+            ? `raise \`max_file_size\` to scan ${it} (streamed, memory stays bounded), or scan ${it} another way and add ${it} to \`exclude\` with a reason`
+            : `scan ${it} another way and add ${it} to \`exclude\` with a reason`),
       };
     }
     return outcome;

@@ -2,7 +2,7 @@
  * Reading the project's files for the secrets scan: small files at once, large ones streamed in
  * windows (bounded memory), gzip through node:zlib, tar archives (plain or gzipped) member by
  * member from their 512-byte headers, zip archives (.zip, .whl, .jar, …) member by member from
- * their central directory. UTF-16 text is decoded; binary files (pickles, .pyc, weights, a CSV
+ * their central directory (and its comments). UTF-16 and UTF-32 text is decoded; binary files (pickles, .pyc, weights, a CSV
  * with a NUL) are scanned as `strings` would read them: every byte that is not printable ASCII
  * becomes a blank, so a token stored in them is still whole. What is not scanned is never
  * silent: every file or member left out is recorded with its reason (too large, compressed in a
@@ -17,7 +17,8 @@ import { DEFAULT_WINDOW, TextScanner, type WindowOptions } from './scanner.js';
 /**
  * Why a file was not scanned. `compressed` and `unreadable` leave an input the check could not
  * judge (the outcome is then an error unless the path is excluded); `too large` is the limit the
- * spec set; `ignored by .gitignore` is not in the repository.
+ * spec set: an error too when the file is text or an archive (`text`), listed when it is binary
+ * (weights, images); `ignored by .gitignore` is not in the repository.
  */
 export type SkipReason = 'too large' | 'compressed' | 'unreadable' | 'ignored by .gitignore';
 
@@ -26,6 +27,11 @@ export interface Skipped {
   reason: SkipReason;
   /** "4.2 MB", "bzip2", "encrypted zip member". */
   note?: string;
+  /**
+   * Too large, and text (or an archive): a secret in it would be missed, so it is an input not
+   * judged. Binary files too large (weights, images) are listed only.
+   */
+  text?: boolean;
 }
 
 export interface ReadTotals {
@@ -61,7 +67,7 @@ const TAR_BLOCK = 512;
 const buffer = Buffer.alloc(CHUNK);
 
 /** How bytes become the text scanned. */
-export type Encoding = 'utf8' | 'utf16le' | 'utf16be' | 'strings';
+export type Encoding = 'utf8' | 'utf16le' | 'utf16be' | 'utf32le' | 'utf32be' | 'strings';
 
 type Sniffed =
   | { kind: 'text'; encoding: Encoding }
@@ -93,6 +99,22 @@ function utf16Order(head: Buffer): 'utf16le' | 'utf16be' | undefined {
   return undefined;
 }
 
+/** UTF-32 without a BOM: three NUL bytes of every four (ASCII text), in the same places. */
+function utf32Order(head: Buffer): 'utf32le' | 'utf32be' | undefined {
+  const n = Math.min(head.length, 1024) & ~3;
+  if (n < 16) return undefined;
+  let le = 0;
+  let be = 0;
+  for (let i = 0; i < n; i += 4) {
+    if (head[i + 1] === 0 && head[i + 2] === 0 && head[i + 3] === 0 && head[i] !== 0) le++;
+    if (head[i] === 0 && head[i + 1] === 0 && head[i + 2] === 0 && head[i + 3] !== 0) be++;
+  }
+  const units = n / 4;
+  if (le >= units * 0.9) return 'utf32le';
+  if (be >= units * 0.9) return 'utf32be';
+  return undefined;
+}
+
 /**
  * A tar header: "ustar" at 257 and a checksum that adds up (a source file that writes tar
  * headers, such as tar-stream's headers.js, can have "ustar" at 257 too).
@@ -120,11 +142,16 @@ export function sniff(head: Buffer): Sniffed {
   for (const [magic, format] of MAGIC)
     if (magic.every((byte, i) => head[i] === byte)) return { kind: 'compressed', format };
   if (isTarHeader(head)) return { kind: 'tar' };
+  // UTF-32's BOMs first: FF FE 00 00 starts a UTF-16 BOM too.
+  if (at(0) === 0xff && at(1) === 0xfe && at(2) === 0 && at(3) === 0)
+    return { kind: 'text', encoding: 'utf32le' };
+  if (at(0) === 0 && at(1) === 0 && at(2) === 0xfe && at(3) === 0xff)
+    return { kind: 'text', encoding: 'utf32be' };
   if (at(0) === 0xff && at(1) === 0xfe) return { kind: 'text', encoding: 'utf16le' };
   if (at(0) === 0xfe && at(1) === 0xff) return { kind: 'text', encoding: 'utf16be' };
   const sample = head.subarray(0, BINARY_SAMPLE);
   if (!sample.includes(0)) return { kind: 'text', encoding: 'utf8' };
-  return { kind: 'text', encoding: utf16Order(sample) ?? 'strings' };
+  return { kind: 'text', encoding: utf32Order(sample) ?? utf16Order(sample) ?? 'strings' };
 }
 
 /** Incremental bytes-to-text for one encoding (a character cut between chunks is kept whole). */
@@ -194,8 +221,34 @@ export class StringsDecoder implements Decoder {
   }
 }
 
+/** UTF-32 to text, a code unit cut between chunks kept; a BOM and invalid units are dropped. */
+class Utf32Decoder implements Decoder {
+  private odd: Buffer | undefined;
+
+  constructor(private readonly littleEndian: boolean) {}
+
+  write(bytes: Buffer): string {
+    const all = this.odd ? Buffer.concat([this.odd, bytes]) : bytes;
+    const whole = all.length & ~3;
+    this.odd = whole < all.length ? Buffer.from(all.subarray(whole)) : undefined;
+    const out: string[] = [];
+    for (let i = 0; i < whole; i += 4) {
+      const code = this.littleEndian ? all.readUInt32LE(i) : all.readUInt32BE(i);
+      if (code === 0xfeff || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) continue;
+      out.push(String.fromCodePoint(code));
+    }
+    return out.join('');
+  }
+
+  end(): string {
+    this.odd = undefined;
+    return '';
+  }
+}
+
 export function decoderFor(encoding: Encoding): Decoder {
   if (encoding === 'strings') return new StringsDecoder();
+  if (encoding === 'utf32le' || encoding === 'utf32be') return new Utf32Decoder(encoding === 'utf32le');
   if (encoding !== 'utf16be') return new StringDecoder(encoding);
   // Big-endian: swap each pair of bytes into little-endian, a byte cut between chunks kept.
   const inner = new StringDecoder('utf16le');
@@ -217,6 +270,33 @@ export function formatSize(bytes: number): string {
   return `${bytes} B`;
 }
 
+/**
+ * Files whose bytes are data, not text, by their name: model weights and tensors, datasets in
+ * binary formats, media, compiled code. Over `max_file_size` they are listed, not an error.
+ */
+const BINARY_NAME =
+  /\.(?:bin|safetensors|pt|pth|ckpt|onnx|pb|tflite|h5|hdf5|keras|npy|npz|gguf|ggml|mlmodel|joblib|pkl|pickle|msgpack|parquet|arrow|feather|orc|avro|tfrecords?|lmdb|mdb|db|sqlite3?|png|jpe?g|gif|webp|bmp|tiff?|ico|heic|psd|mp3|mp4|m4a|wav|flac|ogg|opus|avi|mov|mkv|webm|pdf|woff2?|ttf|otf|so|dylib|dll|exe|class|wasm|iso|img|dmg|qcow2|vmdk)$/i;
+
+/** Share of control bytes (NUL and the like, not tab or line breaks) above which bytes are binary. */
+const BINARY_CONTROLS = 0.05;
+
+/**
+ * Whether bytes too large to scan would be text: by the name, then by the first bytes (UTF-16
+ * and UTF-32 are text; a stray NUL in a CSV is not enough to make it binary, many are).
+ */
+export function largeIsText(name: string, head: Buffer): boolean {
+  if (BINARY_NAME.test(name)) return false;
+  const kind = sniff(head);
+  // An archive or compressed file: its members may be text, and are not read.
+  if (kind.kind !== 'text') return true;
+  if (kind.encoding !== 'strings') return true;
+  const sample = head.subarray(0, BINARY_SAMPLE);
+  let controls = 0;
+  for (const byte of sample)
+    if ((byte < 0x20 && byte !== 9 && byte !== 10 && byte !== 13 && byte !== 12) || byte === 0x7f) controls++;
+  return controls <= sample.length * BINARY_CONTROLS;
+}
+
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Scans one file of the project (absolute path), shown as `shown` in findings. */
@@ -233,18 +313,26 @@ export async function scanFile(absolute: string, shown: string, options: ReadOpt
   let kind: Sniffed;
   try {
     size = fstatSync(fd).size;
-    if (size > maxFileSize) {
-      totals.skipped.push({ path: shown, reason: 'too large', note: formatSize(size) });
-      return;
-    }
+    const big = size > maxFileSize;
     let read = 0;
-    const want = Math.min(size, CHUNK);
+    // Too large: only what it is, text or not, is read.
+    const want = Math.min(size, big ? BINARY_SAMPLE : CHUNK);
     while (read < want) {
       const n = readSync(fd, buffer, read, want - read, read);
       if (n === 0) break;
       read += n;
     }
     const head = buffer.subarray(0, read);
+    if (big) {
+      const text = largeIsText(shown, head);
+      totals.skipped.push({
+        path: shown,
+        reason: 'too large',
+        note: formatSize(size),
+        ...(text ? { text } : {}),
+      });
+      return;
+    }
     kind = sniff(head);
     if (kind.kind === 'compressed') {
       totals.skipped.push({ path: shown, reason: 'compressed', note: kind.format });
@@ -307,6 +395,8 @@ class MemberScan {
   private done = false;
   private over = false;
   private binary = false;
+  /** The first bytes, to tell text from binary if the member proves too large. */
+  private first: Buffer | undefined;
 
   constructor(
     private readonly shown: string,
@@ -338,6 +428,7 @@ class MemberScan {
 
   private start(): void {
     const first = Buffer.concat(this.head);
+    this.first = first.subarray(0, BINARY_SAMPLE);
     this.head = [];
     const kind = sniff(first);
     if (kind.kind !== 'text') {
@@ -370,10 +461,13 @@ class MemberScan {
     this.scanner.end();
     totals.bytes += this.scannedBytes;
     if (this.over) {
+      // Read up to the limit (what was found there is reported); the rest was not.
+      const text = largeIsText(this.shown, this.first ?? Buffer.alloc(0));
       totals.skipped.push({
         path: this.shown,
         reason: 'too large',
         note: `more than ${formatSize(this.limit)} unpacked`,
+        ...(text ? { text } : {}),
       });
       return;
     }
@@ -554,7 +648,9 @@ async function scanTarStream(
         });
         return;
       }
-      if (size > maxFileSize) {
+      // Weights and the like by name are passed over; anything else is read up to the limit
+      // (MemberScan), and if it is text, what is past the limit makes the outcome an error.
+      if (size > maxFileSize && BINARY_NAME.test(name)) {
         totals.skipped.push({ path, reason: 'too large', note: formatSize(size) });
         if (!(await reader.pass(padded, () => {}))) throw new Error('truncated member');
         continue;
@@ -616,7 +712,7 @@ interface Member {
 }
 
 /** The central directory: where each member is, how it is stored. Throws on a damaged archive. */
-function readCentralDirectory(fd: number, fileSize: number): Member[] | string {
+function readCentralDirectory(fd: number, fileSize: number, comments: string[]): Member[] | string {
   const tailSize = Math.min(fileSize, 22 + 0xffff);
   const tail = Buffer.alloc(tailSize);
   readSync(fd, tail, 0, tailSize, fileSize - tailSize);
@@ -636,12 +732,20 @@ function readCentralDirectory(fd: number, fileSize: number): Member[] | string {
   const cd = Buffer.alloc(cdSize);
   readSync(fd, cd, 0, cdSize, cdOffset);
   const members: Member[] = [];
+  // The archive's comment and each member's: free text a zip carries outside its members.
+  const commentLength = tail.readUInt16LE(end + 20);
+  if (commentLength)
+    comments.push(tail.toString('latin1', end + 22, Math.min(tailSize, end + 22 + commentLength)));
   for (let at = 0; at + 46 <= cd.length;) {
     if (cd.readUInt32LE(at) !== 0x02014b50) throw new Error('damaged central directory');
     const flags = cd.readUInt16LE(at + 8);
     const nameLength = cd.readUInt16LE(at + 28);
     const extra = cd.readUInt16LE(at + 30);
     const comment = cd.readUInt16LE(at + 32);
+    if (comment)
+      comments.push(
+        cd.toString('latin1', at + 46 + nameLength + extra, at + 46 + nameLength + extra + comment),
+      );
     const name = cd.toString(flags & 0x800 ? 'utf8' : 'latin1', at + 46, at + 46 + nameLength);
     members.push({
       name,
@@ -665,11 +769,12 @@ async function scanZip(
   const { totals, maxFileSize } = options;
   const maxMembers = options.maxMembers ?? MAX_MEMBERS;
   let members: Member[] | string;
+  const comments: string[] = [];
   const starts: number[] = [];
   let fd: number | undefined;
   try {
     fd = openSync(absolute, 'r');
-    members = readCentralDirectory(fd, fileSize);
+    members = readCentralDirectory(fd, fileSize, comments);
     if (typeof members !== 'string') {
       const local = Buffer.alloc(30);
       for (const member of members.slice(0, maxMembers)) {
@@ -689,6 +794,12 @@ async function scanZip(
     return;
   }
   // An archive of folders only was read whole: it holds no text to scan.
+  if (comments.length) {
+    // Scanned as text (a comment is at most 64 kB), shown as a member of its own.
+    const scanner = new TextScanner(`${shown}!(zip comment)`, options.findings, options.inline);
+    scanner.push(comments.join('\n'));
+    scanner.end();
+  }
   if (!members.some((member) => !member.name.endsWith('/'))) {
     totals.scanned++;
     return;
@@ -702,7 +813,8 @@ async function scanZip(
     if (index >= maxMembers) skip('compressed', `past the first ${maxMembers} members`);
     else if (member.flags & 1) skip('compressed', 'encrypted member');
     else if (member.method !== 0 && member.method !== 8) skip('compressed', `zip method ${member.method}`);
-    else if (member.size > maxFileSize) skip('too large', formatSize(member.size));
+    else if (member.size > maxFileSize && BINARY_NAME.test(member.name))
+      skip('too large', formatSize(member.size));
     else if (budget <= 0)
       skip('compressed', `past ${formatSize(maxFileSize * TOTAL_FACTOR)} unpacked from the archive`);
     else {
@@ -726,7 +838,7 @@ async function scanZip(
         raw.destroy();
         stream.destroy();
       }
-      budget -= Math.max(totals.bytes - before, member.size);
+      budget -= Math.max(totals.bytes - before, Math.min(member.size, maxFileSize));
     }
   }
 }
