@@ -56,7 +56,7 @@ export function walkFiles(root: string, options: WalkOptions = {}): string[] {
           ...rules,
           {
             base: relative(root, dir).split(sep).join('/'),
-            matcher: ignore().add(readFileSync(file, 'utf8')),
+            matcher: ignore({ ignorecase: false }).add(readFileSync(file, 'utf8')),
           },
         ];
       }
