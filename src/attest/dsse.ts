@@ -30,11 +30,16 @@ export function pae(payloadType: string, payload: Uint8Array): Buffer {
   ]);
 }
 
-/** The key's id: hex sha256 of its DER SubjectPublicKeyInfo. */
+/**
+ * The key's id: hex sha256 of its DER SubjectPublicKeyInfo, with the point uncompressed. A key
+ * written compressed is the same key: one key must have one id, or a threshold of two could be
+ * met by one key listed twice.
+ */
 export function keyId(key: KeyObject): string {
   const publicKey = key.type === 'private' ? createPublicKey(key) : key;
+  const canonical = createPublicKey({ key: publicKey.export({ format: 'jwk' }), format: 'jwk' });
   return createHash('sha256')
-    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .update(canonical.export({ type: 'spki', format: 'der' }))
     .digest('hex');
 }
 

@@ -34,7 +34,11 @@ export function loadPrivateKey(path: string): KeyObject {
 }
 
 export function loadPublicKey(path: string): KeyObject {
-  const key = createPublicKey(readFileSync(path));
+  const text = readFileSync(path);
+  // createPublicKey would derive one from a private key: a private key here is a leak, refused.
+  if (/PRIVATE KEY-----/.test(text.toString('latin1')))
+    throw new Error('this is a private key: give the public one (KEY.pub)');
+  const key = createPublicKey(text);
   assertP256(key);
   return key;
 }

@@ -167,6 +167,29 @@ export function loadSigners(
   return { signers, problems };
 }
 
+/**
+ * A waiver of a sign-off stands in for the people who must sign it: it counts only when signed
+ * by a key listed for one of the item's roles (a security key cannot waive the technical lead's
+ * approval). A waiver of a check item may be signed by any listed key.
+ */
+function waiverSignedForItsRoles(
+  record: SignedRecord,
+  signers: Signers,
+  itemRoles: ReadonlyMap<string, readonly string[]>,
+): SignedRecord {
+  if (!record.verified || (record.action !== 'waive' && record.action !== 'unwaive')) return record;
+  const roles = (itemRoles.get(record.itemId ?? '') ?? []).filter((role) => signers.has(role));
+  if (roles.length === 0) return record;
+  const allowed = new Set(roles.flatMap((role) => signers.get(role)!.keys.map((key) => key.keyid)));
+  if (record.keyid && allowed.has(record.keyid)) return record;
+  return {
+    ...record,
+    verified: false,
+    signoff: undefined,
+    problem: `${record.file} waives ${record.itemId}, a sign-off by ${roles.join(', ')}, but is signed by key ${(record.keyid ?? '').slice(0, 8)}, which is not listed for ${roles.length === 1 ? 'that role' : 'those roles'}`,
+  };
+}
+
 /** Every key the spec lists, once each (who may sign waivers). */
 export function allSignerKeys(signers: Signers): SignerKey[] {
   const byId = new Map<string, SignerKey>();
@@ -322,6 +345,8 @@ export function readSignedRecords(
   root: string,
   signers: Signers,
   itemIds: readonly string[],
+  /** The roles each manual item needs: a waiver of one needs a key listed for one of them. */
+  itemRoles: ReadonlyMap<string, readonly string[]> = new Map(),
 ): SignedRecord[] {
   const dir = join(root, ATTESTATIONS_DIR);
   let names: string[];
@@ -334,7 +359,8 @@ export function readSignedRecords(
   const records: SignedRecord[] = [];
   for (const name of names) {
     const file = `${ATTESTATIONS_DIR}/${name}`;
-    records.push(judgeRecordFile(join(dir, name), file, name, signers, itemIds));
+    const record = judgeRecordFile(join(dir, name), file, name, signers, itemIds);
+    records.push(waiverSignedForItsRoles(record, signers, itemRoles));
   }
   return records;
 }
@@ -457,6 +483,9 @@ function judgeRecordFile(
       return failed(`${file} is an approval without a role`, claim);
     if ((predicate.action === 'waive' || predicate.action === 'unwaive') && role !== undefined)
       return failed(`${file} is a ${predicate.action} with a role: waivers are not given per role`, claim);
+    // A waiver that never ends is an exception nobody reviews again: refused, as the CLI does.
+    if (predicate.action === 'waive' && !predicate.expires)
+      return failed(`${file} is a waiver without an end date: waivers must expire`, claim);
     return {
       file,
       itemId: predicate.item.id,

@@ -318,3 +318,20 @@ describe('verifying a verdict', () => {
     expect(verifyVerdict(otherType, [publicKey], request()).reasons[0]).toContain('not an in-toto statement');
   });
 });
+
+describe('verify names the file (found by an attacker pass)', () => {
+  test('bytes of another subject under the model name are not the model that passed', () => {
+    const { privateKey, publicKey } = pair();
+    const envelope = signVerdict(verdictOf(report()), privateKey);
+    const result = verifyVerdict(envelope, [publicKey], request({ artifactSha256: hex('b') }));
+    expect(result.ok).toBe(false);
+    expect(result.reasons.join('\n')).toMatch(/its bytes are those of data\/test\.csv, another subject/);
+    const named = verifyVerdict(
+      envelope,
+      [publicKey],
+      request({ artifactName: '/tmp/ship/x.csv', artifactSha256: hex('b'), subjectName: 'data/test.csv' }),
+    );
+    expect(named.ok).toBe(true);
+    expect(verifyVerdict(envelope, [publicKey], request()).ok).toBe(true);
+  });
+});

@@ -181,6 +181,12 @@ export interface VerifyRequest {
   /** How the artifact is shown in reasons. */
   artifactName: string;
   artifactSha256: string;
+  /**
+   * The subject the artifact must be (e.g. model/model.onnx). Without it, a subject with the
+   * artifact's file name: bytes equal to another subject (a rejected baseline model, an empty
+   * notes file) are not "the file that passed".
+   */
+  subjectName?: string;
   /** Required level, e.g. MLGATE_PROD. */
   level?: string;
   /** timeVerified must be younger than this. */
@@ -273,11 +279,29 @@ export function verifyVerdict(
 
   const reasons: string[] = [];
   const sha256 = request.artifactSha256.toLowerCase();
-  if (!parsed.subject.some((s) => s.digest.sha256 === sha256)) {
-    const namesake = parsed.subject.find((s) => basename(s.name) === basename(request.artifactName));
+  const named = parsed.subject.filter((s) =>
+    request.subjectName !== undefined
+      ? s.name === request.subjectName
+      : basename(s.name) === basename(request.artifactName),
+  );
+  if (request.subjectName !== undefined && named.length === 0)
+    reasons.push(
+      `the attestation has no subject named ${request.subjectName} (its subjects: ${parsed.subject
+        .slice(0, 8)
+        .map((s) => s.name)
+        .join(', ')}${parsed.subject.length > 8 ? ', …' : ''})`,
+    );
+  else if (!named.some((s) => s.digest.sha256 === sha256)) {
+    const other = parsed.subject.find((s) => s.digest.sha256 === sha256);
+    const namesake = named[0];
     reasons.push(
       `${request.artifactName} (sha256 ${short(sha256)}) is not a subject of this attestation: it is not the file that ${predicate.verificationResult === 'PASSED' ? 'passed' : 'was checked'}` +
-        (namesake ? ` (the attestation's ${namesake.name} has sha256 ${short(namesake.digest.sha256)})` : ''),
+        (namesake
+          ? ` (the attestation's ${namesake.name} has sha256 ${short(namesake.digest.sha256)})`
+          : '') +
+        (other
+          ? `; its bytes are those of ${other.name}${request.subjectName === undefined ? ', another subject (give --subject NAME if that is the file you mean)' : ''}`
+          : ''),
     );
   }
   if (predicate.verificationResult !== 'PASSED') {

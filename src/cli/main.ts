@@ -284,6 +284,10 @@ export function buildProgram(io: CliIO, run: Runner): Command {
     )
     .option('--level <level>', 'a level the verdict must have verified, e.g. MLGATE_PROD')
     .option('--max-age <duration>', 'the verdict must be younger than this, e.g. 7d, 12h')
+    .option(
+      '--subject <name>',
+      'the subject the file must be, e.g. model/model.onnx (default: the subject with its file name)',
+    )
     .addOption(new Option('-f, --format <format>', 'output').choices(['text', 'json']).default('text'))
     .addHelpText(
       'after',

@@ -173,6 +173,18 @@ export function parseSpec(text: string, absoluteFile: string, registry: CheckReg
   checkPathsStayInProject(spec, dirname(absoluteFile), report);
   const artifactPaths = new Map(Object.entries(spec.artifacts).map(([name, a]) => [name, artifactPath(a)]));
   const profileNames = Object.keys(spec.profiles);
+  // A verdict's level is MLGATE_<PROFILE>: "prod" and "PROD" would attest the same level.
+  const byLevel = new Map<string, string>();
+  for (const name of profileNames) {
+    const level = name.toUpperCase();
+    const earlier = byLevel.get(level);
+    if (earlier)
+      report(
+        ['profiles', name],
+        `profiles "${earlier}" and "${name}" differ only in case: a verdict attests the level MLGATE_${level} for both; rename one`,
+      );
+    else byLevel.set(level, name);
+  }
   const items: LoadedItem[] = [];
   const sections: LoadedSection[] = [];
   const firstSeen = new Map<string, YamlPath>();

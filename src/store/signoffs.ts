@@ -505,6 +505,7 @@ export class SignoffBook {
             loaded.root,
             signers,
             loaded.items.map((item) => item.id),
+            new Map(loaded.items.map((item) => [item.id, item.manual?.roles ?? []])),
           )
         : [];
     return new SignoffBook(events, loaded.sha256, artifacts, now, { signers, records });

@@ -76,6 +76,8 @@ export async function checkCommand(
         throw new UsageError(`--attest-subject: ${(error as Error).message}`);
       }
     });
+    // What validate warns about (a signer role no item uses) is said where CI looks, too.
+    for (const warning of loaded.warnings) io.stderr.write(`warning: ${warning}\n`);
     const startedAt = new Date();
     const artifacts = await digestArtifacts(loaded, options.signal);
     // The store decides sign-offs and waivers, and keeps the run. Without it (--no-store),

@@ -29,6 +29,8 @@ export interface VerifyOptions {
   level?: string;
   /** e.g. 7d: timeVerified must be younger. */
   maxAge?: string;
+  /** The subject name the artifact must be (default: a subject with the artifact's file name). */
+  subject?: string;
   format?: 'text' | 'json';
   /** The clock (tests); the real time otherwise. */
   now?: Date;
@@ -69,6 +71,7 @@ export async function verifyCommand(artifact: string, options: VerifyOptions, io
     const result = verifyVerdict(envelope, keys, {
       artifactName: artifact,
       artifactSha256: sha256,
+      ...(options.subject !== undefined ? { subjectName: options.subject } : {}),
       level: options.level,
       maxAgeMs,
       maxAgeText: options.maxAge,
