@@ -170,10 +170,13 @@ describe('SARIF', () => {
       (r: { properties: { item: string } }) => r.properties.item === 'service-tests',
     );
     expect(warning.level).toBe('warning');
-    // Pending sign-offs and waived items are not code problems.
-    expect(run.results.some((r: { properties: { item: string } }) => r.properties.item === 'tech-lead')).toBe(
-      false,
+    // A BLOCKED run lists every blocker: the required sign-off still pending is an error result,
+    // and so is a reason that belongs to no item (a missing artifact).
+    const signoff = run.results.find(
+      (r: { properties: { item?: string } }) => r.properties.item === 'tech-lead',
     );
+    expect(signoff).toMatchObject({ ruleId: 'mlgate/manual', level: 'error' });
+    expect(run.results.some((r: { ruleId: string }) => r.ruleId === 'mlgate/gate')).toBe(true);
   });
 });
 

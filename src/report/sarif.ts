@@ -73,9 +73,18 @@ export function renderSarif(report: RunReport, options: SarifOptions = {}): stri
         properties: { item: item.id, itemStatus: status, severity: item.severity },
       });
     }
-    if (findings === 0 && (status === 'fail' || status === 'error')) {
+    // Every item that blocks the verdict is an error result, also a pending sign-off or a
+    // blocker whose findings are warnings: a BLOCKED run never shows an empty results list.
+    const blockingFinding = results.some(
+      (r) => r.properties?.item === item.id && r.level === 'error' && !r.suppressions,
+    );
+    const blocks = blocking.has(item.id) && !blockingFinding;
+    if (blocks || (findings === 0 && (status === 'fail' || status === 'error'))) {
       const ruleId = `mlgate/${item.kind}`;
-      const ruleIndex = rule(ruleId, `mlgate ${item.kind} check`);
+      const ruleIndex = rule(
+        ruleId,
+        item.kind === 'manual' ? 'mlgate sign-off' : `mlgate ${item.kind} check`,
+      );
       results.push({
         ruleId,
         ruleIndex,
@@ -87,6 +96,19 @@ export function renderSarif(report: RunReport, options: SarifOptions = {}): stri
         properties: { item: item.id, itemStatus: status, severity: item.severity },
       });
     }
+  }
+
+  // Reasons that belong to no item (a missing artifact) block too: one result each, at the spec.
+  for (const reason of report.verdict.blocking) {
+    if (reason.itemId !== null) continue;
+    results.push({
+      ruleId: 'mlgate/gate',
+      ruleIndex: rule('mlgate/gate', 'mlgate gate'),
+      level: 'error',
+      message: { text: `${reason.status}: ${reason.message}` },
+      locations: [location({ path: report.spec.path })],
+      properties: { itemStatus: reason.status },
+    });
   }
 
   const log: Sarif.Log = {
