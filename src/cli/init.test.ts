@@ -28,6 +28,10 @@ describe('mlgate init', () => {
     const spec = readFileSync(join(dir, 'mlgate.yaml'), 'utf8');
     expect(spec).toContain('file: data/predictions_test.csv');
     expect(spec).toContain("# TODO: your team's targets (0.9 is a placeholder)");
+    // The files found are artifacts: a sign-off goes stale when the model or the image changes.
+    expect(spec).toMatch(
+      /artifacts:\n {2}model: model\/model\.onnx\n {2}predictions: data\/predictions_test\.csv\n {2}dockerfile: Dockerfile\n/,
+    );
 
     const check = await runCli(['check', dir, '--no-store', '-q', '--format', 'json']);
     const report = RunReport.parse(JSON.parse(check.stdout));

@@ -57,9 +57,25 @@ export async function initCommand(dir: string | undefined, options: InitOptions,
     const sections: TemplateSection[] = chosen.flatMap((t) => t.build(found));
     const needsService = chosen.some((t) => t.service);
 
+    // Every model, prediction, image and config file found is an artifact: sign-offs are bound
+    // to their digests, so an approval goes stale when one of them changes.
+    const artifacts: Record<string, string> = {};
+    const add = (name: string, path: string | undefined) => {
+      if (!path) return;
+      let id = slugify(name);
+      for (let n = 2; id in artifacts; n++) id = `${slugify(name)}-${n}`;
+      artifacts[id] = path;
+    };
+    for (const model of found.models.slice(0, 10)) add('model', model);
+    add('predictions', found.predictions);
+    add('dockerfile', found.dockerfile);
+    add('compose', found.compose);
+    add('model-card', found.modelCard);
+    for (const file of found.dependencies) add(basename(file).replace(/\.[^.]+$/, ''), file);
     const spec = {
       version: SPEC_VERSION,
       project: { name: slugify(basename(root)) },
+      ...(Object.keys(artifacts).length > 0 ? { artifacts } : {}),
       ...(needsService ? { service: { url: 'http://127.0.0.1:8080' } } : {}),
       sections: sections.map((section) => ({
         id: section.id,
