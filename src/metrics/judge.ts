@@ -92,6 +92,18 @@ export function checkMetricNames(
         path: [...path, name],
         message: `${name} is a ${info.task} metric; this is ${task}`,
       });
+    } else if (info.fraction) {
+      // ">= 97" on a share in [0, 1] can never hold, and "< 97" always does: a false PASS.
+      const written = record?.[name];
+      const numbers =
+        typeof written === 'string' && !written.includes('%') ? (written.match(/-?\d+(\.\d+)?/g) ?? []) : [];
+      const big = numbers.map(Number).find((n) => n > 1);
+      if (big !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, name],
+          message: `${name} is a share in [0, 1], and "${written}" compares it with ${big}: did you mean ${big / 100} or ${big}%?`,
+        });
     }
   }
 }

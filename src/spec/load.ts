@@ -132,10 +132,17 @@ export function parseSpec(text: string, absoluteFile: string, registry: CheckReg
       cascade.length > 0
         ? ` (${cascade.length} more parse error${cascade.length === 1 ? '' : 's'} ${cascade.length === 1 ? 'follows' : 'follow'} from it; fix this one first)`
         : '';
+    // `accuracy: >= 0.97` unquoted: YAML reads ">" as a block scalar and "<" or "=" oddly.
+    const line = source.lines[syntax.line - 1] ?? '';
+    const threshold = /:\s*((?:>=?|<=?|==|=>|=<|!=)\s*-?\d[^,}\]#]*)/.exec(line);
+    const hint =
+      threshold && /block scalar|cannot start with/i.test(syntax.message)
+        ? `: a threshold must be quoted — write "${threshold[1]!.trim()}"`
+        : '';
     problems.push({
       file: shown,
       path: [],
-      message: `YAML syntax: ${syntax.message}${more}`,
+      message: `YAML syntax: ${syntax.message}${hint}${more}`,
       position: syntax,
       frame: source.frame(syntax),
     });

@@ -71,6 +71,12 @@ export function parseThreshold(text: string, units: UnitTable = {}): Threshold {
       percent: low.percent || high.percent,
     };
   }
+  // "=> 0.97", "=< 5": the comparison written backwards.
+  const backwards = /^(=>|=<)\s*(.+)$/.exec(source);
+  if (backwards)
+    throw new ThresholdSyntaxError(
+      `"${source}": did you mean "${backwards[1] === '=>' ? '>=' : '<='} ${backwards[2]}"?`,
+    );
   const compare = /^(>=|<=|==|!=|>|<|=)\s*(.+)$/.exec(source);
   if (compare) {
     const op = (compare[1] === '=' ? '==' : compare[1]) as ComparisonOp;
