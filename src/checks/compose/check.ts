@@ -14,6 +14,7 @@ import {
   rulesParam,
   SECRET_NAME,
 } from '../../rules/findings.js';
+import { DEFAULT_CAPABILITIES } from '../../rules/capabilities.js';
 import { parseImage } from '../../rules/image.js';
 import { tokenIn } from '../kubernetes/secret-values.js';
 import {
@@ -165,23 +166,8 @@ const OVERRIDE_FILES = [
   'docker-compose.override.yml',
 ];
 
-/** The capabilities Docker grants every container; adding one of these changes nothing. */
-const DOCKER_DEFAULT_CAPABILITIES = new Set([
-  'AUDIT_WRITE',
-  'CHOWN',
-  'DAC_OVERRIDE',
-  'FOWNER',
-  'FSETID',
-  'KILL',
-  'MKNOD',
-  'NET_BIND_SERVICE',
-  'NET_RAW',
-  'SETFCAP',
-  'SETGID',
-  'SETPCAP',
-  'SETUID',
-  'SYS_CHROOT',
-]);
+/** Adding a capability the runtime grants anyway changes nothing. */
+const DOCKER_DEFAULT_CAPABILITIES = new Set(DEFAULT_CAPABILITIES);
 
 const CAPABILITY_RISK: Record<string, string> = {
   ALL: 'every capability: as good as privileged',

@@ -12,6 +12,7 @@ import {
   ruleOutcome,
   rulesParam,
 } from '../../rules/findings.js';
+import { DEFAULT_CAPABILITIES } from '../../rules/capabilities.js';
 import { parseImage } from '../../rules/image.js';
 import { expandPaths } from '../../util/walk.js';
 import { YamlSource } from '../../util/yaml-source.js';
@@ -312,26 +313,6 @@ const READS = `${Object.keys(NATIVE_WORKLOADS).join(', ')}, any object with a po
   )
   .join(', ')}`;
 
-/**
- * Capabilities a container runtime grants by default (containerd/Docker); dropping every one
- * by name is as good as drop: [ALL], which is how Polaris's insecureCapabilities reads it.
- */
-const DEFAULT_CAPABILITIES = [
-  'AUDIT_WRITE',
-  'CHOWN',
-  'DAC_OVERRIDE',
-  'FOWNER',
-  'FSETID',
-  'KILL',
-  'MKNOD',
-  'NET_BIND_SERVICE',
-  'NET_RAW',
-  'SETFCAP',
-  'SETGID',
-  'SETPCAP',
-  'SETUID',
-  'SYS_CHROOT',
-];
 /** Why an added capability matters, for the message. */
 const CAPABILITY_RISK: Record<string, string> = {
   ALL: 'every capability: root-equivalent on the node',
