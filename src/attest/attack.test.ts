@@ -2,9 +2,9 @@
  * Found by an attacker pass on signed sign-offs and verdicts: each case once gave a PASS (or a
  * verify exit 0) without the right key or with the wrong file.
  */
-import { createPublicKey } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { compressedCopy } from '../testing/keys.js';
 import { describe, expect, test } from 'vitest';
 import { tempFiles } from '../testing/temp.js';
 import { generateKey, loadPrivateKey, loadPublicKey } from './keys.js';
@@ -57,18 +57,7 @@ describe('signed sign-offs', () => {
     const dir = tempFiles({});
     mkdirSync(join(dir, 'keys'));
     const bob = generateKey(join(dir, 'keys', 'bob'));
-    const jwk = loadPublicKey(bob.publicPath).export({ format: 'jwk' }) as { x: string; y: string };
-    const x = Buffer.from(jwk.x, 'base64url');
-    const y = Buffer.from(jwk.y, 'base64url');
-    const compressed = createPublicKey({
-      key: Buffer.concat([
-        Buffer.from('3039301306072a8648ce3d020106082a8648ce3d030107032200', 'hex'),
-        Buffer.from([y[y.length - 1]! & 1 ? 0x03 : 0x02]),
-        x,
-      ]),
-      format: 'der',
-      type: 'spki',
-    });
+    const compressed = compressedCopy(loadPublicKey(bob.publicPath));
     writeFileSync(join(dir, 'keys', 'carol.pub'), compressed.export({ type: 'spki', format: 'pem' }));
     const { problems } = loadSigners(dir, {
       'technical-lead': { keys: ['keys/bob.pub', 'keys/carol.pub'], threshold: 2 },

@@ -3,16 +3,11 @@
  * any flipped byte, and interop with a verifier and a signer written here independently with
  * node:crypto alone (from the spec's text, not from our module).
  */
-import {
-  createHash,
-  createPublicKey,
-  generateKeyPairSync,
-  sign as rawSign,
-  verify as rawVerify,
-} from 'node:crypto';
+import { createHash, generateKeyPairSync, sign as rawSign, verify as rawVerify } from 'node:crypto';
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { compressedCopy } from '../testing/keys.js';
 import { describe, expect, test } from 'vitest';
 import {
   type Envelope,
@@ -54,18 +49,7 @@ describe('DSSE', () => {
 
   test('one key has one id, however its point is written (compressed or not)', () => {
     const { publicKey } = pair();
-    const jwk = publicKey.export({ format: 'jwk' }) as { x: string; y: string };
-    const x = Buffer.from(jwk.x, 'base64url');
-    const y = Buffer.from(jwk.y, 'base64url');
-    const compressed = createPublicKey({
-      key: Buffer.concat([
-        Buffer.from('3039301306072a8648ce3d020106082a8648ce3d030107032200', 'hex'),
-        Buffer.from([y[y.length - 1]! & 1 ? 0x03 : 0x02]),
-        x,
-      ]),
-      format: 'der',
-      type: 'spki',
-    });
+    const compressed = compressedCopy(publicKey);
     expect(compressed.export({ type: 'spki', format: 'der' }).length).toBe(59);
     expect(keyId(compressed)).toBe(keyId(publicKey));
   });

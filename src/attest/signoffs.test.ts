@@ -15,13 +15,12 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import BetterSqlite3 from 'better-sqlite3';
+import { bufferedIO } from '../testing/io.js';
 import { describe, expect, test } from 'vitest';
 import { checkCommand } from '../cli/commands/check.js';
 import { keysGenerateCommand } from '../cli/commands/keys.js';
 import { signoffCommand, type SignoffOptions } from '../cli/commands/signoff.js';
-import type { CliIO } from '../cli/io.js';
 import { digestArtifacts } from '../engine/artifacts.js';
 import { makePlan } from '../engine/plan.js';
 import { loadBuiltinChecks } from '../engine/registry.js';
@@ -44,18 +43,6 @@ import { parseStatement, SIGNOFF_PREDICATE, statement, VSA_PREDICATE } from './s
 
 const FIXTURES = new URL('./fixtures/', import.meta.url).pathname;
 const NOW = new Date('2026-11-25T12:00:00Z');
-
-function bufferedIO(cwd: string, env: NodeJS.ProcessEnv = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const stream = (into: string[]) => {
-    const s = new PassThrough();
-    s.on('data', (chunk: Buffer) => into.push(chunk.toString()));
-    return s;
-  };
-  const io: CliIO = { stdout: stream(out), stderr: stream(err), env: { NO_COLOR: '1', ...env }, cwd };
-  return { io, stdout: () => out.join(''), stderr: () => err.join('') };
-}
 
 const SPEC = (signers: string) => `version: 1
 project: { name: signed-test }

@@ -3,16 +3,15 @@
  * tiny real project: real keys, real files, real signatures. The clock is passed in, never
  * waited on.
  */
+import { bufferedIO } from '../testing/io.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { generateKey } from '../attest/keys.js';
 import { VSA_PREDICATE } from '../attest/statement.js';
 import { tempFiles } from '../testing/temp.js';
 import { type CheckOptions, checkCommand } from './commands/check.js';
 import { type VerifyOptions, verifyCommand } from './commands/verify.js';
-import type { CliIO } from './io.js';
 
 const SPEC = `version: 1
 project: { name: tiny, model: { name: tiny-model, version: 1.0.0 } }
@@ -32,17 +31,7 @@ sections:
         check: { kind: file, path: CARD.md }
 `;
 
-function io(cwd: string) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const stream = (into: string[]) => {
-    const s = new PassThrough();
-    s.on('data', (chunk: Buffer) => into.push(chunk.toString()));
-    return s;
-  };
-  const value: CliIO = { stdout: stream(out), stderr: stream(err), env: { NO_COLOR: '1' }, cwd };
-  return { io: value, stdout: () => out.join(''), stderr: () => err.join('') };
-}
+const io = (cwd: string) => bufferedIO(cwd);
 
 async function check(dir: string, options: Partial<CheckOptions>) {
   const cli = io(dir);
