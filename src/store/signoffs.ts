@@ -498,6 +498,16 @@ export class SignoffBook {
     now: () => Date = () => new Date(),
   ): Promise<SignoffBook> {
     const events = store ? await loadEvents(store) : new Map<string, SignoffEvent[]>();
+    return SignoffBook.fromEvents(events, loaded, artifacts, now);
+  }
+
+  /** As forSpec, from events read elsewhere (a server's record of the project). */
+  static fromEvents(
+    events: Map<string, SignoffEvent[]>,
+    loaded: LoadedSpec,
+    artifacts: ArtifactRecord[],
+    now: () => Date = () => new Date(),
+  ): SignoffBook {
     const signers = loaded.signers;
     const records =
       signers.size > 0

@@ -3,26 +3,21 @@ import { appendFileSync, readFileSync, statSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
 import { loadPrivateKey } from '../../attest/keys.js';
 import { buildVerdict, parseSubjectRef, signoffAttestationsUsed, signVerdict } from '../../attest/verdict.js';
-import { digestArtifacts } from '../../engine/artifacts.js';
 import { UsageError } from '../../engine/errors.js';
+import { runGate } from '../../gate/run.js';
+import { localGateStore } from '../../gate/store.js';
 import { makePlan } from '../../engine/plan.js';
-import { runPlan } from '../../engine/run.js';
-import { redactorForRun } from '../../redact/index.js';
-import { buildReport } from '../../report/build.js';
 import { githubAnnotations, githubJobSummary } from '../../report/github.js';
 import { parseReportTarget, renderReport, writeFileAtomic } from '../../report/render.js';
 import type { RunReport } from '../../report/schema.js';
 import { renderText } from '../../report/text.js';
-import { serviceFromSpec } from '../../service/controller.js';
 import { openStore } from '../../store/db.js';
-import { saveRun, storeHistory } from '../../store/runs.js';
-import { SignoffBook } from '../../store/signoffs.js';
 import { sha256OfFile } from '../../util/digest.js';
 import { TOOL_VERSION } from '../../version.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CliIO } from '../io.js';
 import { reportKnownError } from '../problems.js';
-import { makeProgress } from '../progress.js';
+import { makeProgress, type Progress } from '../progress.js';
 import { loadProject } from '../project.js';
 import { printStoreNotices, storeDir } from '../store.js';
 import { colourWanted, makeStyle } from '../style.js';
@@ -78,64 +73,35 @@ export async function checkCommand(
     });
     // What validate warns about (a signer role no item uses) is said where CI looks, too.
     for (const warning of loaded.warnings) io.stderr.write(`warning: ${warning}\n`);
-    const startedAt = new Date();
-    const artifacts = await digestArtifacts(loaded, options.signal);
     // The store decides sign-offs and waivers, and keeps the run. Without it (--no-store),
     // sign-offs stay pending and waivers do not apply: nothing passes for lack of a record.
-    const store = options.noStore ? undefined : await openStore(storeDir(dir, options, io), { create: true });
-    printStoreNotices(store, io);
-    // Signed roles count from the committed attestations, with or without a store.
-    const book =
-      store || loaded.signers.size > 0 ? await SignoffBook.forSpec(store, loaded, artifacts) : undefined;
+    const local = options.noStore ? undefined : await openStore(storeDir(dir, options, io), { create: true });
+    printStoreNotices(local, io);
+    const store = local && localGateStore(local, loaded.spec.project.name);
     const live = Boolean((io.stderr as NodeJS.WriteStream).isTTY) && stderrStyle.enabled;
-    const progress = options.quiet
-      ? undefined
-      : makeProgress(io.stderr, plan.items.length, stderrStyle, live);
-    // The service (if any) starts on first need and is always stopped, even when a check throws.
-    const service = loaded.spec.service ? serviceFromSpec(loaded.spec.service, loaded.root) : undefined;
-    // The run's secrets (the service's environment as resolved, `${random}` included; each
-    // command's env; `${env.NAME}` values; credential headers), kept out of every output.
-    const redactor = redactorForRun(loaded, { serviceEnv: service?.env, outerEnvs: [process.env, io.env] });
-    let outcome;
+    let progress: Progress | undefined;
+    let gate;
     try {
-      outcome = await runPlan(loaded, plan, {
+      gate = await runGate({
+        loaded,
+        plan,
+        specPath,
+        store,
         concurrency: options.concurrency ?? loaded.spec.defaults.concurrency ?? 4,
         signal: options.signal,
-        artifacts,
-        service,
-        history: store ? storeHistory(store, loaded.spec.project.name) : undefined,
-        ...(book
-          ? {
-              resolveManual: async (planned) => book.manual(planned.item),
-              applyWaiver: (planned, result) => book.waive(planned.item, result),
-            }
-          : {}),
-        onItemStart: progress?.onItemStart,
-        onItemEnd: progress?.onItemEnd,
-        redactor,
+        outerEnvs: [process.env, io.env],
+        onStart: () => {
+          progress = options.quiet
+            ? undefined
+            : makeProgress(io.stderr, plan.items.length, stderrStyle, live);
+          return progress && { onItemStart: progress.onItemStart, onItemEnd: progress.onItemEnd };
+        },
+        onRunEnd: () => progress?.stop(),
       });
     } finally {
-      progress?.stop();
-      await service?.stop();
+      await store?.close();
     }
-    const report = buildReport({
-      loaded,
-      plan,
-      outcome,
-      artifacts,
-      startedAt,
-      finishedAt: new Date(),
-      specPath,
-      service: service?.state(),
-      redactor,
-    });
-    if (store) {
-      try {
-        report.runId = await saveRun(store, report);
-      } finally {
-        await store.close();
-      }
-    }
+    const { report, book } = gate;
     const written: string[] = [];
     if (signingKey && options.attest) {
       // Written whatever the verdict: a FAILED summary is evidence too. The exit code stays the verdict's.
