@@ -6,6 +6,13 @@ import { buildVerdict, parseSubjectRef, signoffAttestationsUsed, signVerdict } f
 import { UsageError } from '../../engine/errors.js';
 import { runGate } from '../../gate/run.js';
 import { localGateStore } from '../../gate/store.js';
+import {
+  type ModelVersionRef,
+  parseModelVersionRef,
+  type RegistryClient,
+  registryClient,
+  writeVerdict,
+} from '../../integrations/mlflow/registry.js';
 import { makePlan } from '../../engine/plan.js';
 import { githubAnnotations, githubJobSummary } from '../../report/github.js';
 import { parseReportTarget, renderReport, writeFileAtomic } from '../../report/render.js';
@@ -45,6 +52,8 @@ export interface CheckOptions {
   key?: string;
   /** --attest-subject NAME@sha256:HEX, repeatable: more subjects (the image built from the model). */
   attestSubject?: string[];
+  /** --mlflow-model NAME/VERSION: write the verdict to that model version's tags. */
+  mlflowModel?: string;
 }
 
 export async function checkCommand(
@@ -71,6 +80,8 @@ export async function checkCommand(
         throw new UsageError(`--attest-subject: ${(error as Error).message}`);
       }
     });
+    // The model version must exist before a long run; a partial run never tags it.
+    const mlflow = await mlflowTarget(options, io);
     // What validate warns about (a signer role no item uses) is said where CI looks, too.
     for (const warning of loaded.warnings) io.stderr.write(`warning: ${warning}\n`);
     // The store decides sign-offs and waivers, and keeps the run. Without it (--no-store),
@@ -142,16 +153,59 @@ export async function checkCommand(
     io.stdout.write(
       options.format === 'json'
         ? `${JSON.stringify(report, null, 2)}\n`
-        : renderText(report, { style: stdoutStyle, verbose: options.verbose }),
+        : renderText(report, {
+            style: stdoutStyle,
+            verbose: options.verbose,
+            width: (io.stdout as NodeJS.WriteStream).columns,
+            rolesOf: (id) => loaded.items.find((item) => item.id === id)?.manual?.roles,
+          }),
     );
     if (written.length > 0 && options.format === 'text')
       io.stdout.write(stdoutStyle.dim(`Reports: ${written.join(', ')}\n`));
     if (io.env.GITHUB_ACTIONS === 'true') writeGithub(report, options, io);
+    if (mlflow) {
+      try {
+        await writeVerdict(mlflow.client, mlflow.ref, report);
+        io.stderr.write(
+          `MLflow: ${mlflow.ref.name} version ${mlflow.ref.version} tagged mlgate.verdict=${report.verdict.status}\n`,
+        );
+      } catch (error) {
+        io.stderr.write(
+          `${stderrStyle.red('error')}: the verdict was not written to MLflow: ${(error as Error).message}\n`,
+        );
+        // A PASS the registry never heard of must not turn the job green.
+        if (report.complete && report.verdict.status === 'PASS') return ExitCode.Usage;
+      }
+    }
     if (!report.complete) return ExitCode.Interrupted;
     return report.verdict.status === 'PASS' ? ExitCode.Pass : ExitCode.Blocked;
   } catch (error) {
     return reportKnownError(error, io, stderrStyle);
   }
+}
+
+/** The --mlflow-model target, checked to exist before anything runs. */
+async function mlflowTarget(
+  options: CheckOptions,
+  io: CliIO,
+): Promise<{ client: RegistryClient; ref: ModelVersionRef } | undefined> {
+  if (options.mlflowModel === undefined) return undefined;
+  const ref = parseModelVersionRef(options.mlflowModel);
+  if (options.only?.length)
+    throw new UsageError(
+      '--mlflow-model with --only: a verdict on part of the spec cannot stand for the model version',
+      'run the whole spec to tag the version',
+    );
+  const client = registryClient(io.env);
+  try {
+    await client.getModelVersion(ref);
+  } catch (error) {
+    throw new UsageError(
+      `--mlflow-model ${ref.name}/${ref.version}: ${(error as Error).message}`,
+      'check the name, the version and MLFLOW_TRACKING_URI; nothing was checked',
+    );
+  }
+  return { client, ref };
 }
 
 /** The signing key for --attest, loaded up front; undefined without --attest. */
