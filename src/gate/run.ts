@@ -34,6 +34,8 @@ export interface GateResult {
   report: RunReport;
   /** The sign-offs the run read (signed records used go into a verdict attestation). */
   book?: SignoffBook;
+  /** The store could not keep the run (a server that went away, a damaged store). */
+  saveError?: Error;
 }
 
 export async function runGate(input: GateInput): Promise<GateResult> {
@@ -84,6 +86,14 @@ export async function runGate(input: GateInput): Promise<GateResult> {
     service: service?.state(),
     redactor,
   });
-  if (store) report.runId = await store.saveRun(report);
-  return { report, book };
+  // A run that could not be kept is still decided and reported; the caller says it was not kept.
+  let saveError: Error | undefined;
+  if (store) {
+    try {
+      report.runId = await store.saveRun(report);
+    } catch (error) {
+      saveError = error as Error;
+    }
+  }
+  return { report, book, saveError };
 }

@@ -5,6 +5,7 @@ import { loadPrivateKey } from '../../attest/keys.js';
 import { buildVerdict, parseSubjectRef, signoffAttestationsUsed, signVerdict } from '../../attest/verdict.js';
 import { UsageError } from '../../engine/errors.js';
 import { runGate } from '../../gate/run.js';
+import { remoteGateStore, serverTarget } from '../../gate/remote.js';
 import { localGateStore } from '../../gate/store.js';
 import {
   type ModelVersionRef,
@@ -54,6 +55,8 @@ export interface CheckOptions {
   attestSubject?: string[];
   /** --mlflow-model NAME/VERSION: write the verdict to that model version's tags. */
   mlflowModel?: string;
+  /** --server URL (else MLGATE_SERVER): read sign-offs and baselines from it, upload the run. */
+  server?: string;
 }
 
 export async function checkCommand(
@@ -86,9 +89,14 @@ export async function checkCommand(
     for (const warning of loaded.warnings) io.stderr.write(`warning: ${warning}\n`);
     // The store decides sign-offs and waivers, and keeps the run. Without it (--no-store),
     // sign-offs stay pending and waivers do not apply: nothing passes for lack of a record.
-    const local = options.noStore ? undefined : await openStore(storeDir(dir, options, io), { create: true });
+    // The team's server when one is set (MLGATE_SERVER or --server), else the local store.
+    const server = options.noStore ? undefined : serverTarget(options.server, io.env);
+    const local =
+      options.noStore || server ? undefined : await openStore(storeDir(dir, options, io), { create: true });
     printStoreNotices(local, io);
-    const store = local && localGateStore(local, loaded.spec.project.name);
+    const store = server
+      ? await remoteGateStore(server, loaded)
+      : local && localGateStore(local, loaded.spec.project.name);
     const live = Boolean((io.stderr as NodeJS.WriteStream).isTTY) && stderrStyle.enabled;
     let progress: Progress | undefined;
     let gate;
@@ -105,14 +113,22 @@ export async function checkCommand(
           progress = options.quiet
             ? undefined
             : makeProgress(io.stderr, plan.items.length, stderrStyle, live);
-          return progress && { onItemStart: progress.onItemStart, onItemEnd: progress.onItemEnd };
+          return (
+            progress && {
+              onItemStart: progress.onItemStart,
+              onItemEnd: progress.onItemEnd,
+              onItemProgress: progress.onItemProgress,
+            }
+          );
         },
         onRunEnd: () => progress?.stop(),
       });
     } finally {
       await store?.close();
     }
-    const { report, book } = gate;
+    const { report, book, saveError } = gate;
+    // Said before the report: what the server could not answer changed how items were decided.
+    if (server) printStoreNotices(store, io);
     const written: string[] = [];
     if (signingKey && options.attest) {
       // Written whatever the verdict: a FAILED summary is evidence too. The exit code stays the verdict's.
@@ -163,6 +179,15 @@ export async function checkCommand(
     if (written.length > 0 && options.format === 'text')
       io.stdout.write(stdoutStyle.dim(`Reports: ${written.join(', ')}\n`));
     if (io.env.GITHUB_ACTIONS === 'true') writeGithub(report, options, io);
+    if (saveError) {
+      io.stderr.write(
+        `${stderrStyle.red('error')}: the run was not recorded in ${store?.where}: ${saveError.message}\n`,
+      );
+      // A PASS the team's record never got must not turn the job green.
+      if (report.complete && report.verdict.status === 'PASS') return ExitCode.Usage;
+    } else if (server && report.runId !== undefined) {
+      io.stderr.write(`Recorded as run ${report.runId} on ${store?.where}\n`);
+    }
     if (mlflow) {
       try {
         await writeVerdict(mlflow.client, mlflow.ref, report);

@@ -1,0 +1,194 @@
+/**
+ * A team's mlgate server as a gate's store (`MLGATE_SERVER`, `MLGATE_TOKEN`, or `--server`):
+ * sign-offs and baselines are read from it, the run is uploaded to it. Written against the
+ * server's API contract (server/api/contract.ts).
+ *
+ * Fail closed when the server cannot be reached or answers nonsense: the run goes on and says
+ * so, sign-offs count as pending (no events), and a baseline item errors (history throws) —
+ * never "no baseline yet", which `on_missing_baseline: pass` would turn into a pass.
+ */
+import type { RunHistory } from '../engine/types.js';
+import type { RunReport } from '../report/schema.js';
+import {
+  SignoffEventList,
+  type UploadRun,
+  RunCreated,
+  Baseline,
+  ItemMeasured,
+  RunDetail,
+} from '../server/api/contract.js';
+import type { LoadedSpec } from '../spec/load.js';
+import type { SignoffEvent } from '../store/signoffs.js';
+import { UsageError } from '../engine/errors.js';
+import type { GateStore } from './store.js';
+
+const TIMEOUT_MS = 20_000;
+
+export class ServerError extends Error {}
+
+export interface ServerTarget {
+  url: string;
+  token: string;
+}
+
+/** --server, else MLGATE_SERVER; the token only from MLGATE_TOKEN (never a flag: it would sit in shell history and `ps`). */
+export function serverTarget(flag: string | undefined, env: NodeJS.ProcessEnv): ServerTarget | undefined {
+  const url = (flag ?? env.MLGATE_SERVER)?.trim();
+  if (!url) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError(
+      `the server "${url}" is not a URL`,
+      'give https://HOST[:PORT] (MLGATE_SERVER or --server)',
+    );
+  }
+  if (!/^https?:$/.test(parsed.protocol))
+    throw new UsageError(`the server "${url}" is not http(s)`, 'give https://HOST[:PORT]');
+  if (parsed.protocol === 'http:' && !isLoopback(parsed.hostname))
+    throw new UsageError(
+      `the server ${parsed.origin} is plain http: the token would cross the network in the clear`,
+      'use https (plain http is accepted on loopback only)',
+    );
+  const token = env.MLGATE_TOKEN?.trim();
+  if (!token)
+    throw new UsageError(
+      `MLGATE_TOKEN is not set for the server ${parsed.origin}`,
+      'create one with `mlgate server token create --name ci --role runner` and set MLGATE_TOKEN',
+    );
+  return { url: parsed.origin + parsed.pathname.replace(/\/+$/, ''), token };
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '[::1]' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** One call to /api/v1; a problem-details answer becomes its title and detail. 404 → undefined when allowed. */
+export async function callServer<T>(
+  target: ServerTarget,
+  method: 'GET' | 'POST' | 'PUT',
+  path: string,
+  options: { body?: unknown; schema: { parse(value: unknown): T }; notFound?: 'undefined' },
+): Promise<T | undefined> {
+  let response: Response;
+  try {
+    response = await fetch(`${target.url}/api/v1${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${target.token}`,
+        accept: 'application/json',
+        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+      redirect: 'error',
+    });
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
+    throw new ServerError(`cannot reach the mlgate server ${new URL(target.url).origin} (${cause})`);
+  }
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  if (response.status === 404 && options.notFound === 'undefined') return undefined;
+  if (!response.ok) {
+    const problem = (json ?? {}) as { title?: string; detail?: string };
+    const what = [problem.title, problem.detail].filter(Boolean).join(': ') || response.statusText;
+    throw new ServerError(`the mlgate server answered ${response.status} to ${method} ${path}: ${what}`);
+  }
+  try {
+    return options.schema.parse(json);
+  } catch {
+    throw new ServerError(`the mlgate server's answer to ${method} ${path} is not what API v1 says`);
+  }
+}
+
+/** What each manual item requires, as the spec says: the server shows who must act from it. */
+export function manualRequirements(loaded: LoadedSpec): UploadRun['manual'] {
+  const out: UploadRun['manual'] = {};
+  for (const item of loaded.items) {
+    if (!item.manual) continue;
+    const renew = item.manual.renew_every;
+    out[item.id] = {
+      roles: item.manual.roles,
+      comment_required: item.manual.comment_required,
+      evidence_required: item.manual.evidence_required,
+      ...(renew === undefined ? {} : { renew_every: typeof renew === 'number' ? `${renew}s` : renew }),
+    };
+  }
+  return out;
+}
+
+export async function remoteGateStore(target: ServerTarget, loaded: LoadedSpec): Promise<GateStore> {
+  const project = encodeURIComponent(loaded.spec.project.name);
+  const notices: string[] = [];
+  const origin = new URL(target.url).origin;
+  return {
+    where: `server ${origin}`,
+    notices,
+    async signoffEvents() {
+      try {
+        const list = await callServer(target, 'GET', `/projects/${project}/signoffs/events`, {
+          schema: SignoffEventList,
+        });
+        const byItem = new Map<string, SignoffEvent[]>();
+        for (const event of list!.events) {
+          const { specSha256: _spec, ...rest } = event;
+          const events = byItem.get(event.itemId) ?? [];
+          events.push(rest as SignoffEvent);
+          byItem.set(event.itemId, events);
+        }
+        return byItem;
+      } catch (error) {
+        // Fail closed: no record read means every sign-off is pending and no waiver applies.
+        notices.push(
+          `${(error as Error).message}: sign-offs count as pending and no waiver applies in this run`,
+        );
+        return new Map();
+      }
+    },
+    history(): RunHistory {
+      return {
+        async find(selector, profile) {
+          const query = profile ? `?profile=${encodeURIComponent(profile)}` : '';
+          if ('run' in selector) {
+            const detail = await callServer(target, 'GET', `/projects/${project}/runs/${selector.run}`, {
+              schema: RunDetail,
+              notFound: 'undefined',
+            });
+            return detail && { id: detail.summary.id, startedAt: detail.summary.startedAt };
+          }
+          const path =
+            'lastPass' in selector
+              ? `/projects/${project}/baselines/last-pass${query}`
+              : `/projects/${project}/baselines/tags/${encodeURIComponent(selector.tag)}`;
+          // A server that cannot answer throws here, and the item errors: never "no baseline".
+          const base = await callServer(target, 'GET', path, { schema: Baseline, notFound: 'undefined' });
+          return base && { id: base.runId, startedAt: base.startedAt };
+        },
+        async item(runId, itemId) {
+          const found = await callServer(
+            target,
+            'GET',
+            `/projects/${project}/runs/${runId}/items/${encodeURIComponent(itemId)}`,
+            { schema: ItemMeasured, notFound: 'undefined' },
+          );
+          return found && { status: found.status, measured: found.measured };
+        },
+      };
+    },
+    async saveRun(report: RunReport) {
+      const created = await callServer(target, 'POST', `/projects/${project}/runs`, {
+        body: { report, manual: manualRequirements(loaded) },
+        schema: RunCreated,
+      });
+      return created!.id;
+    },
+    close: async () => {},
+  };
+}
