@@ -20,6 +20,7 @@ import { matchColumns, scanTable, type TableFormat, TableError, type TableRow } 
 import { wantRankMetrics } from './catalog.js';
 import { ClassIndex, ClassLabelError, positiveClass } from './classes.js';
 import { ClassificationAccumulator, type ClassificationResult } from './classification.js';
+import { GroupAccumulator, type GroupCounts, GroupError, groupKeyReader } from './fairness.js';
 import { RegressionAccumulator, type RegressionResult } from './regression.js';
 
 export type MetricsResult = ClassificationResult | RegressionResult;
@@ -42,6 +43,8 @@ export interface PredictionColumns {
   positive?: string;
   /** Columns whose values define slices. */
   slices?: string[];
+  /** Sensitive columns: per-group counts for fairness metrics (classification), same pass. */
+  groups?: string[];
   /** Largest allowed |sum of probabilities - 1| per row. */
   probSumTolerance?: number;
   /**
@@ -81,15 +84,17 @@ export interface PredictionsEvaluation {
   columns: { label: string; pred?: string; probs: string[]; slices: string[] };
   /** Kept regression rows, for the row bootstrap. */
   regressionRows?: { y: Float64Array; predicted: Float64Array };
+  /** Per-group counts, when `groups` was given. */
+  groups?: GroupCounts;
 }
 
-const LABEL_NAMES = ['label', 'y_true', 'target', 'true', 'y', 'truth', 'ground_truth'];
-const PRED_NAMES = ['pred', 'prediction', 'y_pred', 'predicted', 'yhat', 'y_hat', 'predicted_label'];
+export const LABEL_NAMES = ['label', 'y_true', 'target', 'true', 'y', 'truth', 'ground_truth'];
+export const PRED_NAMES = ['pred', 'prediction', 'y_pred', 'predicted', 'yhat', 'y_hat', 'predicted_label'];
 const MAX_LISTED = 20;
-const DEFAULT_PROBS = 'prob_*';
+export const DEFAULT_PROBS = 'prob_*';
 
 /** The column named `wanted`, else the first with a default name; -1 when optional and absent. */
-function resolveColumn(
+export function resolveColumn(
   columns: string[],
   wanted: string | undefined,
   defaults: string[],
@@ -118,7 +123,7 @@ function resolveColumn(
 }
 
 /** The probability columns a list or glob names, in the order given (a list) or the header's. */
-function probabilityColumns(columns: string[], patterns: string[]): string[] {
+export function probabilityColumns(columns: string[], patterns: string[]): string[] {
   return patterns.flatMap((pattern) => {
     const matched = matchColumns(columns, pattern);
     if (matched.length === 0)
@@ -130,7 +135,7 @@ function probabilityColumns(columns: string[], patterns: string[]): string[] {
 }
 
 /** `probs:` is a list of names: columns map to classes by position. */
-function isPositionalList(probs: PredictionColumns['probs']): probs is string[] {
+export function isPositionalList(probs: PredictionColumns['probs']): probs is string[] {
   return Array.isArray(probs) && probs.length >= 2;
 }
 
@@ -157,6 +162,8 @@ export async function evaluatePredictions(
   let classes: ClassIndex | undefined;
   let accumulator: ClassificationAccumulator | RegressionAccumulator | undefined;
   const sliceAccumulators = new Map<string, ClassificationAccumulator | RegressionAccumulator>();
+  let groups: GroupAccumulator | undefined;
+  let groupKey: ((row: TableRow) => string) | undefined;
   let probs = new Float64Array(0);
   const keptY: number[] = [];
   const keptPredicted: number[] = [];
@@ -224,6 +231,11 @@ export async function evaluatePredictions(
             throw new PredictionsError(`no column "${name}" (slice); columns: ${columns.join(', ')}`);
           return index;
         });
+        if (options.groups) {
+          if (task === 'regression') throw new GroupError('groups: fairness metrics are for classification');
+          groupKey = groupKeyReader(columns, options.groups);
+          groups = new GroupAccumulator(options.groups);
+        }
         resolved = {
           label: columns[labelColumn]!,
           pred: predColumn >= 0 ? columns[predColumn] : undefined,
@@ -336,6 +348,7 @@ export async function evaluatePredictions(
           }
         }
         (accumulator as ClassificationAccumulator).add(label, predicted, hasProbs ? probs : undefined);
+        groups?.add(groupKey!(row), label, predicted);
         if (sliceKey !== undefined)
           (sliceFor(sliceKey, row) as ClassificationAccumulator | undefined)?.add(
             label,
@@ -346,7 +359,7 @@ export async function evaluatePredictions(
     });
   } catch (error) {
     if (error instanceof PredictionsError) throw error;
-    if (error instanceof TableError || error instanceof ClassLabelError)
+    if (error instanceof TableError || error instanceof ClassLabelError || error instanceof GroupError)
       throw new PredictionsError(error.message);
     if (error instanceof Error && /^line \d+:/.test(error.message)) throw new PredictionsError(error.message);
     throw error;
@@ -398,6 +411,7 @@ export async function evaluatePredictions(
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([key, slice]) => ({ key, result: slice.finish() })),
     columns: resolved!,
+    groups: groups?.finish(classes!.names),
     regressionRows: options.keepRegressionRows
       ? { y: Float64Array.from(keptY), predicted: Float64Array.from(keptPredicted) }
       : undefined,
@@ -473,7 +487,7 @@ async function classesForList(
  * The class index (0 or 1) a single probability column is for: the class its glob names
  * (prob_* matching only prob_0), else the positive class.
  */
-function singleColumnClass(column: string, patterns: string[], positive: string | undefined): number {
+export function singleColumnClass(column: string, patterns: string[], positive: string | undefined): number {
   const glob = patterns.length === 0 ? DEFAULT_PROBS : patterns.length === 1 ? patterns[0]! : undefined;
   if (glob?.includes('*')) {
     const named = classNamesFromColumns([column], [glob])[0]!;

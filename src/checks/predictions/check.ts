@@ -19,6 +19,7 @@ import {
   type PredictionsEvaluation,
   PredictionsError,
 } from '../../metrics/predictions.js';
+import { checkGroupsParams, groupColumns, GroupsParams, judgeFairness } from '../../metrics/fairness.js';
 
 const Columns = {
   format: z
@@ -97,6 +98,7 @@ const Params = z
       })
       .optional()
       .describe('Metrics per data slice, each held to thresholds.'),
+    groups: GroupsParams.optional(),
   })
   .superRefine((params, ctx) => {
     if ((params.file === undefined) === (params.arrays === undefined)) {
@@ -121,16 +123,18 @@ const Params = z
     checkJudgeParams(params, ctx, params.task);
     checkMetricNames(params.compare?.gaps, ['compare', 'gaps'], ctx, params.task);
     checkMetricNames(params.slices?.thresholds, ['slices', 'thresholds'], ctx, params.task);
+    checkGroupsParams(params.groups, ctx, { task: params.task, arrays: params.arrays !== undefined });
     if (
       !params.thresholds &&
       !params.min_per_class &&
       !params.reported &&
       !params.compare &&
-      !params.slices
+      !params.slices &&
+      !params.groups
     ) {
       ctx.addIssue({
         code: 'custom',
-        message: 'nothing to judge: give thresholds, min_per_class, reported, compare or slices',
+        message: 'nothing to judge: give thresholds, min_per_class, reported, compare, slices or groups',
       });
     }
   });
@@ -153,7 +157,15 @@ export default defineCheck({
     'every class to a floor; `confidence` judges a threshold on the bootstrap bound (seeded), so a',
     'small test set cannot pass a high bar by luck; `reported` checks what a training run claimed',
     '("metrics.json claims 78.43%, measured 78.40%: within 0.5 pp"); `compare` bounds the gap to',
-    'another prediction set; `slices` judges each data slice. Rows that cannot be judged (NaN or',
+    'another prediction set; `slices` judges each data slice; `groups` judges fairness across the',
+    "groups of a sensitive column or of two together, by Fairlearn's definitions: per group the",
+    'selection rate, TPR, FPR, precision, accuracy and size; over the groups of at least',
+    '`min_group_size` rows, demographic parity difference (max − min selection rate) and ratio',
+    '(min / max; the four-fifths rule is ">= 0.8"), equal opportunity difference and ratio (TPR),',
+    'equalized odds difference (the larger of the TPR and FPR differences) and ratio (the smaller).',
+    'Fewer than two groups that large is an error; empty values form a group of their own; a rate',
+    'with no rows under it is undefined (Fairlearn says 0) and a threshold on it an error. The',
+    'outcome is the positive class of two, or `groups.positive` against the rest. Rows that cannot be judged (NaN or',
     'non-summing probabilities, unknown labels, wrong column counts) make the check an `error` that',
     'lists them by line. Evidence: the metrics, per-class table, confusion matrix, calibration bins.',
   ].join(' '),
@@ -183,6 +195,18 @@ export default defineCheck({
         file: 'eval/predictions_test.csv',
         compare: { file: 'eval/predictions_val.csv', gaps: { accuracy: '< 0.05' } },
         slices: { columns: 'region', min_size: 50, thresholds: { recall_macro: '>= 0.8' } },
+      },
+    },
+    {
+      title: 'Fairness across sex and age band: the four-fifths rule and equalized odds',
+      params: {
+        file: 'eval/predictions_test.csv',
+        positive: 'approved',
+        groups: {
+          columns: ['sex', 'age_band'],
+          min_group_size: 50,
+          thresholds: { demographic_parity_ratio: '>= 0.8', equalized_odds_difference: '<= 0.1' },
+        },
       },
     },
     {
@@ -294,6 +318,8 @@ export default defineCheck({
         rows,
       });
     }
+    if (params.groups)
+      extra.push(...judgeFairness(judgement, evaluation.groups, evaluation.result, params.groups));
     return outcomeOf(judgement, `${evaluation.result.n} rows of ${shown}, measured`, extra);
   },
 });
@@ -338,6 +364,7 @@ async function evaluate(
               ? base.slices.columns
               : [base.slices.columns]
             : undefined,
+        groups: base.groups && params === base ? groupColumns(base.groups) : undefined,
         probSumTolerance: base.prob_sum_tolerance,
         keepRegressionRows: keepRows,
       },
