@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { ListItem } from 'mdast';
 import { fixtureReport } from '../testing/report-fixture.js';
 import { githubAnnotations, githubJobSummary } from './github.js';
+import { chartsFor } from './charts.js';
 import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
@@ -231,6 +232,70 @@ describe('HTML report (as text)', () => {
       'Latency of 8 runs at batch 1',
     ])
       expect(html).toContain(`<title>${title}`);
+  });
+
+  it('lists the blocking items first, grouped by section, each a closed line with measured vs threshold', () => {
+    const blocking = html.slice(html.indexOf('id="blocking"'), html.indexOf('id="progress"'));
+    expect(blocking).toContain('<h3>Model quality <span class="muted">1 of');
+    expect(blocking).toContain(
+      '<span class="key"><span class="fails">accuracy 0.961111 (needs &#62;= 0.97)</span>',
+    );
+    expect(html).not.toMatch(/<details class="item[^"]*"[^>]* open/);
+    // A passing row shows its key number.
+    expect(html).toMatch(/id="item-calibration"><summary>.*<span class="key">ece 0\.021<\/span>/);
+  });
+});
+
+describe('charts', () => {
+  it('draw the latency thresholds on the percentile curve and the per-second latency', () => {
+    const threshold = { 'p(99)': '< 100ms', 'p(95)': '< 0.05s', rps: '> 50' };
+    const [curve] = chartsFor(
+      'latency-percentiles',
+      [
+        [50, 20],
+        [95, 60],
+        [99, 140],
+        [99.9, 150],
+      ],
+      { threshold },
+    );
+    expect(curve).toContain('threshold p(99) &#60; 100ms');
+    expect(curve).toContain('threshold p(95) &#60; 0.05s');
+    const [throughput, latency] = chartsFor(
+      'load-timeseries',
+      { columns: ['t', 'requests', 'errors', 'p50_ms', 'p99_ms'], rows: [[0, 40, 0, 10, 90]] },
+      { threshold },
+    );
+    expect(throughput).toContain('threshold rps &#62; 50');
+    expect(latency).toContain('threshold p(99) &#60; 100ms');
+    // Without thresholds, no threshold lines.
+    expect(
+      chartsFor('latency-percentiles', [
+        [50, 20],
+        [99, 30],
+      ]).join(''),
+    ).not.toContain('class="limit"');
+  });
+
+  it('put latency samples spread over orders of magnitude on a log axis, every sample counted', () => {
+    const samples = [...Array.from({ length: 97 }, (_, i) => 0.03 + i * 0.0001), 0.5, 4, 40];
+    const [svg] = chartsFor('latency', [{ batchSize: 1, samples }], { threshold: { p95: '< 100ms' } });
+    expect(svg).toContain('log scale');
+    const counts = [...svg!.matchAll(/: (\d+) runs<\/title>/g)].map((m) => Number(m[1]));
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(100);
+    expect(counts.length).toBeGreaterThanOrEqual(4);
+    expect(svg).toContain('threshold p95 &#60; 100ms');
+  });
+
+  it('write each reliability bin its row count, and scale to their frame', () => {
+    const [svg] = chartsFor('reliability', [
+      { lower: 0.5, upper: 0.75, count: 40, accuracy: 0.6, confidence: 0.65 },
+      { lower: 0.75, upper: 1, count: 320, accuracy: 0.97, confidence: 0.93 },
+    ]);
+    expect(svg).toMatch(/class="label">40<\/text>/);
+    expect(svg).toMatch(/class="label">320<\/text>/);
+    expect(svg).toContain('viewBox="0 0 560 300"');
+    expect(svg).not.toContain('max-width');
   });
 });
 
