@@ -1,0 +1,3 @@
+import { describeFixtures } from '../../testing/fixtures.js';
+
+describeFixtures(import.meta.url);

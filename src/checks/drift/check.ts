@@ -1,0 +1,537 @@
+import { stat } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { z } from 'zod';
+import { TABLE_FORMATS, tableFormatOf } from '../../data/table.js';
+import { defineCheck } from '../../engine/types.js';
+import type { CheckOutcome } from '../../engine/types.js';
+import type { Evidence } from '../../report/schema.js';
+import { sha256OfFile } from '../../util/digest.js';
+import { didYouMean } from '../../util/suggest.js';
+import { formatNumber, meets, parseThreshold, thresholdError } from '../../util/threshold.js';
+import {
+  analyzeFeature,
+  byDrift,
+  DRIFT_METRIC_NAMES,
+  DRIFT_METRICS,
+  type DriftMetric,
+  type FeatureDrift,
+  formatPercent,
+  judgeFeature,
+  thresholdDirectionProblem,
+} from '../../drift/analyze.js';
+import {
+  type DriftFormat,
+  DriftInputError,
+  type FeatureType,
+  readBoth,
+  type TableInput,
+} from '../../drift/collect.js';
+
+const FORMATS = [...TABLE_FORMATS, 'npy'] as const;
+/** Features whose distributions are drawn (the most drifted). */
+const CHARTED = 6;
+
+const MetricThresholds = z.record(z.string(), z.string()).superRefine((thresholds, ctx) => {
+  for (const [name, text] of Object.entries(thresholds)) {
+    if (!(DRIFT_METRIC_NAMES as string[]).includes(name)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [name],
+        message: `unknown statistic "${name}".${didYouMean(name, DRIFT_METRIC_NAMES)} Known: ${DRIFT_METRIC_NAMES.join(', ')}`,
+      });
+      continue;
+    }
+    const syntax = thresholdError(text);
+    const problem = syntax ? `${name}: ${syntax}` : thresholdDirectionProblem(name as DriftMetric, text);
+    if (problem) ctx.addIssue({ code: 'custom', path: [name], message: problem });
+  }
+});
+
+const statisticList = DRIFT_METRIC_NAMES.map(
+  (name) => `\`${name}\` (${DRIFT_METRICS[name].types.join(' and ')}): ${DRIFT_METRICS[name].text}`,
+).join('; ');
+
+const Params = z
+  .strictObject({
+    reference: z
+      .string()
+      .min(1)
+      .describe(
+        'The reference table: training or validation features (CSV, TSV, JSONL, Parquet or .npy N×K).',
+      ),
+    current: z
+      .string()
+      .min(1)
+      .describe('The current table: a serving sample, the test set. It must have every compared feature.'),
+    format: z
+      .enum(FORMATS)
+      .optional()
+      .describe('csv, tsv, jsonl, parquet or npy, for both files, when their extensions do not tell.'),
+    names: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe('Column names of .npy files, in order (default: the column index, "0", "1", …).'),
+    columns: z
+      .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+      .optional()
+      .describe(
+        'The features to compare, names or globs ("pixel_*"); default every column of the reference.',
+      ),
+    exclude: z
+      .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+      .optional()
+      .describe('Columns not compared (ids, labels, timestamps), names or globs.'),
+    types: z
+      .record(z.string(), z.enum(['numeric', 'categorical']))
+      .optional()
+      .describe(
+        'The type of a feature, where inference would be wrong. Inferred: numeric when every non-null value in both tables is a number, else categorical (numbers in a mixed column count as categories by value, texts as written, trimmed). A low-cardinality numeric code (zip, class id) is numeric unless set here.',
+      ),
+    thresholds: MetricThresholds.optional().describe(
+      `What must hold for every feature, each statistic applied to the features of its type: ${statisticList}. Distances are bounded from above ("psi: < 0.2"), p-values from below ("ks_pvalue: > 0.01"); the other way round is refused (it would pass only drifted features).`,
+    ),
+    features: z
+      .record(z.string(), MetricThresholds)
+      .optional()
+      .describe(
+        'Thresholds for single features, over those of `thresholds` (same statistic: this one counts).',
+      ),
+    drifted_share: z
+      .string()
+      .optional()
+      .describe(
+        'The dataset rule, as Evidently\'s dataset drift: the share of compared features that drifted, e.g. "<= 0.2" (at most 20%). Without it, any drifted feature fails the item; with it, the item fails only when the rule does, and drifted features are reported.',
+      ),
+    bins: z
+      .number()
+      .int()
+      .min(2)
+      .max(100)
+      .default(10)
+      .describe(
+        "PSI bins of a numeric feature: the reference's quantiles at i/bins (numpy.quantile, 'linear'), duplicates removed (tied values make fewer bins), closed on the right: (−∞, q1], (q1, q2], …, (q_last, +∞). The same bins are drawn in the report.",
+      ),
+    psi_epsilon: z
+      .number()
+      .positive()
+      .max(0.01)
+      .default(0.0001)
+      .describe(
+        "PSI = Σ (ref_share − cur_share) · ln(ref_share / cur_share), natural log; an empty bin's share is replaced by this ε (not renormalised), as Evidently does.",
+      ),
+    max_categories: z
+      .number()
+      .int()
+      .min(2)
+      .default(1000)
+      .describe(
+        'A categorical feature with more distinct values is an error (an id column, a free-text field): exclude it.',
+      ),
+    min_rows: z
+      .number()
+      .int()
+      .min(1)
+      .default(50)
+      .describe(
+        'Fewest rows a table, and fewest non-null values a feature, may have on either side: a smaller sample cannot show drift (every test passes it), so it is an error, not a pass.',
+      ),
+    show: z
+      .number()
+      .int()
+      .min(1)
+      .max(500)
+      .default(20)
+      .describe(
+        'Rows of the evidence table (the most drifted first); every feature is counted in the summary.',
+      ),
+  })
+  .superRefine((params, ctx) => {
+    for (const key of ['reference', 'current'] as const) {
+      if (!params.format && !formatOf(params[key])) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `cannot tell the format of "${params[key]}": set format (${FORMATS.join(', ')})`,
+        });
+      }
+    }
+    const formats = [params.reference, params.current].map((path) => params.format ?? formatOf(path));
+    if (params.names && !formats.includes('npy'))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['names'],
+        message: 'names: is for .npy files (tables name their columns)',
+      });
+    const hasThresholds =
+      Object.keys(params.thresholds ?? {}).length > 0 ||
+      Object.values(params.features ?? {}).some((entry) => Object.keys(entry).length > 0);
+    if (!hasThresholds) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `nothing to judge: give thresholds (e.g. {psi: "< 0.2", ks_pvalue: "> 0.01"}) or features: {NAME: {...}}`,
+      });
+    }
+    if (params.drifted_share !== undefined) {
+      const syntax = thresholdError(params.drifted_share);
+      if (syntax) ctx.addIssue({ code: 'custom', path: ['drifted_share'], message: syntax });
+      else {
+        const threshold = parseThreshold(params.drifted_share);
+        if (threshold.kind === 'compare' && !['<', '<='].includes(threshold.op))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['drifted_share'],
+            message: `drifted_share: "${params.drifted_share}" must bound the share from above (e.g. "<= 0.2"): more drifted features is worse`,
+          });
+        else if (
+          threshold.kind === 'compare' &&
+          (threshold.op === '<=' ? threshold.value >= 1 : threshold.value > 1) &&
+          (threshold.percent || threshold.value <= 1)
+        )
+          ctx.addIssue({
+            code: 'custom',
+            path: ['drifted_share'],
+            message: `drifted_share: "${params.drifted_share}" holds however many features drift: it judges nothing (e.g. "<= 0.2")`,
+          });
+        else if (threshold.kind === 'compare' && threshold.value > 1 && !threshold.percent)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['drifted_share'],
+            message: `drifted_share: "${params.drifted_share}" is a share in [0, 1]: write "<= 0.2" or "<= 20%"`,
+          });
+      }
+    }
+  });
+
+type DriftParams = z.output<typeof Params>;
+
+function formatOf(path: string): DriftFormat | undefined {
+  return extname(path).toLowerCase() === '.npy' ? 'npy' : tableFormatOf(path);
+}
+
+export default defineCheck({
+  kind: 'drift',
+  title: 'Current data is distributed like the reference data, feature by feature',
+  description: [
+    'Compares a reference table (training or validation features) with a current one (a serving',
+    'sample, the test set), read as streams from CSV, TSV, JSONL, Parquet or NumPy .npy, feature by',
+    "feature, with statistics that equal SciPy's. Numeric features: the two-sample",
+    "Kolmogorov–Smirnov statistic and p-value (scipy.stats.ks_2samp, two-sided, method 'auto': exact",
+    'when neither sample has more than 10 000 values, else asymptotic), the Population Stability',
+    "Index over the reference's quantile bins (`bins`, default 10; ε = `psi_epsilon` for empty",
+    'bins; natural log), the Wasserstein-1 distance (scipy.stats.wasserstein_distance) and it',
+    "divided by the reference's standard deviation. Categorical features: the chi-square p-value",
+    'of scipy.stats.chisquare(current counts, reference counts × n_current / n_reference) over the',
+    'categories of both tables (a category the reference never had makes it 0), PSI over the',
+    'categories, and the Jensen–Shannon distance (scipy.spatial.distance.jensenshannon, base 2, in',
+    '[0, 1]). New and missing categories and the change of the null rate are reported apart (and',
+    'judged by `new_category_share` and `null_rate_delta`). Nulls are empty cells, NaN and the',
+    'texts pandas reads as NaN; they are left out of the distributions. A feature drifts when one',
+    'of its thresholds fails, or when the current table has no value of it at all; the item',
+    'fails when `drifted_share` fails or, without it, when any feature drifts. An `error`: a file',
+    'missing or unreadable, the same content on both sides, fewer than `min_rows` rows or non-null',
+    'values, a compared feature missing from the current table, infinite values, text in a',
+    'feature set numeric, too many categories, a feature no threshold applies to. With hundreds of',
+    'thousands of rows a p-value flags differences too small to matter: bound `psi` or',
+    '`wasserstein_norm` there. Evidence: both files with their sha256, the features sorted by drift',
+    '(the worst `show`, all counted), new and missing categories, and the distributions of the most',
+    'drifted, reference beside current on the same bins.',
+  ].join(' '),
+  defaultTimeout: '10m',
+  params: Params,
+  examples: [
+    {
+      title: 'Serving sample against the training features, at most 20% of features drifted',
+      params: {
+        reference: 'data/train_features.parquet',
+        current: 'data/serving_sample.csv',
+        exclude: ['id', 'label'],
+        thresholds: { psi: '< 0.2', ks_pvalue: '> 0.01', chi2_pvalue: '> 0.01', null_rate_delta: '< 0.05' },
+        drifted_share: '<= 0.2',
+      },
+    },
+    {
+      title: 'Validation against test features (.npy), a tighter bound on one feature',
+      params: {
+        reference: 'data/X_val.npy',
+        current: 'data/X_test.npy',
+        thresholds: { psi: '< 0.25' },
+        features: { '36': { psi: '< 0.1' } },
+        drifted_share: '<= 10%',
+      },
+    },
+  ],
+  async run(ctx, params): Promise<CheckOutcome> {
+    const input = (path: string): TableInput => {
+      const absolute = ctx.resolve(path);
+      return {
+        path: absolute,
+        shown: ctx.display(absolute),
+        format: params.format ?? formatOf(path)!,
+        names: params.names,
+      };
+    };
+    const reference = input(params.reference);
+    const current = input(params.current);
+    let files: [Evidence, Evidence];
+    try {
+      files = [await fileEvidence(reference, ctx.signal), await fileEvidence(current, ctx.signal)];
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const which = (error as { shown?: string }).shown ?? '';
+      if (code === 'ENOENT') return { status: 'error', summary: `${which} not found` };
+      if (code) return { status: 'error', summary: `cannot read ${which}: ${(error as Error).message}` };
+      throw error;
+    }
+    if (files[0].type === 'file' && files[1].type === 'file' && files[0].sha256 === files[1].sha256)
+      return {
+        status: 'error',
+        summary: `${current.shown} has the same content as ${reference.shown} (sha256 ${files[0].sha256!.slice(0, 12)}…): a table compared with itself shows no drift, whatever the data`,
+        evidence: files,
+      };
+    const asList = (value: string | string[] | undefined) =>
+      value === undefined ? undefined : Array.isArray(value) ? value : [value];
+    let read: Awaited<ReturnType<typeof readBoth>>;
+    try {
+      read = await readBoth(
+        reference,
+        current,
+        {
+          columns: asList(params.columns),
+          exclude: asList(params.exclude),
+          types: (params.types ?? {}) as Record<string, FeatureType>,
+          maxCategories: params.max_categories,
+        },
+        ctx.signal,
+      );
+    } catch (error) {
+      if (error instanceof DriftInputError)
+        return { status: 'error', summary: error.message, evidence: files };
+      throw error;
+    }
+    for (const [table, shown] of [
+      [read.reference, reference.shown],
+      [read.current, current.shown],
+    ] as const) {
+      if (table.rows < params.min_rows)
+        return {
+          status: 'error',
+          summary: `${shown} has ${table.rows} row${table.rows === 1 ? '' : 's'}, fewer than min_rows (${params.min_rows}): too few to tell drift from chance`,
+          evidence: files,
+        };
+    }
+    const unknown = Object.keys(params.features ?? {}).filter((name) => !read.features.includes(name));
+    if (unknown.length > 0) {
+      return {
+        status: 'error',
+        summary: `features: names ${unknown.map((n) => `"${n}"`).join(', ')}, not a compared feature of ${reference.shown}.${didYouMean(unknown[0]!, read.features)}`,
+      };
+    }
+    if (read.features.length === 0)
+      return {
+        status: 'error',
+        summary: `no feature to compare: columns/exclude leave none of ${reference.shown}`,
+      };
+
+    const results: FeatureDrift[] = [];
+    for (let k = 0; k < read.features.length; k++) {
+      const feature = analyzeFeature(
+        read.reference.features[k]!,
+        read.current.features[k]!,
+        read.reference.rows,
+        read.current.rows,
+        reference.shown,
+        current.shown,
+        {
+          bins: params.bins,
+          epsilon: params.psi_epsilon,
+          maxCategories: params.max_categories,
+          minValues: params.min_rows,
+        },
+      );
+      judgeFeature(feature, { ...params.thresholds, ...params.features?.[feature.name] });
+      results.push(feature);
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      // Sorting a million values takes a while: let timers and Ctrl-C through between features.
+      if (k % 4 === 3) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    return outcome(params, results, read.reference.rows, read.current.rows, files);
+  },
+});
+
+async function fileEvidence(input: TableInput, signal: AbortSignal): Promise<Evidence> {
+  try {
+    const info = await stat(input.path);
+    if (info.isDirectory()) throw Object.assign(new Error('a folder, not a table'), { code: 'EISDIR' });
+    return {
+      type: 'file',
+      path: input.shown,
+      size: info.size,
+      sha256: await sha256OfFile(input.path, signal),
+    };
+  } catch (error) {
+    throw Object.assign(error as Error, { shown: input.shown });
+  }
+}
+
+async function outcome(
+  params: DriftParams,
+  results: FeatureDrift[],
+  referenceRows: number,
+  currentRows: number,
+  files: Evidence[],
+): Promise<CheckOutcome> {
+  results.sort(byDrift);
+  const problems = results.filter((f) => f.problem);
+  const unjudged = results.filter((f) => !f.problem && !f.broken && f.checks.length === 0);
+  const judged = results.filter((f) => !f.problem && (f.broken || f.checks.length > 0));
+  const drifted = judged.filter((f) => f.drifted);
+  const share = judged.length > 0 ? drifted.length / judged.length : Number.NaN;
+  const numericCount = results.filter((f) => f.type === 'numeric').length;
+
+  const evidence: Evidence[] = [...files, table(results, params.show)];
+  const charted = results.filter((f) => f.histogram && !f.problem).slice(0, CHARTED);
+  if (charted.length > 0) {
+    evidence.push({
+      type: 'data',
+      title: `distributions of the ${charted.length === 1 ? 'most drifted feature' : `${charted.length} most drifted features`}`,
+      name: 'drift-distributions',
+      data: charted.map((f) => ({
+        feature: f.name,
+        type: f.type,
+        drifted: f.drifted,
+        psi: f.values.psi ?? null,
+        labels: f.histogram!.labels,
+        reference: f.histogram!.reference,
+        current: f.histogram!.current,
+      })),
+    });
+  }
+  const categoryNotes = results
+    .filter((f) => f.newCategories?.length || f.missingCategories?.length)
+    .slice(0, params.show)
+    .map((f) => [
+      f.name,
+      f.newCategories?.length ? clip(f.newCategories) : null,
+      f.values.new_category_share ?? null,
+      f.missingCategories?.length ? clip(f.missingCategories) : null,
+    ]);
+  if (categoryNotes.length > 0) {
+    evidence.push({
+      type: 'table',
+      title: 'categories new in the current table, and missing from it',
+      columns: ['feature', 'new categories', 'share of current rows', 'missing categories'],
+      rows: categoryNotes,
+    });
+  }
+
+  const measured: CheckOutcome['measured'] = {
+    features: results.length,
+    numeric: numericCount,
+    categorical: results.length - numericCount,
+    judged: judged.length,
+    drifted: drifted.length,
+    drifted_share: Number.isNaN(share) ? null : share,
+    reference_rows: referenceRows,
+    current_rows: currentRows,
+    max_psi: Math.max(...results.map((f) => f.values.psi ?? Number.NEGATIVE_INFINITY)),
+  };
+  if (!Number.isFinite(measured.max_psi as number)) measured.max_psi = null;
+  const threshold: Record<string, string> = { ...params.thresholds };
+  if (params.drifted_share) threshold.drifted_share = params.drifted_share;
+  const counted = `${results.length} feature${results.length === 1 ? '' : 's'} (${numericCount} numeric, ${results.length - numericCount} categorical), ${referenceRows} reference rows vs ${currentRows} current`;
+
+  if (problems.length > 0 || unjudged.length > 0) {
+    const lines = [
+      ...problems.map((f) => `${f.name} ${f.problem}`),
+      ...(unjudged.length
+        ? [
+            `${unjudged.length} feature${unjudged.length === 1 ? ' is' : 's are'} judged by no threshold: ${clip(unjudged.map((f) => `${f.name} (${f.type})`))} — add a statistic of ${unjudged.some((f) => f.type === 'categorical') ? 'categorical features (psi, chi2_pvalue, js_distance)' : 'numeric features (psi, ks_pvalue, wasserstein_norm)'} to thresholds, or exclude them`,
+          ]
+        : []),
+    ];
+    return {
+      status: 'error',
+      summary: `${problems.length + unjudged.length} of ${results.length} features cannot be judged: ${lines.slice(0, 3).join('; ')}${lines.length > 3 ? `; … (${lines.length - 3} more)` : ''}`,
+      measured,
+      threshold,
+      evidence,
+    };
+  }
+
+  const worst = drifted
+    .slice(0, 3)
+    .map(
+      (f) =>
+        `${f.name} (${
+          f.broken
+            ? 'all null'
+            : f.checks
+                .filter((c) => !c.ok)
+                .map((c) => `${c.metric} ${formatNumber(c.value)}`)
+                .join(', ')
+        })`,
+    )
+    .join(', ');
+  const driftText = `${drifted.length} of ${judged.length} features drifted (${formatPercent(share)})${drifted.length ? `: ${worst}${drifted.length > 3 ? ', …' : ''}` : ''}`;
+  let status: 'pass' | 'fail';
+  let rule: string;
+  if (params.drifted_share) {
+    const ok = meets(share, parseThreshold(params.drifted_share));
+    status = ok ? 'pass' : 'fail';
+    rule = `drifted share ${formatPercent(share)} ${ok ? 'meets' : 'fails'} ${params.drifted_share}`;
+  } else {
+    status = drifted.length === 0 ? 'pass' : 'fail';
+    rule = 'no feature may drift (no drifted_share rule)';
+  }
+  return {
+    status,
+    summary: `${driftText} — ${rule}; ${counted}, measured`,
+    source: 'measured',
+    measured,
+    threshold,
+    evidence,
+  };
+}
+
+function clip(names: string[], max = 8): string {
+  return names.length > max ? `${names.slice(0, max).join(', ')}, … (${names.length})` : names.join(', ');
+}
+
+function table(results: FeatureDrift[], show: number): Evidence {
+  const rows = results.slice(0, show).map((f) => {
+    const nullRates = `${formatPercent(f.reference.nulls / f.reference.rows)} → ${formatPercent(f.current.nulls / f.current.rows)}`;
+    const verdict = f.problem
+      ? `error: ${f.problem}`
+      : f.broken
+        ? `drifted: ${f.broken}`
+        : f.checks.length === 0
+          ? 'not judged: no threshold applies'
+          : f.drifted
+            ? `drifted: ${f.checks
+                .filter((c) => !c.ok)
+                .map((c) => `${c.metric} ${formatNumber(c.value)} fails ${c.threshold}`)
+                .join(', ')}`
+            : 'ok';
+    const statistic =
+      f.statistic === undefined
+        ? null
+        : `${f.type === 'numeric' ? 'KS D' : 'χ²'} ${formatNumber(f.statistic)}`;
+    const distance =
+      f.type === 'numeric'
+        ? f.values.wasserstein_norm === undefined
+          ? null
+          : `W ${formatNumber(f.values.wasserstein!)} (${formatNumber(f.values.wasserstein_norm)} σ)`
+        : f.values.js_distance === undefined
+          ? null
+          : `JS ${formatNumber(f.values.js_distance)}`;
+    return [f.name, f.type, statistic, f.pvalue ?? null, f.values.psi ?? null, distance, nullRates, verdict];
+  });
+  const drifted = results.filter((f) => f.drifted).length;
+  return {
+    type: 'table',
+    title: `features by drift (${results.length > show ? `the worst ${show} of ${results.length} shown` : `all ${results.length}`}; ${drifted} drifted)`,
+    columns: ['feature', 'type', 'statistic', 'p-value', 'PSI', 'distance', 'nulls ref → cur', 'verdict'],
+    rows,
+  };
+}
