@@ -1,4 +1,5 @@
 /** `npm run bench [NAME-FILTER]`: every benchmark, figures and same-run ratios. */
+import { driftBenchmark } from './drift.js';
 import { gateBenchmark } from './gate.js';
 import type { Benchmark } from './harness.js';
 import { loadBenchmark } from './load.js';
@@ -7,8 +8,10 @@ import { metricsBenchmark } from './metrics.js';
 import { onnxBenchmark } from './onnx.js';
 import { reportsBenchmark } from './reports.js';
 import { secretsBenchmark } from './secrets.js';
+import { sqlBenchmark } from './sql.js';
 
 const BENCHMARKS: Benchmark[] = [
+  driftBenchmark,
   gateBenchmark,
   loadBenchmark,
   logScanBenchmark,
@@ -16,6 +19,7 @@ const BENCHMARKS: Benchmark[] = [
   onnxBenchmark,
   reportsBenchmark,
   secretsBenchmark,
+  sqlBenchmark,
 ];
 
 const filter = process.argv[2]?.toLowerCase();
