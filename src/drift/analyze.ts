@@ -2,6 +2,7 @@
  * Per-feature drift: the type of each feature, its statistics, and the verdict of its
  * thresholds. Pure computation over the samples src/drift/collect.ts read.
  */
+import { type Scale, thresholdSanityProblem } from '../util/threshold-sanity.js';
 import { formatNumber, meets, parseThreshold, type Threshold } from '../util/threshold.js';
 import type { ColumnSample, FeatureType } from './collect.js';
 import { ks2samp } from './ks.js';
@@ -75,7 +76,8 @@ export function thresholdDirectionProblem(metric: DriftMetric, text: string): st
   } catch {
     return undefined; // the syntax message comes from elsewhere
   }
-  if (threshold.kind !== 'compare') return undefined;
+  const sanity = thresholdSanityProblem(metric, threshold, DRIFT_SCALES[metric]);
+  if (threshold.kind !== 'compare') return sanity;
   const { bound } = DRIFT_METRICS[metric];
   const upper = threshold.op === '<' || threshold.op === '<=';
   const lower = threshold.op === '>' || threshold.op === '>=';
@@ -87,8 +89,26 @@ export function thresholdDirectionProblem(metric: DriftMetric, text: string): st
     const fixed = text.replace(/^\s*(<=|<|==|=|!=)/, threshold.op === '<' ? '>=' : '>');
     return `${metric}: "${text}" must bound it from below: a small p-value is drift, so "${text}" would pass only drifted features. Write what must hold, e.g. "${fixed}"`;
   }
-  return undefined;
+  return sanity;
 }
+
+/** Each statistic's scale: its best value and one that is unmistakably drift. */
+const DRIFT_SCALES: Record<DriftMetric, Scale> = {
+  ks_statistic: { better: 'lower', best: 0, bad: 1, share: true },
+  ks_pvalue: { better: 'higher', best: 1, bad: 0, share: true },
+  // With ε = 1e-4 a PSI of 10 means the two distributions barely overlap (0.25 is "major shift").
+  psi: { better: 'lower', best: 0, bad: 10 },
+  // In the feature's own units: no value is bad whatever the feature; only the best is known.
+  wasserstein: { better: 'lower', best: 0, bad: Number.POSITIVE_INFINITY },
+  wasserstein_norm: { better: 'lower', best: 0, bad: 100 },
+  chi2_pvalue: { better: 'higher', best: 1, bad: 0, share: true },
+  js_distance: { better: 'lower', best: 0, bad: 1, share: true },
+  null_rate_delta: { better: 'lower', best: 0, bad: 1, share: true },
+  new_category_share: { better: 'lower', best: 0, bad: 1, share: true },
+};
+
+/** The dataset rule's scale: the share of features that drifted. */
+export const DRIFTED_SHARE_SCALE: Scale = { better: 'lower', best: 0, bad: 1, share: true };
 
 export interface Histogram {
   labels: string[];

@@ -35,6 +35,7 @@
  * task. Per group the accumulator keeps, for every class, how many rows have it as label, as
  * prediction, and both — enough for any one-vs-rest view, in memory bounded by groups × classes.
  */
+import { thresholdSanityProblem } from '../util/threshold-sanity.js';
 import { z } from 'zod';
 import type { Evidence } from '../report/schema.js';
 import { didYouMean } from '../util/suggest.js';
@@ -84,6 +85,14 @@ export const GroupsParams = z
       .min(1)
       .default(30)
       .describe('Groups with fewer rows are shown but not judged; fewer than two judged groups is an error.'),
+    max_unjudged_share: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.05)
+      .describe(
+        'Largest share of rows that may sit in groups too small to judge; more is an error — a comparison that leaves them out could leave out the group treated worst (a group split into many small spellings, say).',
+      ),
     thresholds: z
       .record(
         z.string(),
@@ -195,6 +204,15 @@ function thresholdProblem(name: FairnessMetric, written: string): string | undef
   const samples = Array.from({ length: 1001 }, (_, i) => i / 1000);
   if (samples.every((value) => meets(value, threshold)))
     return `"${written}" holds for every value of ${name} (0 to 1): it judges nothing. Write the bound the model must keep, e.g. ${ratio ? '">= 0.8"' : '"<= 0.1"'}`;
+  // Every form (between, within, ==, !=) too: passes the most unfair value, or fails parity.
+  const sanity = thresholdSanityProblem(
+    name,
+    threshold,
+    ratio
+      ? { better: 'higher', best: 1, bad: 0, share: true }
+      : { better: 'lower', best: 0, bad: 1, share: true },
+  );
+  if (sanity) return sanity;
   return undefined;
 }
 
@@ -497,6 +515,28 @@ export function judgeFairness(
     return evidence;
   }
 
+  // One group written several ways ("F", "f ", "NaN", "null") splits into groups that each look
+  // small or fair on their own: refuse rather than compare the pieces.
+  const variants = spellingVariants(counts.groups);
+  if (variants.length > 0) {
+    judgement.errors.push(
+      `groups: ${variants
+        .slice(0, 5)
+        .map((names) => names.join(', '))
+        .join(
+          '; ',
+        )} differ only by case, spaces or the spelling of a missing value — normalise ${by} before judging`,
+    );
+    return evidence;
+  }
+  const totalRows = rates.reduce((sum, row) => sum + row.n, 0);
+  const smallRows = small.reduce((sum, row) => sum + row.n, 0);
+  if (totalRows > 0 && smallRows / totalRows > options.max_unjudged_share) {
+    judgement.errors.push(
+      `groups: ${smallRows} of ${totalRows} rows (${formatNumber((100 * smallRows) / totalRows)}%) are in ${small.length} group${small.length === 1 ? '' : 's'} smaller than ${options.min_group_size} rows, more than max_unjudged_share ${formatNumber(options.max_unjudged_share)}: leaving them out could leave out the group treated worst. Merge or normalise the groups, lower min_group_size, or raise max_unjudged_share`,
+    );
+    return evidence;
+  }
   const values = fairnessMetrics(judged);
   const spreads = { selection: values.selection, tpr: values.tpr, fpr: values.fpr };
   for (const name of FAIRNESS_METRICS) {
@@ -655,4 +695,22 @@ function shownValue(value: string): string {
 
 function finite(value: number): number | null {
   return Number.isFinite(value) ? value : null;
+}
+
+/** Spellings of a missing value, folded together with the empty cell when looking for variants. */
+const NULL_SPELLINGS = new Set(['', 'nan', 'na', 'n/a', 'null', 'none', 'nil', '<na>', 'nat', '(missing)']);
+
+/** Sets of group names that are one group written several ways. */
+function spellingVariants(groups: GroupCount[]): string[][] {
+  const byNormal = new Map<string, string[]>();
+  for (const group of groups) {
+    const normal = group.values
+      .map((value) => {
+        const folded = value.trim().toLowerCase().replace(/\s+/g, ' ');
+        return NULL_SPELLINGS.has(folded) ? '(missing)' : folded;
+      })
+      .join('\u0000');
+    byNormal.set(normal, [...(byNormal.get(normal) ?? []), group.name]);
+  }
+  return [...byNormal.values()].filter((names) => names.length > 1);
 }

@@ -8,11 +8,13 @@ import type { Evidence } from '../../report/schema.js';
 import { sha256OfFile } from '../../util/digest.js';
 import { didYouMean } from '../../util/suggest.js';
 import { formatNumber, meets, parseThreshold, thresholdError } from '../../util/threshold.js';
+import { thresholdSanityProblem } from '../../util/threshold-sanity.js';
 import {
   analyzeFeature,
   byDrift,
   DRIFT_METRIC_NAMES,
   DRIFT_METRICS,
+  DRIFTED_SHARE_SCALE,
   type DriftMetric,
   type FeatureDrift,
   formatPercent,
@@ -177,7 +179,10 @@ const Params = z
       if (syntax) ctx.addIssue({ code: 'custom', path: ['drifted_share'], message: syntax });
       else {
         const threshold = parseThreshold(params.drifted_share);
-        if (threshold.kind === 'compare' && !['<', '<='].includes(threshold.op))
+        const sanity = thresholdSanityProblem('drifted_share', threshold, DRIFTED_SHARE_SCALE);
+        if (threshold.kind !== 'compare' && sanity)
+          ctx.addIssue({ code: 'custom', path: ['drifted_share'], message: sanity });
+        else if (threshold.kind === 'compare' && !['<', '<='].includes(threshold.op))
           ctx.addIssue({
             code: 'custom',
             path: ['drifted_share'],
@@ -199,6 +204,7 @@ const Params = z
             path: ['drifted_share'],
             message: `drifted_share: "${params.drifted_share}" is a share in [0, 1]: write "<= 0.2" or "<= 20%"`,
           });
+        else if (sanity) ctx.addIssue({ code: 'custom', path: ['drifted_share'], message: sanity });
       }
     }
   });
