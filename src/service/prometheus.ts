@@ -10,6 +10,8 @@ export interface MetricFamily {
   type?: string;
   help?: string;
   samples: number;
+  /** Label names its samples carry (`le` and `quantile` included). */
+  labelNames?: Set<string>;
 }
 
 export interface ExpositionProblem {
@@ -126,6 +128,8 @@ export function parseExposition(text: string): Exposition {
     const name = familyOf(sample.name);
     const owner = family(name);
     owner.samples++;
+    owner.labelNames ??= new Set();
+    for (const label of sample.labels.keys()) owner.labelNames.add(label);
     withSamples.add(name);
     if (
       (owner.type === 'histogram' || owner.type === 'gaugehistogram') &&

@@ -1,0 +1,1129 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { type CheckContext, defineCheck } from '../../engine/types.js';
+import {
+  type AlertmanagerConfig,
+  type InhibitRule,
+  matches,
+  mutedBy,
+  readAlertmanager,
+  route,
+} from '../../alerts/alertmanager.js';
+import {
+  absentTrigger,
+  brokenCondition,
+  expandRecorded,
+  formatShare,
+  readAvailability,
+  readErrorRate,
+  readLatency,
+  staticResult,
+  triggers,
+} from '../../alerts/conditions.js';
+import {
+  DEFAULT_EXTERNAL_METRICS,
+  DEFAULT_TARGET_LABELS,
+  ExportedNames,
+  isExternal,
+} from '../../alerts/exported.js';
+import { type Expr, type LabelMatcher, render, selectors } from '../../alerts/promql.js';
+import { type AlertingRule, readRuleFiles } from '../../alerts/rule-files.js';
+import { Redactor } from '../../redact/redactor.js';
+import type { Evidence } from '../../report/schema.js';
+import {
+  type Finding,
+  IgnoreParam,
+  levelsParam,
+  parseInlineIgnores,
+  type RuleSet,
+  ruleOutcome,
+  rulesParam,
+} from '../../rules/findings.js';
+import { parseExposition } from '../../service/prometheus.js';
+import { HttpClient } from '../../service/request.js';
+import { templateEnv } from '../../service/request-spec.js';
+import { Secrets, TemplateError } from '../../service/template.js';
+import { Duration } from '../../spec/schema.js';
+import { sha256OfText } from '../../util/digest.js';
+import { expandPaths } from '../../util/walk.js';
+import { YamlSource } from '../../util/yaml-source.js';
+import { formatDuration, parseDuration } from '../../util/units.js';
+
+export const RULES: RuleSet = {
+  prefix: 'alerts',
+  rules: [
+    {
+      id: 'alerts/rule-file',
+      title: 'Prometheus can load every rule file',
+      level: 'error',
+      fix: 'Fix the field Prometheus refuses (`promtool check rules FILE` shows the same); until then no rule in the file exists.',
+    },
+    {
+      id: 'alerts/promql-syntax',
+      title: 'Every expression is valid PromQL',
+      level: 'error',
+      fix: 'Fix the expression (try it in the Prometheus UI); Prometheus refuses the whole file otherwise.',
+    },
+    {
+      id: 'alerts/broken-condition',
+      title: 'Every alert can fire, and only when its condition holds',
+      level: 'error',
+      fix: 'Compare the metric with a threshold it can cross, without "bool", and without gating on a constant.',
+    },
+    {
+      id: 'alerts/error-rate',
+      title: "An alert watches the service's error rate",
+      level: 'error',
+      fix: 'Alert on the share of 5xx answers, e.g. sum(rate(http_requests_total{status=~"5.."}[5m])) / sum(rate(http_requests_total[5m])) > 0.01.',
+    },
+    {
+      id: 'alerts/latency',
+      title: "An alert watches the service's latency at the required quantile and threshold",
+      level: 'error',
+      fix: 'Alert on histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket[5m]))) > 0.05 (seconds, as the metric).',
+    },
+    {
+      id: 'alerts/availability',
+      title: 'An alert fires when the service is down',
+      level: 'error',
+      fix: 'Alert on up{job="..."} == 0, absent(up{job="..."}), or probe_success == 0 from a blackbox probe.',
+    },
+    {
+      id: 'alerts/for',
+      title: 'Alerts wait a while (for:) before firing, and not too long',
+      level: 'error',
+      fix: 'Add "for: 5m" (or what the alert needs) so that one bad scrape does not page anyone.',
+    },
+    {
+      id: 'alerts/severity',
+      title: 'Alerts carry a severity label from the agreed list',
+      level: 'error',
+      fix: 'labels: {severity: critical} (or warning): routes and people decide by it.',
+    },
+    {
+      id: 'alerts/annotations',
+      title: 'Alerts carry the required annotations (summary, runbook)',
+      level: 'error',
+      fix: 'annotations: {summary: "...", runbook_url: "https://..."}: whoever is paged needs to know what to do.',
+    },
+    {
+      id: 'alerts/metric-not-exported',
+      title: 'Every metric an alert uses is exported by the service',
+      level: 'error',
+      fix: 'Use the name the service exports (see the closest names), or export the metric; an alert on a metric nobody exports never fires.',
+    },
+    {
+      id: 'alerts/label-not-exported',
+      title: "The labels alerts select on are ones the service's series carry",
+      level: 'error',
+      fix: 'Select on the label the service exports (e.g. code, not status), or add it to metrics.target_labels when Prometheus attaches it to the target.',
+    },
+    {
+      id: 'alerts/delivery',
+      title: 'Alertmanager delivers each alert to a receiver that notifies someone',
+      level: 'error',
+      fix: 'Route the severity to a receiver with an integration (email_configs, slack_configs, pagerduty_configs, webhook_configs, ...).',
+    },
+  ],
+};
+
+const DEFAULT_SEVERITIES = ['critical', 'error', 'high', 'page', 'warning', 'ticket'];
+const DEFAULT_ANNOTATIONS = ['summary', 'runbook_url'];
+const PLACEHOLDER = /^(todo|tbd|fixme|xxx+|n\/?a|none|changeme|-|\.\.\.|placeholder)$/i;
+
+const Share = z
+  .union([
+    z.number().min(0).max(1, { error: 'a share is between 0 and 1 (0.01), or a percentage ("1%")' }),
+    z.string().regex(/^\s*\d+(\.\d+)?\s*%\s*$/, { error: 'expected a share such as "1%" or 0.01' }),
+  ])
+  .transform((value) => (typeof value === 'number' ? value : Number(value.replace('%', '').trim()) / 100))
+  .refine((value) => value <= 1, { error: 'a share of requests is at most 100%' });
+
+const QUANTILE_ERROR = 'expected a quantile such as 0.95 or "p95" (between 0 and 1)';
+const Quantile = z
+  .union([
+    z.number().gt(0, { error: QUANTILE_ERROR }).lt(1, { error: QUANTILE_ERROR }),
+    z.string().regex(/^p\d{1,2}(\.\d+)?$/i, { error: QUANTILE_ERROR }),
+  ])
+  .transform((value) => (typeof value === 'number' ? value : Number(value.slice(1)) / 100));
+
+const MetricsSource = z
+  .strictObject({
+    path: z.string().regex(/^\//).default('/metrics').describe("The metrics path on the spec's service."),
+    url: z
+      .string()
+      .url()
+      .optional()
+      .describe('Or an absolute URL of the exposition (metrics served on their own port).'),
+    file: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Or a file with a saved exposition (`curl service/metrics > metrics.txt`), when no service runs.',
+      ),
+    headers: z
+      .record(z.string(), z.string())
+      .default({})
+      .describe('Request headers; values may use ${env.NAME}, never shown in reports.'),
+    external: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        `Metric names (globs with a trailing *) that come from elsewhere, in addition to the defaults: ${DEFAULT_EXTERNAL_METRICS.join(', ')}.`,
+      ),
+    target_labels: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        `Labels Prometheus attaches to the target (relabeling, podTargetLabels), in addition to: ${DEFAULT_TARGET_LABELS.join(', ')}.`,
+      ),
+  })
+  .superRefine((value, ctx) => {
+    if (value.url !== undefined && value.file !== undefined)
+      ctx.addIssue({ code: 'custom', message: 'give metrics.url or metrics.file, not both' });
+  });
+
+const params = z
+  .strictObject({
+    paths: z
+      .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+      .transform((value) => (Array.isArray(value) ? value : [value]))
+      .describe(
+        'Rule files, folders or globs: Prometheus rule files and PrometheusRule resources (.yaml, .yml, .json).',
+      ),
+    require: z
+      .strictObject({
+        error_rate: z
+          .union([
+            z.boolean(),
+            z.strictObject({
+              max: Share.optional().describe('The threshold may be at most this share of requests ("1%").'),
+            }),
+          ])
+          .optional()
+          .describe(
+            'An alert on the error rate (5xx share or an errors counter); {max: "1%"} bounds its threshold.',
+          ),
+        latency: z
+          .strictObject({
+            quantile: Quantile.describe(
+              'The quantile, 0.95 or "p95"; an alert at a higher quantile is stricter and counts.',
+            ),
+            max: Duration.describe('The threshold may be at most this: "50ms" (a bare number is seconds).'),
+          })
+          .optional()
+          .describe('An alert on a latency quantile (histogram_quantile or a summary) no looser than this.'),
+        availability: z
+          .boolean()
+          .optional()
+          .describe('An alert when the service is down: up == 0, absent(...), or probe_success == 0.'),
+      })
+      .default({})
+      .describe("Alerts that must exist, in the checklist's words."),
+    min_for: Duration.optional().describe(
+      'Shortest "for:" allowed on the required alerts; by default "for:" must be there and above 0.',
+    ),
+    max_for: Duration.default('1h').describe('Longest "for:" allowed: a longer wait pages too late.'),
+    severities: z
+      .array(z.string().min(1))
+      .min(1)
+      .default(DEFAULT_SEVERITIES)
+      .describe(`Allowed values of the severity label (default ${DEFAULT_SEVERITIES.join(', ')}).`),
+    annotations: z
+      .array(z.string().min(1))
+      .default(DEFAULT_ANNOTATIONS)
+      .describe(
+        'Annotations each required alert must carry, not empty and not a placeholder (default summary, runbook_url).',
+      ),
+    metrics: z
+      .union([z.literal(false), MetricsSource])
+      .default({ path: '/metrics', headers: {}, external: [], target_labels: [] })
+      .describe(
+        "Where the cross-check reads the exported metrics: the spec's service (default), a URL or a saved file; false turns the cross-check off (the evidence says so).",
+      ),
+    alertmanager: z
+      .union([
+        z.string().min(1),
+        z.strictObject({
+          path: z.string().min(1).describe("Alertmanager's configuration file."),
+          labels: z
+            .record(z.string(), z.string())
+            .default({})
+            .describe(
+              'Labels the alerts get from their series at run time (namespace, team) that routes match on.',
+            ),
+        }),
+      ])
+      .optional()
+      .describe(
+        "Alertmanager's configuration file: each required alert must be routed to a receiver with an integration.",
+      ),
+    rules: rulesParam(RULES),
+    levels: levelsParam(RULES),
+    ignore: IgnoreParam,
+  })
+  .superRefine((value, ctx) => {
+    const required = Object.values(value.require).some((entry) => entry !== undefined && entry !== false);
+    if (!required && value.metrics === false)
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'nothing to judge but syntax: give "require" (error_rate, latency, availability) or keep the metrics cross-check',
+      });
+  });
+
+type Params = z.output<typeof params>;
+
+export default defineCheck({
+  kind: 'alerts',
+  title: 'Alert rules exist for errors, latency and availability, and watch metrics the service exports',
+  description: [
+    'Reads Prometheus alerting rules (rule files and PrometheusRule resources) and parses every',
+    'expression with the PromQL grammar; syntax errors and fields Prometheus refuses are findings',
+    'with file:line (the whole file is then refused, as Prometheus refuses it). `require` names',
+    'the alerts the checklist asks for: on the error rate (a 5xx share or an errors counter,',
+    '`{max: "1%"}` bounds the threshold), on latency (`histogram_quantile` or a summary at the',
+    'quantile or a higher one, with a threshold no looser than `max`; the unit comes from the',
+    'metric name, `_seconds`, and `* 1000` is followed), on availability (`up == 0`, `absent()`,',
+    '`probe_success == 0`), each with `for:`, a `severity` label and the required annotations',
+    '(with no `require`, every alert is held to that form).',
+    'Recording rules are followed. An alert that can never fire (`vector(0) > 1`, a ratio above',
+    '1, `> bool`) counts for nothing and is a finding. Cross-check: every metric an alert uses',
+    "must be in the service's /metrics (or a saved exposition): a missing one fails, naming the",
+    'alert, the metric and the closest exported names; `up`, `probe_*`, `kube_*` and the like',
+    'come from elsewhere and are allowed. A label an alert selects on (`status=~"5.."`) that the',
+    "service's series do not carry fails too (target labels such as job and namespace excepted).",
+    'With `alertmanager`, each required alert must be routed',
+    'to a receiver with a working integration (a receiver without one is a black hole), and not be',
+    "muted for good by an inhibit rule whose source always fires (a Watchdog); receivers' secrets",
+    'are never shown. No rule file,',
+    'no alerting rule, unreadable YAML or an unreadable exposition is an error.',
+  ].join(' '),
+  defaultTimeout: '60s',
+  rules: RULES.rules.map(({ id, title, level }) => ({ id, title, level })),
+  params,
+  examples: [
+    {
+      title: 'Alert if p95 > 50 ms, on errors and on downtime, checked against the running service',
+      params: {
+        paths: 'monitoring/',
+        require: { error_rate: { max: '1%' }, latency: { quantile: 0.95, max: '50ms' }, availability: true },
+        alertmanager: 'monitoring/alertmanager.yaml',
+      },
+    },
+    {
+      title: 'PrometheusRule manifests checked against a saved exposition',
+      params: {
+        paths: ['k8s/prometheus-rules.yaml'],
+        require: { latency: { quantile: 'p99', max: '200ms' } },
+        metrics: { file: 'monitoring/metrics.txt', external: ['nginx_*'] },
+      },
+    },
+  ],
+  service: (p) => p.metrics !== false && p.metrics.file === undefined && p.metrics.url === undefined,
+  async run(ctx, p) {
+    const redactor = new Redactor();
+    const outcome = await judge(ctx, p, redactor);
+    return redactor.redact(outcome);
+  },
+});
+
+interface Requirement {
+  id: 'error-rate' | 'latency' | 'availability';
+  wording: string;
+  /** Whether an alert meets it, and what it reads (or why not, when it is about it at all). */
+  assess(expr: Expr): { ok: boolean; reading: string } | undefined;
+}
+
+async function judge(ctx: CheckContext, p: Params, redactor: Redactor) {
+  const alertmanagerPath =
+    p.alertmanager === undefined
+      ? undefined
+      : typeof p.alertmanager === 'string'
+        ? p.alertmanager
+        : p.alertmanager.path;
+  const { files, missing } = expandPaths(ctx.root, p.paths, /\.(ya?ml|json)$/i);
+  const ruleFileNames = files.filter((file) => file !== alertmanagerPath?.replace(/^\.\//, ''));
+  if (missing.length > 0)
+    return {
+      status: 'error' as const,
+      summary: `${missing.join(', ')} named in paths but not found: fix the path, or remove it`,
+    };
+  if (ruleFileNames.length === 0)
+    return { status: 'error' as const, summary: `no rule files found at ${p.paths.join(', ')}` };
+
+  const texts = ruleFileNames.map((file) => ({ file, text: readFileSync(ctx.resolve(file), 'utf8') }));
+  const read = readRuleFiles(texts);
+  if (read.unparseable.length > 0)
+    return {
+      status: 'error' as const,
+      summary: read.unparseable
+        .map((u) => `${u.file}:${u.line}:${u.column}: not valid YAML: ${u.message}`)
+        .join('; '),
+      evidence: read.unparseable.map((u) => ({
+        type: 'location' as const,
+        path: u.file,
+        line: u.line,
+        column: u.column,
+        note: `not valid YAML: ${u.message}`,
+      })),
+    };
+  const alerts = read.rules.filter((rule) => rule.kind === 'alert');
+  if (read.ruleFiles.length === 0 || alerts.length === 0)
+    return {
+      status: 'error' as const,
+      summary: `no alerting rules in ${ruleFileNames.join(', ')}${read.ruleFiles.length ? ' (only recording rules)' : ''}${read.skipped.length ? ` — skipped: ${read.skipped.map((s) => `${s.file} (${s.why})`).join(', ')}` : ''}`,
+    };
+
+  const findings: Finding[] = read.problems.map((problem) => ({
+    rule: problem.rule,
+    message: problem.message,
+    path: problem.file,
+    line: problem.line,
+    ...(problem.column ? { column: problem.column } : {}),
+    ...(problem.excerpt ? { excerpt: problem.excerpt } : {}),
+  }));
+  const at = (rule: AlertingRule) => ({ path: rule.file, line: rule.line });
+  const where = (rule: AlertingRule) => `${rule.file}:${rule.line}`;
+
+  // Recording rules Prometheus loads: alerts on their series are read through them.
+  const recorded = new Map<string, Expr>();
+  for (const rule of read.rules)
+    if (rule.kind === 'record' && rule.parsed && !rule.refused) recorded.set(rule.name, rule.parsed);
+  const live = alerts.filter((alert) => alert.parsed && !alert.refused);
+  const expanded = new Map(live.map((alert) => [alert, expandRecorded(alert.parsed!, recorded)]));
+  const broken = new Map<AlertingRule, string>();
+  for (const [alert, expr] of expanded) {
+    const why = brokenCondition(expr, alert.name);
+    if (why) {
+      broken.set(alert, why);
+      findings.push({
+        rule: 'alerts/broken-condition',
+        message: why,
+        ...at(alert),
+        excerpt: alert.expr.trim().split('\n')[0],
+      });
+    }
+  }
+
+  // Requirements.
+  const requirements = requirementsOf(p);
+  const rows: Row[] = [];
+  const judgedAlerts = new Set<AlertingRule>();
+  const roles = new Map<AlertingRule, string[]>();
+  for (const requirement of requirements) {
+    const met: AlertingRule[] = [];
+    // Near misses: alerts that read as this kind but fall short first, then ones only named like it.
+    const nearest: Array<{ alert: AlertingRule; text: string; byName: boolean }> = [];
+    const near = {
+      push: (text: string, alert: AlertingRule, byName = false) => nearest.push({ alert, text, byName }),
+    };
+    for (const alert of alerts) {
+      if (!alert.parsed || alert.refused) {
+        if (nameHints(requirement.id, alert.name))
+          near.push(
+            `${alert.name} (${where(alert)}) is not loaded: ${alert.refused ? `Prometheus refuses its ${alert.refused.split(':')[0]} (${alert.refused})` : 'its expression does not parse'}`,
+            alert,
+            true,
+          );
+        continue;
+      }
+      const assessed = requirement.assess(expanded.get(alert)!);
+      if (!assessed) {
+        if (nameHints(requirement.id, alert.name))
+          near.push(
+            `${alert.name} (${where(alert)}) does not read as one: ${render(alert.parsed)}`,
+            alert,
+            true,
+          );
+        continue;
+      }
+      if (assessed.ok && broken.has(alert)) {
+        near.push(`${alert.name} (${where(alert)}) ${assessed.reading}, but ${broken.get(alert)}`, alert);
+        continue;
+      }
+      if (assessed.ok) {
+        met.push(alert);
+        roles.set(alert, [...(roles.get(alert) ?? []), requirement.id]);
+        rows.push([requirement.wording, alert.name, where(alert), assessed.reading, 'meets it']);
+      } else {
+        near.push(`${alert.name} (${where(alert)}): ${assessed.reading}`, alert);
+        rows.push([requirement.wording, alert.name, where(alert), assessed.reading, 'does not count']);
+      }
+    }
+    for (const alert of met) judgedAlerts.add(alert);
+    nearest.sort((a, b) => Number(a.byName) - Number(b.byName));
+    if (met.length === 0) {
+      // Pointed at the nearest miss, else at the first rule file.
+      const anchor = nearest[0]?.alert;
+      findings.push({
+        rule: `alerts/${requirement.id}`,
+        message: `no alert ${requirement.wording}${
+          nearest.length
+            ? `; nearest: ${nearest
+                .slice(0, 3)
+                .map((n) => n.text)
+                .join('; ')}`
+            : ''
+        }`,
+        path: anchor?.file ?? read.ruleFiles[0]!,
+        ...(anchor ? { line: anchor.line } : {}),
+      });
+      if (nearest.length === 0)
+        rows.push([requirement.wording, '—', '—', 'no alert reads as one', 'MISSING']);
+    }
+  }
+  // With no requirement, every alert is held to the form.
+  if (requirements.length === 0) for (const alert of live) judgedAlerts.add(alert);
+
+  findings.push(...formFindings([...judgedAlerts], p));
+
+  const evidence: Evidence[] = [];
+  const couldNotTell: string[] = [];
+  const measured: Record<string, number | string> = {
+    alerts: alerts.length,
+    alerts_loaded: live.length,
+    recording_rules: read.rules.length - alerts.length,
+  };
+
+  // Cross-check with what the service exports.
+  const metricRows = await crossCheck(ctx, p, live, recorded, redactor, {
+    findings,
+    evidence,
+    measured,
+    couldNotTell,
+  });
+  // Alertmanager routing.
+  // Alerts that fire all the time (a Watchdog on vector(1)): as inhibition sources they mute for good.
+  const alwaysFiring = live.filter(
+    (alert) => selectors(expanded.get(alert)!).length === 0 && staticResult(expanded.get(alert)!) === true,
+  );
+  const routeRows = judgeRouting(ctx, p, alertmanagerPath, [...judgedAlerts], alwaysFiring, redactor, {
+    findings,
+    evidence,
+    measured,
+    couldNotTell,
+  });
+
+  evidence.unshift({
+    type: 'table',
+    title: 'alerting rules',
+    columns: ['alert', 'where', 'for', 'severity', 'counts for', 'expression'],
+    rows: alerts.map((alert) => [
+      alert.name,
+      where(alert),
+      alert.forText ?? '—',
+      alert.labels.severity ?? '—',
+      alert.refused
+        ? `not loaded (refused at ${alert.refused})`
+        : broken.has(alert)
+          ? 'nothing: cannot fire'
+          : (roles.get(alert) ?? []).join(', ') || '—',
+      alert.expr.trim().replace(/\s+/g, ' ').slice(0, 160),
+    ]),
+  });
+  if (requirements.length)
+    evidence.push({
+      type: 'table',
+      title: 'required alerts',
+      columns: ['requirement', 'alert', 'where', 'reads as', 'result'],
+      rows,
+    });
+  if (metricRows.length)
+    evidence.push({
+      type: 'table',
+      title: 'metrics the alerts use',
+      columns: ['alert', 'metric', 'service', 'closest exported'],
+      rows: metricRows,
+    });
+  if (routeRows.length)
+    evidence.push({
+      type: 'table',
+      title: 'Alertmanager routes',
+      columns: ['alert', 'severity', 'receiver', 'integrations', 'route (lines)', 'result'],
+      rows: routeRows,
+    });
+
+  const inline = texts.flatMap(
+    ({ file, text }) => parseInlineIgnores(file, text.split(/\r?\n/), 'alerts').ignores,
+  );
+  const outcome = ruleOutcome({
+    ruleset: RULES,
+    findings,
+    inline,
+    spec: p.ignore,
+    levels: p.levels,
+    ...(p.rules ? { only: p.rules } : {}),
+    judged: read.ruleFiles,
+    evidence,
+    measured,
+  });
+  const threshold = {
+    ...outcome.threshold,
+    ...(p.require.latency
+      ? {
+          latency: `p${Number((p.require.latency.quantile * 100).toPrecision(4))} <= ${formatDuration(parseDuration(p.require.latency.max)!)}`,
+        }
+      : {}),
+    ...(typeof p.require.error_rate === 'object' && p.require.error_rate.max !== undefined
+      ? { error_rate: `<= ${formatShare(p.require.error_rate.max)}` }
+      : {}),
+  };
+  if (outcome.status === 'pass') {
+    if (couldNotTell.length)
+      return { ...outcome, threshold, status: 'error' as const, summary: couldNotTell.join('; ') };
+    // `rules:` picks some rules: the generic summary names what ran.
+    if (p.rules) return { ...outcome, threshold };
+    const parts = [
+      `${live.length} alert${live.length === 1 ? '' : 's'} in ${read.ruleFiles.length} file${read.ruleFiles.length === 1 ? '' : 's'}`,
+      requirements.length
+        ? `required alerts present (${requirements.map((r) => r.id).join(', ')})`
+        : 'no requirement given: every alert held to the form',
+      p.metrics === false ? 'metrics cross-check OFF' : 'every metric they use is exported',
+      alertmanagerPath ? 'each routed to a receiver that notifies' : '',
+    ].filter(Boolean);
+    return { ...outcome, threshold, summary: parts.join('; ') };
+  }
+  if (couldNotTell.length && outcome.status === 'fail')
+    return {
+      ...outcome,
+      threshold,
+      summary: `${outcome.summary}; also could not tell: ${couldNotTell.join('; ')}`,
+    };
+  return { ...outcome, threshold };
+}
+
+/** `for:`, the severity label and the annotations of the alerts held to the form. */
+function formFindings(alerts: AlertingRule[], p: Params): Finding[] {
+  const out: Finding[] = [];
+  const minFor = p.min_for === undefined ? undefined : parseDuration(p.min_for)! / 1000;
+  const maxFor = parseDuration(p.max_for)! / 1000;
+  for (const alert of alerts) {
+    if (alert.forSeconds === undefined || alert.forSeconds === 0)
+      out.push({
+        rule: 'alerts/for',
+        message: `"${alert.name}" has ${alert.forText === undefined ? 'no "for:"' : `"for: ${alert.forText}"`}: it fires on the first evaluation that matches, one bad scrape pages someone`,
+        path: alert.file,
+        line: alert.line,
+      });
+    else if (minFor !== undefined && alert.forSeconds < minFor)
+      out.push({
+        rule: 'alerts/for',
+        message: `"${alert.name}" has "for: ${alert.forText}", shorter than ${formatDuration(minFor * 1000)}`,
+        path: alert.file,
+        line: alert.line,
+      });
+    else if (alert.forSeconds > maxFor)
+      out.push({
+        rule: 'alerts/for',
+        message: `"${alert.name}" has "for: ${alert.forText}", longer than ${formatDuration(maxFor * 1000)}: it pages too late`,
+        path: alert.file,
+        line: alert.line,
+      });
+    const severity = alert.labels.severity;
+    if (severity === undefined || severity.trim() === '')
+      out.push({
+        rule: 'alerts/severity',
+        message: `"${alert.name}" has no severity label`,
+        path: alert.file,
+        line: alert.line,
+      });
+    else if (!p.severities.includes(severity))
+      out.push({
+        rule: 'alerts/severity',
+        message: `"${alert.name}" has severity "${severity}", not one of ${p.severities.join(', ')}`,
+        path: alert.file,
+        line: alert.line,
+      });
+    const lacking = p.annotations.filter((name) => {
+      const value = alert.annotations[name]?.trim();
+      return value === undefined || value === '' || PLACEHOLDER.test(value);
+    });
+    if (lacking.length)
+      out.push({
+        rule: 'alerts/annotations',
+        message: `"${alert.name}" lacks ${lacking.map((name) => (alert.annotations[name]?.trim() ? `${name} (a placeholder: "${alert.annotations[name]!.trim()}")` : name)).join(', ')}`,
+        path: alert.file,
+        line: alert.line,
+      });
+  }
+
+  return out;
+}
+
+interface Collected {
+  findings: Finding[];
+  evidence: Evidence[];
+  measured: Record<string, number | string>;
+  /** Why part of the judgement could not be made: an error unless something failed. */
+  couldNotTell: string[];
+}
+
+type Row = Array<string | number | null>;
+
+/** Missing names for which the closest exported names are looked up. */
+const CLOSEST_SEARCHES = 50;
+
+/** Every metric (and label) the loaded alerts use, against what the service exports. */
+async function crossCheck(
+  ctx: CheckContext,
+  p: Params,
+  live: AlertingRule[],
+  recorded: ReadonlyMap<string, Expr>,
+  redactor: Redactor,
+  { findings, evidence, measured, couldNotTell }: Collected,
+): Promise<Row[]> {
+  const metricRows: Row[] = [];
+  const searched = new Set<string>();
+  if (p.metrics === false) {
+    evidence.push({
+      type: 'text',
+      title: 'metrics cross-check',
+      text: 'turned off in the spec (metrics: false): the metric names the alerts use were not compared with what the service exports',
+    });
+    measured.cross_check = 'off';
+  } else {
+    const exposition = await readExposition(ctx, p.metrics, redactor);
+    if ('error' in exposition) couldNotTell.push(exposition.error);
+    else {
+      evidence.push(exposition.evidence);
+      measured.exported_names = exposition.names.size;
+      const external = [...DEFAULT_EXTERNAL_METRICS, ...p.metrics.external];
+      for (const alert of live) {
+        for (const use of metricsUsed(alert.parsed!, recorded)) {
+          const label = use.via ? `${use.name} (via recording rule ${use.via})` : use.name;
+          let exported: boolean;
+          let shownClosest = '';
+          if (use.pattern !== undefined) {
+            const found = exposition.names.matching(use.pattern);
+            exported = found.length > 0;
+            shownClosest = found.slice(0, 3).join(', ');
+          } else if (isExternal(use.name, external)) {
+            metricRows.push([alert.name, label, 'from elsewhere (allowed)', '']);
+            continue;
+          } else exported = exposition.names.has(use.name);
+          if (!exported) {
+            // The closest names for the first missing ones; past that, something wholesale is wrong.
+            if (use.pattern === undefined && !searched.has(use.name) && searched.size < CLOSEST_SEARCHES)
+              searched.add(use.name);
+            const closest = searched.has(use.name) ? exposition.names.closest(use.name) : [];
+            // level:metric:operations is how recorded series are named.
+            const recordedHint = use.name.includes(':')
+              ? '; a recorded series? add the file with its recording rule to paths'
+              : '';
+            shownClosest = closest.join(', ');
+            findings.push({
+              rule: 'alerts/metric-not-exported',
+              message: `alert "${alert.name}" uses ${use.pattern !== undefined ? `{__name__=~"${use.pattern}"}` : label}, which ${exposition.source} does not export${exposition.names.size === 0 ? ' (it exports no metric at all)' : closest.length ? ` (closest: ${closest.join(', ')})` : ''}: the alert can never fire${recordedHint}`,
+              path: alert.file,
+              line: alert.line,
+            });
+          }
+          metricRows.push([alert.name, label, exported ? 'exported' : 'NOT EXPORTED', shownClosest]);
+          const carried =
+            exported && use.pattern === undefined ? exposition.names.labelsOf(use.name) : undefined;
+          if (carried) {
+            const targetLabels = [...DEFAULT_TARGET_LABELS, ...p.metrics.target_labels];
+            for (const matcher of use.required) {
+              if (carried.has(matcher.label) || targetLabels.includes(matcher.label)) continue;
+              findings.push({
+                rule: 'alerts/label-not-exported',
+                message: `alert "${alert.name}" selects ${use.name}{${matcher.label}${matcher.op}"${matcher.value}"}, but ${exposition.source} exports ${use.name} without a "${matcher.label}" label (its labels: ${[...carried].sort().join(', ') || 'none'}): the selector matches nothing`,
+                path: alert.file,
+                line: alert.line,
+              });
+            }
+          }
+        }
+      }
+    }
+  }
+
+  return metricRows;
+}
+
+/** Where Alertmanager sends each alert held to the form, and whether anyone is notified. */
+function judgeRouting(
+  ctx: CheckContext,
+  p: Params,
+  alertmanagerPath: string | undefined,
+  alerts: AlertingRule[],
+  alwaysFiring: AlertingRule[],
+  redactor: Redactor,
+  { findings, evidence, couldNotTell }: Collected,
+): Row[] {
+  const routeRows: Row[] = [];
+  if (alertmanagerPath !== undefined) {
+    const config = readAlertmanagerFile(ctx, alertmanagerPath);
+    const amShown = ctx.display(ctx.resolve(alertmanagerPath));
+    if (typeof config === 'string') couldNotTell.push(config);
+    else {
+      for (const secret of config.secretValues) redactor.add(secret, 'alertmanager');
+      for (const problem of config.problems)
+        findings.push({
+          rule: 'alerts/delivery',
+          message: problem.message,
+          path: amShown,
+          line: problem.line,
+        });
+      if (config.route) {
+        const extra = typeof p.alertmanager === 'object' ? p.alertmanager.labels : {};
+        for (const alert of alerts) {
+          const labels: Record<string, string> = { ...alert.labels, ...extra, alertname: alert.name };
+          const muted = mutedForGood(config.inhibitRules, labels, alwaysFiring, extra);
+          if (muted)
+            findings.push({
+              rule: 'alerts/delivery',
+              message: `"${alert.name}" is muted for good by the inhibit rule at ${amShown}:${muted.rule.line}: "${muted.source}" fires all the time and matches its source side${muted.rule.equal.length ? ` with equal ${muted.rule.equal.join(', ')}` : ', with no "equal" labels'}`,
+              path: amShown,
+              line: muted.rule.line,
+            });
+          for (const delivery of route(config.route, labels)) {
+            const receiver = config.receivers.get(delivery.receiver);
+            const working = receiver?.integrations.filter((integration) => !integration.problem) ?? [];
+            const shown = receiver
+              ? receiver.integrations
+                  .map((i) => (i.problem ? `${i.kind} (${i.problem})` : i.kind))
+                  .join(', ') || 'none'
+              : 'not defined';
+            routeRows.push([
+              alert.name,
+              labels.severity ?? '',
+              delivery.receiver || '(none)',
+              shown,
+              `${amShown}:${delivery.path.join(' → ')}`,
+              working.length
+                ? delivery.timeLimited
+                  ? `delivered (${delivery.timeLimited})`
+                  : 'delivered'
+                : 'NOT DELIVERED',
+            ]);
+            if (working.length === 0)
+              findings.push({
+                rule: 'alerts/delivery',
+                message: `"${alert.name}" (severity ${labels.severity ?? 'none'}) is routed to receiver "${delivery.receiver}", ${receiver ? (receiver.integrations.length ? `whose integrations cannot deliver (${shown})` : 'which has no integration') : 'which is not defined'}: its notifications go nowhere`,
+                path: amShown,
+                line: receiver?.line ?? delivery.path[delivery.path.length - 1],
+              });
+          }
+        }
+      }
+    }
+  } else
+    evidence.push({
+      type: 'text',
+      title: 'Alertmanager routing',
+      text: 'not checked: no "alertmanager:" in the spec',
+    });
+
+  return routeRows;
+}
+
+/** The inhibit rule, if any, through which an always-firing alert mutes these labels. */
+function mutedForGood(
+  rules: InhibitRule[],
+  target: Record<string, string>,
+  alwaysFiring: AlertingRule[],
+  extra: Record<string, string>,
+): { rule: InhibitRule; source: string } | undefined {
+  const all = (matchers: InhibitRule['source'], labels: Record<string, string>) =>
+    matchers.every((matcher) => matches(matcher, labels));
+  for (const rule of rules) {
+    for (const always of alwaysFiring) {
+      const source: Record<string, string> = { ...always.labels, ...extra, alertname: always.name };
+      if (source.alertname === target.alertname) continue;
+      // Alertmanager: an alert on both sides of a rule is not muted by another on both sides.
+      if (all(rule.source, target) && all(rule.target, source)) continue;
+      if (mutedBy(rule, source, target)) return { rule, source: always.name };
+    }
+  }
+  return undefined;
+}
+
+function requirementsOf(p: Params): Requirement[] {
+  const out: Requirement[] = [];
+  const errorRate = p.require.error_rate;
+  if (errorRate !== undefined && errorRate !== false) {
+    const max = typeof errorRate === 'object' ? errorRate.max : undefined;
+    out.push({
+      id: 'error-rate',
+      wording: `on the error rate${max !== undefined ? ` with a threshold <= ${formatShare(max)}` : ''}`,
+      assess(expr) {
+        let best: { ok: boolean; reading: string } | undefined;
+        for (const trigger of triggers(expr).triggers) {
+          const reading = readErrorRate(trigger);
+          if (reading === undefined) continue;
+          if (typeof reading === 'string') {
+            best ??= { ok: false, reading };
+            continue;
+          }
+          if (trigger.op !== '>' && trigger.op !== '>=') {
+            best ??= {
+              ok: false,
+              reading: `fires when the errors are ${trigger.op} ${reading.threshold}, not above a threshold`,
+            };
+            continue;
+          }
+          const shown = `errors ${trigger.op} ${reading.ratio !== undefined ? formatShare(reading.ratio) : `${reading.threshold} (a rate, not a share)`}`;
+          if (max !== undefined && reading.ratio === undefined) {
+            best = {
+              ok: false,
+              reading: `${shown}: not a share of requests, so it cannot be compared with ${formatShare(max)}`,
+            };
+            continue;
+          }
+          if (max !== undefined && reading.ratio! > max) {
+            best = { ok: false, reading: `${shown}: looser than ${formatShare(max)}` };
+            continue;
+          }
+          return { ok: true, reading: shown };
+        }
+        return best;
+      },
+    });
+  }
+  const latency = p.require.latency;
+  if (latency) {
+    const maxSeconds = parseDuration(latency.max)! / 1000;
+    const q = latency.quantile;
+    const pq = (value: number) => `p${Number((value * 100).toPrecision(4))}`;
+    out.push({
+      id: 'latency',
+      wording: `on latency at ${pq(q)} with a threshold <= ${formatDuration(maxSeconds * 1000)}`,
+      assess(expr) {
+        let best: { ok: boolean; reading: string } | undefined;
+        for (const trigger of triggers(expr).triggers) {
+          const reading = readLatency(trigger);
+          if (reading === undefined) continue;
+          if (typeof reading === 'string') {
+            best ??= { ok: false, reading };
+            continue;
+          }
+          const at = `${pq(reading.quantile)} of ${reading.metric}`;
+          if (reading.op !== '>' && reading.op !== '>=') {
+            best = {
+              ok: false,
+              reading: `${at} ${reading.op} ${reading.threshold}: fires when latency is low, not high`,
+            };
+            continue;
+          }
+          if (reading.thresholdSeconds === undefined) {
+            best = {
+              ok: false,
+              reading: `${at} ${reading.op} ${reading.threshold}: the unit of ${reading.metric} is unknown (Prometheus names end in _seconds)`,
+            };
+            continue;
+          }
+          const shown = `${at} ${reading.op} ${reading.threshold} (${formatDuration(reading.thresholdSeconds * 1000)})`;
+          if (reading.quantile + 1e-9 < q) {
+            best = { ok: false, reading: `${shown}: ${pq(reading.quantile)} is below the required ${pq(q)}` };
+            continue;
+          }
+          if (reading.thresholdSeconds > maxSeconds * (1 + 1e-9)) {
+            best = { ok: false, reading: `${shown}: looser than ${formatDuration(maxSeconds * 1000)}` };
+            continue;
+          }
+          return { ok: true, reading: shown };
+        }
+        return best;
+      },
+    });
+  }
+  if (p.require.availability) {
+    out.push({
+      id: 'availability',
+      wording: 'on availability (the service down)',
+      assess(expr) {
+        const absent = absentTrigger(expr);
+        if (absent) return { ok: true, reading: `fires on ${render(absent)}` };
+        let best: { ok: boolean; reading: string } | undefined;
+        for (const trigger of triggers(expr).triggers) {
+          const reading = readAvailability(trigger);
+          if (reading === undefined) continue;
+          if (typeof reading === 'string') {
+            best ??= { ok: false, reading };
+            continue;
+          }
+          return { ok: true, reading: `${render(trigger.subject)} ${reading.op} ${reading.threshold}` };
+        }
+        return best;
+      },
+    });
+  }
+  return out;
+}
+
+const HINTS: Record<Requirement['id'], RegExp> = {
+  'error-rate': /error|5xx|fail/i,
+  latency: /latency|slow|duration|p9\d|response.?time/i,
+  availability: /down|unavailable|absent|availability|target.?missing|up$/i,
+};
+
+function nameHints(requirement: Requirement['id'], name: string): boolean {
+  return HINTS[requirement].test(name);
+}
+
+/** Metric names an expression reads, following recorded series to their rule's expression. */
+interface MetricUse {
+  name: string;
+  pattern?: string;
+  via?: string;
+  /** Matchers that need the label to be there (`status=~"5.."`, not `status!="200"`). */
+  required: LabelMatcher[];
+}
+
+function metricsUsed(expr: Expr, recorded: ReadonlyMap<string, Expr>): MetricUse[] {
+  const out = new Map<string, MetricUse>();
+  const visit = (node: Expr, via: string | undefined, depth: number) => {
+    for (const selector of selectors(node)) {
+      if (selector.name !== undefined) {
+        const inner = recorded.get(selector.name);
+        if (inner && depth < 8) {
+          visit(inner, via ?? selector.name, depth + 1);
+          continue;
+        }
+        const use = out.get(selector.name) ?? { name: selector.name, ...(via ? { via } : {}), required: [] };
+        out.set(selector.name, use);
+        for (const matcher of selector.matchers)
+          if (needsLabel(matcher) && !use.required.some((m) => m.label === matcher.label))
+            use.required.push(matcher);
+      } else if (selector.namePattern !== undefined) {
+        const key = `~${selector.namePattern}`;
+        if (!out.has(key))
+          out.set(key, { name: key, pattern: selector.namePattern, ...(via ? { via } : {}), required: [] });
+      }
+    }
+  };
+  visit(expr, undefined, 0);
+  return [...out.values()];
+}
+
+/** A matcher no series without the label can satisfy (a missing label reads as ""). */
+function needsLabel(matcher: LabelMatcher): boolean {
+  if (matcher.op === '=') return matcher.value !== '';
+  if (matcher.op !== '=~') return false;
+  try {
+    return !new RegExp(`^(?:${matcher.value})$`).test('');
+  } catch {
+    return false;
+  }
+}
+
+type ExpositionRead = { error: string } | { names: ExportedNames; source: string; evidence: Evidence };
+
+async function readExposition(
+  ctx: CheckContext,
+  source: Exclude<Params['metrics'], false>,
+  redactor: Redactor,
+): Promise<ExpositionRead> {
+  if (source.file !== undefined) {
+    const absolute = ctx.resolve(source.file);
+    const shown = ctx.display(absolute);
+    let text: string;
+    try {
+      text = readFileSync(absolute, 'utf8');
+    } catch (error) {
+      return {
+        error: `cannot read the saved exposition ${shown}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : (error as Error).message}`,
+      };
+    }
+    const exposition = parseExposition(text);
+    if (exposition.families.size === 0)
+      return { error: `${shown} holds no metric: is it a saved /metrics exposition?` };
+    return {
+      names: new ExportedNames(exposition),
+      source: `the saved exposition ${shown}`,
+      evidence: {
+        type: 'file',
+        path: shown,
+        size: Buffer.byteLength(text),
+        sha256: sha256OfText(text),
+        note: `saved exposition: ${exposition.families.size} metric families${problemsNote(exposition.problems)}`,
+      },
+    };
+  }
+  const secrets = new Secrets();
+  let url: string;
+  const headers: Record<string, string> = { accept: 'text/plain;version=0.0.4' };
+  try {
+    const env = templateEnv(ctx);
+    for (const [name, value] of Object.entries(source.headers)) {
+      headers[name.toLowerCase()] = secrets.expand(value, env, `metrics.headers.${name}`);
+      redactor.addHeader(name, headers[name.toLowerCase()]!);
+    }
+    if (source.url !== undefined) url = source.url;
+    else if (ctx.service) url = `${ctx.service.url}${source.path}`;
+    else
+      return {
+        error:
+          'no service to read /metrics from: give metrics.file (a saved exposition) or metrics.url, or metrics: false to turn the cross-check off',
+      };
+  } catch (error) {
+    if (error instanceof TemplateError) return { error: error.message };
+    throw error;
+  }
+  const client = new HttpClient();
+  try {
+    const exchange = await client.send(
+      { method: 'GET', url, headers, timeoutMs: 10_000, maxBodyBytes: 16 * 1024 * 1024 },
+      ctx.signal,
+    );
+    if (exchange.status === undefined) return { error: `GET ${url}: ${exchange.error ?? 'no answer'}` };
+    const text = exchange.body.toString('utf8');
+    if (exchange.status === 404)
+      // The service has no metrics endpoint: it exports nothing any alert could watch.
+      return {
+        names: new ExportedNames(parseExposition('')),
+        source: `the service (GET ${source.url ?? source.path} answers 404)`,
+        evidence: {
+          type: 'text',
+          title: `GET ${url}`,
+          text: `404: the service has no metrics at ${source.url ?? source.path}`,
+        },
+      };
+    if (exchange.status !== 200) return { error: `GET ${url} answered ${exchange.status}, not the metrics` };
+    if (exchange.truncated) return { error: `GET ${url}: the exposition is larger than 16 MB` };
+    const exposition = parseExposition(text);
+    return {
+      names: new ExportedNames(exposition),
+      source: 'the service',
+      evidence: {
+        type: 'text',
+        title: `GET ${url}`,
+        text: `200, ${exchange.bytes} bytes, ${exposition.families.size} metric families (sha256 ${sha256OfText(text).slice(0, 16)}…)${problemsNote(exposition.problems)}:\n${familyList(exposition)}`,
+      },
+    };
+  } finally {
+    await client.close();
+  }
+}
+
+function familyList(exposition: ReturnType<typeof parseExposition>): string {
+  const names = [...exposition.families.keys()].sort();
+  return names.length > 200
+    ? `${names.slice(0, 200).join('\n')}\n… and ${names.length - 200} more`
+    : names.join('\n');
+}
+
+function problemsNote(problems: ReturnType<typeof parseExposition>['problems']): string {
+  if (problems.length === 0) return '';
+  const first = problems[0]!;
+  return `; ${problems.length} line(s) a scrape would reject, first at line ${first.line}: ${first.message}`;
+}
+
+function readAlertmanagerFile(ctx: CheckContext, path: string): AlertmanagerConfig | string {
+  let text: string;
+  const absolute = ctx.resolve(path);
+  try {
+    text = readFileSync(absolute, 'utf8');
+  } catch (error) {
+    return `cannot read ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : (error as Error).message}`;
+  }
+  const source = new YamlSource(ctx.display(absolute), text);
+  const problem = source.syntaxProblems[0];
+  if (problem) return `${source.file}:${problem.line}:${problem.column}: not valid YAML: ${problem.message}`;
+  const config = readAlertmanager(source);
+  if (!config.route) return `${source.file}: ${config.problems[0]?.message ?? 'no route'}`;
+  return config;
+}
