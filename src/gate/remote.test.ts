@@ -40,8 +40,7 @@ function project(items: string[]): string {
   return dir;
 }
 
-const FILE_ITEM =
-  '      - { id: model-file, title: Model, check: { kind: file, path: model.onnx } }';
+const FILE_ITEM = '      - { id: model-file, title: Model, check: { kind: file, path: model.onnx } }';
 
 describe('check with an unreachable server', () => {
   test('sign-offs pending, a baseline item errors with on_missing_baseline: pass, BLOCKED', async () => {
@@ -84,5 +83,63 @@ describe('the server setting', () => {
       token: 't',
     });
     expect(serverTarget(undefined, {})).toBeUndefined();
+  });
+});
+
+describe('check with a server whose records cannot be read', () => {
+  test('a waiver or approval with a date that is not an ISO time counts for nothing', async () => {
+    const { createServer: createHttpServer } = await import('node:http');
+    const event = (
+      id: number,
+      action: string,
+      itemId: string,
+      at: string,
+      expiresAt: string | null,
+      role: string | null,
+    ) => ({
+      id,
+      at,
+      action,
+      itemId,
+      role,
+      actor: 'someone',
+      comment: 'fine',
+      evidence: null,
+      evidenceSha256: null,
+      expiresAt,
+      definitionDigest: null,
+      specSha256: null,
+      artifacts: {},
+    });
+    const server = createHttpServer((req, res) => {
+      res.writeHead(req.url?.includes('/signoffs/events') ? 200 : 503, {
+        'content-type': 'application/json',
+      });
+      res.end(
+        JSON.stringify({
+          events: [
+            event(1, 'waive', 'model-file', '2026-11-01T00:00:00Z', '31/12/2020', null),
+            event(2, 'approve', 'lead', '13/02/2020', null, 'technical-lead'),
+          ],
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const dir = project([
+        '      - { id: model-file, title: Model, check: { kind: file, path: gone.onnx } }',
+        '      - { id: lead, title: Lead approves, manual: { roles: [technical-lead] } }',
+      ]);
+      const port = (server.address() as { port: number }).port;
+      const cli = bufferedIO(dir, { MLGATE_SERVER: `http://127.0.0.1:${port}`, MLGATE_TOKEN: 'tok-1234' });
+      const code = await checkCommand('.', { format: 'json', quiet: true }, cli.io);
+      const report = RunReport.parse(JSON.parse(cli.stdout()));
+      const status = Object.fromEntries(report.items.map((item) => [item.id, item.status]));
+      expect(status).toEqual({ 'model-file': 'fail', lead: 'pending' });
+      expect(code).toBe(1);
+      expect(cli.stderr()).toMatch(/not an ISO time: none of them count/);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

@@ -65,12 +65,19 @@ function isLoopback(host: string): boolean {
 }
 
 /** One call to /api/v1; a problem-details answer becomes its title and detail. 404 → undefined when allowed. */
+/** Servers that did not answer in this process: later calls fail at once instead of waiting again. */
+const unreachable = new Map<string, string>();
+
 export async function callServer<T>(
   target: ServerTarget,
   method: 'GET' | 'POST' | 'PUT',
   path: string,
   options: { body?: unknown; schema: { parse(value: unknown): T }; notFound?: 'undefined' },
 ): Promise<T | undefined> {
+  const down = unreachable.get(target.url);
+  if (down) throw new ServerError(down);
+  const scrub = (text: string) =>
+    target.token.length >= 4 ? text.split(target.token).join('[redacted]') : text;
   let response: Response;
   try {
     response = await fetch(`${target.url}/api/v1${path}`, {
@@ -82,12 +89,18 @@ export async function callServer<T>(
       },
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
       signal: AbortSignal.timeout(TIMEOUT_MS),
-      redirect: 'error',
+      redirect: 'manual',
     });
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
-    throw new ServerError(`cannot reach the mlgate server ${new URL(target.url).origin} (${cause})`);
+    const message = `cannot reach the mlgate server ${new URL(target.url).origin} (${cause === 'TimeoutError' ? `no answer in ${TIMEOUT_MS / 1000} s` : cause})`;
+    unreachable.set(target.url, message);
+    throw new ServerError(message);
   }
+  if (response.status >= 300 && response.status < 400)
+    throw new ServerError(
+      `the mlgate server answered ${response.status}, a redirect to ${response.headers.get('location') ?? '?'}: set MLGATE_SERVER to where it leads (the token is not sent on)`,
+    );
   const text = await response.text();
   let json: unknown;
   try {
@@ -99,7 +112,9 @@ export async function callServer<T>(
   if (!response.ok) {
     const problem = (json ?? {}) as { title?: string; detail?: string };
     const what = [problem.title, problem.detail].filter(Boolean).join(': ') || response.statusText;
-    throw new ServerError(`the mlgate server answered ${response.status} to ${method} ${path}: ${what}`);
+    throw new ServerError(
+      scrub(`the mlgate server answered ${response.status} to ${method} ${path}: ${what}`),
+    );
   }
   try {
     return options.schema.parse(json);
@@ -137,11 +152,28 @@ export async function remoteGateStore(target: ServerTarget, loaded: LoadedSpec):
           schema: SignoffEventList,
         });
         const byItem = new Map<string, SignoffEvent[]>();
+        const unreadable = new Set<string>();
         for (const event of list!.events) {
+          // A date that cannot be read could make a lapsed approval or an ended waiver look
+          // current: every record of that item is set aside (its sign-off pending, no waiver).
+          if (
+            !isIsoTime(event.at) ||
+            (event.expiresAt !== null && !isIsoTime(event.expiresAt)) ||
+            (event.action === 'waive' && event.expiresAt === null)
+          ) {
+            unreadable.add(event.itemId);
+            continue;
+          }
           const { specSha256: _spec, ...rest } = event;
           const events = byItem.get(event.itemId) ?? [];
           events.push(rest as SignoffEvent);
           byItem.set(event.itemId, events);
+        }
+        for (const itemId of unreadable) {
+          byItem.delete(itemId);
+          notices.push(
+            `the server's sign-off records of ${itemId} have a date that is not an ISO time: none of them count (pending, no waiver)`,
+          );
         }
         return byItem;
       } catch (error) {
@@ -191,4 +223,12 @@ export async function remoteGateStore(target: ServerTarget, loaded: LoadedSpec):
     },
     close: async () => {},
   };
+}
+
+/** 2026-11-30T12:00:00Z / +01:00, with or without fractions: what the API's dates are. */
+function isIsoTime(text: string): boolean {
+  return (
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(text) &&
+    !Number.isNaN(Date.parse(text))
+  );
 }

@@ -7,7 +7,7 @@ import { digestArtifacts } from '../engine/artifacts.js';
 import type { Plan } from '../engine/plan.js';
 import { type RunEvents, runPlan } from '../engine/run.js';
 import type { LoadedSpec } from '../spec/load.js';
-import { redactorForRun } from '../redact/index.js';
+import { redactorForRun, type Redactor } from '../redact/index.js';
 import { buildReport } from '../report/build.js';
 import type { RunReport } from '../report/schema.js';
 import { serviceFromSpec } from '../service/controller.js';
@@ -36,6 +36,8 @@ export interface GateResult {
   book?: SignoffBook;
   /** The store could not keep the run (a server that went away, a damaged store). */
   saveError?: Error;
+  /** The run's secrets: messages printed beside the report go through it too. */
+  redactor: Pick<Redactor, 'redact'>;
 }
 
 export async function runGate(input: GateInput): Promise<GateResult> {
@@ -95,5 +97,5 @@ export async function runGate(input: GateInput): Promise<GateResult> {
       saveError = error as Error;
     }
   }
-  return { report, book, saveError };
+  return { report, book, saveError, redactor };
 }

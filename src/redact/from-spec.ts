@@ -18,6 +18,9 @@ const CREDENTIAL_NAME =
 const OUTER_CREDENTIAL_NAME =
   /(?:^|_)(?:TOKEN|SECRET|SECRETKEY|PASSWORD|PASSWD|PASS|API_?KEY|ACCESS_KEY|PRIVATE_KEY|CREDENTIALS?|COOKIE|DSN)(?:_|$)|.(?:_KEY|_PWD|_PW|_PAT|_AUTH)$/i;
 
+/** Credentials mlgate sends on its own behalf: always kept out of output. */
+const MLGATE_OWN_CREDENTIALS = new Set(['MLGATE_TOKEN', 'MLFLOW_TRACKING_TOKEN', 'MLFLOW_TRACKING_PASSWORD']);
+
 const PLACEHOLDER = /\$\{(random|env\.([A-Za-z_][A-Za-z0-9_]*))\}/g;
 
 /**
@@ -109,7 +112,12 @@ export function redactorForRun(loaded: LoadedSpec, secrets: RunSecrets = {}): Re
   // service inherit them, and a command that prints its environment would show them.
   for (const env of outerEnvs) {
     for (const [name, value] of Object.entries(env)) {
-      if (value !== undefined && OUTER_CREDENTIAL_NAME.test(name) && !looksLikeConfiguration(value))
+      if (value === undefined) continue;
+      // The credentials mlgate itself sends (its server, MLflow) are secrets whatever they look like.
+      if (
+        MLGATE_OWN_CREDENTIALS.has(name) ||
+        (OUTER_CREDENTIAL_NAME.test(name) && !looksLikeConfiguration(value))
+      )
         redactor.add(value, `env.${name}`);
     }
   }

@@ -13,6 +13,7 @@ import type { Approval, Evidence, ItemStatus, Waiver } from '../report/schema.js
 import type { LoadedItem, LoadedSpec } from '../spec/load.js';
 import { formatDuration, parseDuration } from '../util/units.js';
 import { readStored, type Store } from './db.js';
+import type { Insertable } from 'kysely';
 import type { SignoffAction, SignoffEventsTable } from './schema.js';
 
 /** What a sign-off is bound to. */
@@ -58,9 +59,11 @@ export async function appendEvent(
     evidenceSha256?: string;
     expiresAt?: Date;
     binding?: Binding;
+    /** The server's project (a local store has one project and leaves it out). */
+    projectId?: number;
   },
-): Promise<void> {
-  const row: Omit<SignoffEventsTable, 'id'> = {
+): Promise<number> {
+  const row: Insertable<SignoffEventsTable> = {
     at: event.at.toISOString(),
     action: event.action,
     item_id: event.itemId,
@@ -75,14 +78,25 @@ export async function appendEvent(
     definition_digest: event.binding?.definitionDigest ?? null,
     spec_sha256: event.binding?.specSha256 ?? null,
     artifacts: JSON.stringify(event.binding?.artifacts ?? {}),
+    project_id: event.projectId ?? null,
   };
-  await store.db.insertInto('signoff_events').values(row).execute();
+  const { id } = await store.db
+    .insertInto('signoff_events')
+    .values(row)
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return id;
 }
 
 /** Every event, by item, oldest first. */
-export async function loadEvents(store: Store, itemId?: string): Promise<Map<string, SignoffEvent[]>> {
+export async function loadEvents(
+  store: Store,
+  itemId?: string,
+  projectId?: number,
+): Promise<Map<string, SignoffEvent[]>> {
   let query = store.db.selectFrom('signoff_events').selectAll();
   if (itemId !== undefined) query = query.where('item_id', '=', itemId);
+  if (projectId !== undefined) query = query.where('project_id', '=', projectId);
   const rows = await query.orderBy('id').execute();
   const byItem = new Map<string, SignoffEvent[]>();
   for (const row of rows) {
@@ -266,7 +280,9 @@ export function judgeManual(
   const judge = (event: SignoffEvent): Approval => {
     const stale = staleReason(event, binding, 'approved');
     if (stale) return approvalRecord(event, 'stale', stale);
-    if (renewMs !== undefined && now.getTime() - Date.parse(event.at) > renewMs) {
+    // An approval whose date cannot be read has lapsed: it cannot show it is recent enough.
+    const at = Date.parse(event.at);
+    if (renewMs !== undefined && (Number.isNaN(at) || now.getTime() - at > renewMs)) {
       return approvalRecord(
         event,
         'lapsed',
@@ -449,10 +465,18 @@ export function applyWaiver(
     definitionDigest: event.definitionDigest ?? '',
     artifacts: event.artifacts,
   };
-  if (event.expiresAt !== null && Date.parse(event.expiresAt) <= now.getTime()) {
+  // A waiver must end: one without a readable end date counts as ended, never as forever.
+  const expires = event.expiresAt === null ? Number.NaN : Date.parse(event.expiresAt);
+  if (Number.isNaN(expires) || expires <= now.getTime()) {
     return {
       ...outcome,
-      waiver: { ...base, state: 'expired', stateReason: `expired on ${day(event.expiresAt)}` },
+      waiver: {
+        ...base,
+        state: 'expired',
+        stateReason: Number.isNaN(expires)
+          ? `its end date "${event.expiresAt ?? ''}" cannot be read`
+          : `expired on ${day(event.expiresAt!)}`,
+      },
     };
   }
   const stale = staleReason(event, binding, 'waived it');

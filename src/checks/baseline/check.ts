@@ -119,7 +119,15 @@ export default defineCheck({
         : 'tag' in params.against
           ? `the run tagged "${params.against.tag}"`
           : `run #${params.against.run}`;
-    const base = await ctx.history.find(selector, ctx.profile);
+    // A store that cannot answer (a server away) is an error with its reason, never "no baseline".
+    let base: Awaited<ReturnType<typeof ctx.history.find>>;
+    let then: Awaited<ReturnType<typeof ctx.history.item>>;
+    try {
+      base = await ctx.history.find(selector, ctx.profile);
+      then = base && (await ctx.history.item(base.id, params.item));
+    } catch (error) {
+      return { status: 'error', summary: `cannot read the baseline: ${(error as Error).message}` };
+    }
     if (!base) {
       const summary = `no baseline: ${describeAgainst} does not exist yet (on_missing_baseline: ${params.on_missing_baseline})`;
       return {
@@ -128,7 +136,6 @@ export default defineCheck({
         evidence: [{ type: 'text', title: 'baseline', text: summary }],
       };
     }
-    const then = await ctx.history.item(base.id, params.item);
     const label = `run #${base.id} (${base.startedAt.slice(0, 10)})`;
     const rows: Array<Array<string | number | null>> = [];
     const failures: string[] = [];

@@ -9,6 +9,7 @@ import { remoteGateStore, serverTarget } from '../../gate/remote.js';
 import { localGateStore } from '../../gate/store.js';
 import {
   type ModelVersionRef,
+  markPending,
   parseModelVersionRef,
   type RegistryClient,
   registryClient,
@@ -84,7 +85,7 @@ export async function checkCommand(
       }
     });
     // The model version must exist before a long run; a partial run never tags it.
-    const mlflow = await mlflowTarget(options, io);
+    const mlflow = await mlflowTarget(options, plan.profile, io);
     // What validate warns about (a signer role no item uses) is said where CI looks, too.
     for (const warning of loaded.warnings) io.stderr.write(`warning: ${warning}\n`);
     // The store decides sign-offs and waivers, and keeps the run. Without it (--no-store),
@@ -127,8 +128,11 @@ export async function checkCommand(
       await store?.close();
     }
     const { report, book, saveError } = gate;
+    const redact = (text: string) => gate.redactor.redact(text);
     // Said before the report: what the server could not answer changed how items were decided.
-    if (server) printStoreNotices(store, io);
+    if (server)
+      for (const notice of store?.notices ?? [])
+        io.stderr.write(`${stderrStyle.yellow('warning')}: ${redact(notice)}\n`);
     const written: string[] = [];
     if (signingKey && options.attest) {
       // Written whatever the verdict: a FAILED summary is evidence too. The exit code stays the verdict's.
@@ -181,7 +185,7 @@ export async function checkCommand(
     if (io.env.GITHUB_ACTIONS === 'true') writeGithub(report, options, io);
     if (saveError) {
       io.stderr.write(
-        `${stderrStyle.red('error')}: the run was not recorded in ${store?.where}: ${saveError.message}\n`,
+        `${stderrStyle.red('error')}: the run was not recorded in ${store?.where}: ${redact(saveError.message)}\n`,
       );
       // A PASS the team's record never got must not turn the job green.
       if (report.complete && report.verdict.status === 'PASS') return ExitCode.Usage;
@@ -190,13 +194,11 @@ export async function checkCommand(
     }
     if (mlflow) {
       try {
-        await writeVerdict(mlflow.client, mlflow.ref, report);
-        io.stderr.write(
-          `MLflow: ${mlflow.ref.name} version ${mlflow.ref.version} tagged mlgate.verdict=${report.verdict.status}\n`,
-        );
+        const tagged = await writeVerdict(mlflow.client, mlflow.ref, report);
+        io.stderr.write(`MLflow: ${mlflow.ref.name} version ${mlflow.ref.version} tagged ${tagged}\n`);
       } catch (error) {
         io.stderr.write(
-          `${stderrStyle.red('error')}: the verdict was not written to MLflow: ${(error as Error).message}\n`,
+          `${stderrStyle.red('error')}: the verdict was not written to MLflow: ${redact((error as Error).message)}\n`,
         );
         // A PASS the registry never heard of must not turn the job green.
         if (report.complete && report.verdict.status === 'PASS') return ExitCode.Usage;
@@ -212,6 +214,7 @@ export async function checkCommand(
 /** The --mlflow-model target, checked to exist before anything runs. */
 async function mlflowTarget(
   options: CheckOptions,
+  profile: string | null,
   io: CliIO,
 ): Promise<{ client: RegistryClient; ref: ModelVersionRef } | undefined> {
   if (options.mlflowModel === undefined) return undefined;
@@ -224,6 +227,8 @@ async function mlflowTarget(
   const client = registryClient(io.env);
   try {
     await client.getModelVersion(ref);
+    // No earlier verdict of this profile stands while this one is decided (or if it never ends).
+    await markPending(client, ref, profile);
   } catch (error) {
     throw new UsageError(
       `--mlflow-model ${ref.name}/${ref.version}: ${(error as Error).message}`,

@@ -94,26 +94,29 @@ describe('check --mlflow-model NAME/VERSION', () => {
     return { code, stderr: cli.stderr(), stdout: cli.stdout() };
   }
 
-  test('tags the version with the verdict and what it was decided on; PENDING first, the verdict last', async () => {
+  test('tags the version with the verdict of its profile and what it was decided on; PENDING before the run, the verdict last', async () => {
     fake = await startFakeMlflow([{ name: 'digits', version: '3' }], { token: 's3cret-token' });
     const env = { MLFLOW_TRACKING_URI: fake.url, MLFLOW_TRACKING_TOKEN: 's3cret-token' };
     const passed = await check(project(true), env);
     expect(passed.code, passed.stderr).toBe(0);
     const tags = fake.tags.get('digits/3')!;
-    expect(tags.get('mlgate.verdict')).toBe('PASS');
+    expect(tags.get('mlgate.verdict.default')).toBe('PASS');
+    // Never a bare "PASS": a promotion step checking for its own profile cannot mistake it.
+    expect(tags.get('mlgate.verdict')).toBe('PASS (default)');
     expect(JSON.parse(tags.get('mlgate.artifacts')!)).toEqual({
       model: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
     const writes = fake.calls
       .filter((c) => c.path.endsWith('set-tag'))
       .map((c) => c.body as { key: string; value: string });
-    expect(writes[0]).toMatchObject({ key: 'mlgate.verdict', value: 'PENDING' });
-    expect(writes.at(-1)).toMatchObject({ key: 'mlgate.verdict', value: 'PASS' });
+    expect(writes[0]).toMatchObject({ key: 'mlgate.verdict.default', value: 'PENDING' });
+    expect(writes.filter((w) => w.key === 'mlgate.verdict.default').at(-1)).toMatchObject({ value: 'PASS' });
+    expect(passed.stderr).toContain('tagged mlgate.verdict.default=PASS');
     expect(passed.stderr).not.toContain('s3cret-token');
 
     const blocked = await check(project(false), env);
     expect(blocked.code).toBe(1);
-    expect(tags.get('mlgate.verdict')).toBe('BLOCKED');
+    expect(tags.get('mlgate.verdict.default')).toBe('BLOCKED');
     expect(tags.get('mlgate.reasons')).toContain('model-file');
   });
 
@@ -121,11 +124,63 @@ describe('check --mlflow-model NAME/VERSION', () => {
     fake = await startFakeMlflow([{ name: 'digits', version: '3' }]);
     const env = { MLFLOW_TRACKING_URI: fake.url };
     expect((await check(project(true), env)).code).toBe(0);
-    fake.failSetTagAt = fake.calls.filter((c) => c.path.endsWith('set-tag')).length + 3;
+    fake.failSetTagAt = fake.calls.filter((c) => c.path.endsWith('set-tag')).length + 4;
     const cut = await check(project(true), env);
     expect(cut.code).toBe(2);
     expect(cut.stderr).toMatch(/not written to MLflow.*500.*INTERNAL_ERROR/);
-    expect(fake.tags.get('digits/3')!.get('mlgate.verdict')).toBe('PENDING');
+    expect(fake.tags.get('digits/3')!.get('mlgate.verdict.default')).toBe('PENDING');
+  });
+
+  test('a proxy that answers 200 without writing, or echoes the token, is not taken for MLflow', async () => {
+    const { createServer } = await import('node:http');
+    const proxy = createServer((req, res) => {
+      if (req.url?.includes('model-versions/get')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ model_version: { name: 'digits', version: '3', tags: [] } }));
+      } else if (req.url?.includes('set-tag') && req.headers.authorization?.includes('echo')) {
+        res.writeHead(502, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            error_code: 'BAD_GATEWAY',
+            message: `upstream refused ${req.headers.authorization}`,
+          }),
+        );
+      } else {
+        res.writeHead(200, { 'content-type': 'text/html' });
+        res.end('<html>signed in</html>');
+      }
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+    try {
+      const html = await check(project(true), { MLFLOW_TRACKING_URI: url });
+      expect(html.code).toBe(2);
+      expect(html.stderr).toMatch(/not JSON/);
+      const echo = await check(project(true), {
+        MLFLOW_TRACKING_URI: url,
+        MLFLOW_TRACKING_TOKEN: 'echo-secret-123',
+      });
+      expect(echo.code).toBe(2);
+      expect(echo.stderr).toMatch(/BAD_GATEWAY/);
+      expect(echo.stderr + echo.stdout).not.toContain('echo-secret-123');
+    } finally {
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    }
+  });
+
+  test('credentials are not sent in the clear or in the URL', async () => {
+    const dir = project(true);
+    expect(
+      (
+        await check(dir, {
+          MLFLOW_TRACKING_URI: 'http://mlflow.example.com',
+          MLFLOW_TRACKING_TOKEN: 'abcd1234',
+        })
+      ).stderr,
+    ).toMatch(/plain http/);
+    expect((await check(dir, { MLFLOW_TRACKING_URI: 'https://u:p@mlflow.example.com' })).stderr).toMatch(
+      /MLFLOW_TRACKING_USERNAME/,
+    );
   });
 
   test('an unknown version, a missing tracking URI, a bad reference or --only stop before anything runs', async () => {

@@ -53,6 +53,23 @@ export function registryClient(env: NodeJS.ProcessEnv): RegistryClient {
   else if (env.MLFLOW_TRACKING_USERNAME)
     headers.authorization = `Basic ${Buffer.from(`${env.MLFLOW_TRACKING_USERNAME}:${env.MLFLOW_TRACKING_PASSWORD ?? ''}`).toString('base64')}`;
   const server = new URL(base).origin;
+  // fetch refuses URLs with credentials in them; MLflow's clients take them from these variables.
+  if (new URL(base).username || new URL(base).password)
+    throw new UsageError(
+      'MLFLOW_TRACKING_URI has a user name or password in it',
+      'put them in MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (or use MLFLOW_TRACKING_TOKEN)',
+    );
+  if (headers.authorization && new URL(base).protocol === 'http:' && !isLoopback(new URL(base).hostname))
+    throw new UsageError(
+      `MLflow at ${server} is plain http: the credentials would cross the network in the clear`,
+      'use https (plain http is accepted on loopback only)',
+    );
+  const credentials = [env.MLFLOW_TRACKING_TOKEN, env.MLFLOW_TRACKING_PASSWORD].filter(
+    (value): value is string => Boolean(value && value.length >= 4),
+  );
+  // A server that echoes the request (a proxy's error page) must not put the token in our output.
+  const scrub = (text: string) =>
+    credentials.reduce((out, secret) => out.split(secret).join('[redacted]'), text);
 
   async function call(
     method: 'GET' | 'POST',
@@ -66,24 +83,34 @@ export function registryClient(env: NodeJS.ProcessEnv): RegistryClient {
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(TIMEOUT_MS),
-        redirect: 'error',
+        redirect: 'manual',
       });
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
       throw new MlflowError(`cannot reach MLflow at ${server} (${cause})`);
     }
+    if (response.status >= 300 && response.status < 400)
+      throw new MlflowError(
+        `MLflow at ${server} answered ${response.status}, a redirect to ${response.headers.get('location') ?? '?'}: set MLFLOW_TRACKING_URI to where it leads (credentials are not sent on)`,
+      );
     const text = await response.text();
-    let json: Record<string, unknown> = {};
+    let json: Record<string, unknown> | undefined;
     try {
-      json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+      const parsed: unknown = text ? JSON.parse(text) : {};
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
+        json = parsed as Record<string, unknown>;
     } catch {
-      // An HTML error page from a proxy: the status says enough.
+      // An HTML page from a proxy: not MLflow's answer.
     }
     if (!response.ok) {
-      const code = typeof json.error_code === 'string' ? `${json.error_code}: ` : '';
-      const message = typeof json.message === 'string' ? json.message.slice(0, 300) : response.statusText;
-      throw new MlflowError(`MLflow at ${server} answered ${response.status} to ${path}: ${code}${message}`);
+      const code = typeof json?.error_code === 'string' ? `${json.error_code}: ` : '';
+      const message = typeof json?.message === 'string' ? json.message.slice(0, 300) : response.statusText;
+      throw new MlflowError(
+        scrub(`MLflow at ${server} answered ${response.status} to ${path}: ${code}${message}`),
+      );
     }
+    // A 2xx that is not JSON (a login page, a proxy) did not do what was asked.
+    if (!json) throw new MlflowError(`MLflow at ${server} answered ${path} with something that is not JSON`);
     return json;
   }
 
@@ -125,15 +152,49 @@ function clip(text: string): string {
   return text.length <= MAX_TAG_VALUE ? text : `${text.slice(0, MAX_TAG_VALUE - 14)}… (truncated)`;
 }
 
-/** PENDING first, the details, then the verdict: see the module comment. */
+/**
+ * The verdict tags: `mlgate.verdict.<profile>` holds PASS or BLOCKED for that profile (a
+ * promotion to production requires `mlgate.verdict.prod = PASS`), and `mlgate.verdict` says
+ * which profile decided last ("PASS (dev)"), so it never equals a bare "PASS" that a check
+ * for production could mistake for its own.
+ */
+export function verdictKeys(profile: string | null): { profileKey: string; summaryKey: string } {
+  return { profileKey: `mlgate.verdict.${profile ?? 'default'}`, summaryKey: 'mlgate.verdict' };
+}
+
+/** Before the run: PENDING, so no earlier verdict of this profile stands while this one is decided. */
+export async function markPending(
+  client: RegistryClient,
+  ref: ModelVersionRef,
+  profile: string | null,
+): Promise<void> {
+  const { profileKey, summaryKey } = verdictKeys(profile);
+  await client.setTag(ref, profileKey, 'PENDING');
+  await client.setTag(ref, summaryKey, `PENDING (${profile ?? 'default'})`);
+}
+
+/** After the run: the details, then the verdict last (see the module comment). */
 export async function writeVerdict(
   client: RegistryClient,
   ref: ModelVersionRef,
   report: RunReport,
-): Promise<void> {
-  await client.setTag(ref, 'mlgate.verdict', 'PENDING');
+): Promise<string> {
+  const { profileKey, summaryKey } = verdictKeys(report.profile);
+  await client.setTag(ref, profileKey, 'PENDING');
   for (const [key, value] of verdictTags(report)) await client.setTag(ref, key, value);
   // A part of the spec (--only) or an interrupted run never tags a version PASS.
   const whole = report.complete && report.selection === null;
-  await client.setTag(ref, 'mlgate.verdict', whole ? report.verdict.status : 'BLOCKED');
+  const status = whole ? report.verdict.status : 'BLOCKED';
+  await client.setTag(ref, profileKey, status);
+  await client.setTag(ref, summaryKey, `${status} (${report.profile ?? 'default'})`);
+  // Read back: a proxy that answers 200 without writing must not leave us saying it was written.
+  const stored = await client.getModelVersion(ref);
+  const tags = Array.isArray(stored.tags) ? (stored.tags as Array<{ key?: string; value?: string }>) : [];
+  if (!tags.some((tag) => tag.key === profileKey && tag.value === status))
+    throw new MlflowError(`MLflow did not keep ${profileKey}=${status} (read back after writing)`);
+  return `${profileKey}=${status}`;
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '[::1]' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
