@@ -160,6 +160,12 @@ export function analyzeFeature(
   currentShown: string,
   options: AnalysisOptions,
 ): FeatureDrift {
+  // A column of texts is categorical: there "NA" (North America) or "None" is a value, not a
+  // missing cell — only numbers read pandas' NaN spellings as missing.
+  if (!reference.forced && (reference.firstText || current.firstText)) {
+    reference.nullTokensAsValues();
+    current.nullTokensAsValues();
+  }
   const result: FeatureDrift = {
     name: reference.name,
     type: 'numeric',

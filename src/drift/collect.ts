@@ -146,6 +146,8 @@ export class ColumnSample {
   firstText?: { where: string; text: string };
   infinite = 0;
   firstInfinite?: string;
+  /** Non-empty NaN spellings counted in `nulls`, by spelling. */
+  private readonly nullTokens = new Map<string, number>();
 
   constructor(
     readonly name: string,
@@ -174,17 +176,34 @@ export class ColumnSample {
 
   addText(raw: string, where: () => string): void {
     const text = raw.trim();
-    if (NULL_TOKENS.has(text)) {
+    // pandas' NaN spellings mean missing among numbers; among categories "NA" (North America)
+    // or "None" may be a value, so there only the empty cell is missing.
+    if (this.forced === 'categorical' ? text === '' : NULL_TOKENS.has(text)) {
       this.nulls++;
+      // Kept apart: if the column turns out categorical they are values (nullTokensAsValues).
+      if (text !== '') this.nullTokens.set(text, (this.nullTokens.get(text) ?? 0) + 1);
       return;
     }
-    this.texts++;
-    this.firstText ??= { where: where(), text };
+    this.countText(text, where());
+  }
+
+  private countText(text: string, where: string, n = 1): void {
+    this.texts += n;
+    this.firstText ??= { where, text };
     const counts = this.textCounts;
     if (counts) {
-      counts.set(text, (counts.get(text) ?? 0) + 1);
+      counts.set(text, (counts.get(text) ?? 0) + n);
       if (counts.size > this.maxCategories) this.textCounts = undefined;
     }
+  }
+
+  /** The NaN spellings ("NA", "None", …) counted as missing, made values again: for categories. */
+  nullTokensAsValues(): void {
+    for (const [text, n] of this.nullTokens) {
+      this.nulls -= n;
+      this.countText(text, 'a cell', n);
+    }
+    this.nullTokens.clear();
   }
 
   /** Non-null values. */
@@ -245,10 +264,21 @@ export async function readBoth(
           `${current.shown} lacks ${missing.length} feature${missing.length === 1 ? '' : 's'} of the reference: ${list(missing)}.${hint} It has: ${list(columns)}. (A feature the serving data dropped is drift too; list the ones to compare under columns:, or exclude the rest.)`,
         );
       }
+      // A feature written twice in the serving data: which copy is "the" feature is a guess.
+      const twice = features!.filter((name) => columns.indexOf(name) !== columns.lastIndexOf(name));
+      if (twice.length > 0)
+        throw new DriftInputError(
+          `${current.shown} has more than one column named ${list([...new Set(twice)])}`,
+        );
       return features!;
     },
     selection,
   );
+  // Two .npy files are matched by position: a column more or less shifts every feature.
+  if (reference.format === 'npy' && current.format === 'npy' && ref.columns.length !== cur.columns.length)
+    throw new DriftInputError(
+      `${reference.shown} has ${ref.columns.length} columns and ${current.shown} ${cur.columns.length}: NumPy columns are matched by position, so a column added or dropped shifts every feature after it. Compare tables with named columns, or arrays of the same width`,
+    );
   return { reference: ref, current: cur, features: features! };
 }
 
