@@ -2,7 +2,7 @@
  * The newcomer's path: import the team's checklist, check it, and see every line of the
  * checklist in the report with a status. Also: import never overwrites, export round-trips.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -21,6 +21,13 @@ describe('mlgate import, check, export', () => {
     );
     expect(imported.stderr).toContain('automated 8 (command 1, file 3, http 3, load 1), manual 25');
     expect(existsSync(join(dir, 'mlgate.yaml'))).toBe(true);
+    // The files the checklist names are not in this empty folder: validate says which (exit 2).
+    const missing = await runCli(['validate'], { cwd: dir });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('checkpoints/epoch_39.pth not found (path of check kind "file")');
+    mkdirSync(join(dir, 'checkpoints'));
+    for (const name of ['epoch_39.pth', 'best_model.pth', 'train_log.json'])
+      writeFileSync(join(dir, 'checkpoints', name), '{}');
     // Valid YAML with guessed paths and an invented service url: validate says so.
     const validated = await runCli(['validate'], { cwd: dir });
     expect(validated.code).toBe(0);

@@ -1,4 +1,5 @@
 import { relative, resolve } from 'node:path';
+import { assertProjectFolder } from '../spec/project-folder.js';
 import { type CheckRegistry, loadBuiltinChecks } from '../engine/registry.js';
 import { findSpecFile, type LoadedSpec, loadSpec } from '../spec/load.js';
 import type { CliIO } from './io.js';
@@ -22,6 +23,7 @@ export async function loadProject(
 ): Promise<Project> {
   const registry = await loadBuiltinChecks();
   const file = options.config ? resolve(io.cwd, options.config) : findSpecFile(resolve(io.cwd, dir ?? '.'));
+  if (!options.config) assertProjectFolder(dir ?? '.', file, io.cwd);
   const loaded = loadSpec(file, registry);
   const specPath = relative(io.cwd, file) || file;
   return { registry, loaded, specPath };

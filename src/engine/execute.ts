@@ -58,6 +58,8 @@ export interface ContextBase {
   service?: ServiceHandle;
   result?(itemId: string): ItemResult | undefined;
   history?: RunHistory;
+  /** Live progress of the item, for the terminal (see CheckContext.progress). */
+  progress?(text: string): void;
 }
 
 /** A check's context, and the paths it asked for that lead outside the project. */

@@ -16,6 +16,8 @@ import type { ItemOutcome, RunHistory, ServiceHandle } from './types.js';
 export interface RunEvents {
   onItemStart?(planned: PlannedItem): void;
   onItemEnd?(result: ItemResult): void;
+  /** A running item's live progress (cleaned and redacted), for the terminal only. */
+  onItemProgress?(itemId: string, text: string): void;
 }
 
 export interface RunOptions extends RunEvents {
@@ -152,6 +154,15 @@ export async function runPlan(loaded: LoadedSpec, plan: Plan, options: RunOption
             result: (id) =>
               item.needs.includes(id) || item.after.includes(id) ? results.get(id) : undefined,
             history: options.history,
+            progress: options.onItemProgress
+              ? (text: string) => {
+                  try {
+                    options.onItemProgress!(item.id, sanitize(String(text), options.redactor));
+                  } catch {
+                    // Progress is for the eyes only: it never changes what a check finds.
+                  }
+                }
+              : undefined,
           },
           timeoutMs,
           options.signal,

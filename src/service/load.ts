@@ -20,8 +20,11 @@
  * a sweep every 50 ms. mlgate measures the service, not itself (see the load benchmark).
  */
 import { connect, type Socket } from 'node:net';
-import * as hdr from 'hdr-histogram-js';
+import { lazyRequire } from '../util/lazy.js';
 import { type ParsedResponse, ResponseParser } from './http1.js';
+
+/** Loaded when a load test runs, not when the load kind is imported (startup). */
+const hdr = lazyRequire<typeof import('hdr-histogram-js')>('hdr-histogram-js');
 
 export interface LoadPlan {
   host: string;
@@ -39,6 +42,23 @@ export interface LoadPlan {
   /** Which statuses count as success. */
   isSuccess(status: number): boolean;
   signal?: AbortSignal;
+  /** About once a second while it runs: how far it is, for live progress (never judged). */
+  onProgress?(progress: LoadProgress): void;
+}
+
+/** A load test as it runs, so far: what k6 prints on its live line. */
+export interface LoadProgress {
+  phase: 'warmup' | 'measuring';
+  /** Time in the phase, and the phase's length. */
+  elapsedMs: number;
+  phaseMs: number;
+  /** Measured requests sent so far, and the most that will be. */
+  issued: number;
+  maxRequests: number;
+  succeeded: number;
+  failed: number;
+  /** p95 of every measured request so far (failures at the timeout); null before the first. */
+  p95Ms: number | null;
 }
 
 export interface SecondStats {
@@ -113,19 +133,19 @@ const RESERVOIR = 512;
 
 export function runLoad(plan: LoadPlan): Promise<LoadResult> {
   return new Promise((resolvePromise) => {
-    const histogram = hdr.build({
+    const histogram = hdr().build({
       lowestDiscernibleValue: 1,
       highestTrackableValue: 3_600_000_000,
       numberOfSignificantValueDigits: 3,
     });
     // Every measured request: successes at their latency, failures at the timeout.
-    const overallHistogram = hdr.build({
+    const overallHistogram = hdr().build({
       lowestDiscernibleValue: 1,
       highestTrackableValue: 3_600_000_000,
       numberOfSignificantValueDigits: 3,
     });
     const timeoutUs = Math.min(3_600_000_000, Math.max(1, Math.round(plan.timeoutMs * 1000)));
-    const failedHistogram = hdr.build({
+    const failedHistogram = hdr().build({
       lowestDiscernibleValue: 1,
       highestTrackableValue: 3_600_000_000,
       numberOfSignificantValueDigits: 2,
@@ -356,7 +376,32 @@ export function runLoad(plan: LoadPlan): Promise<LoadResult> {
       }
       if (now >= measureUntil && !stopping) stop();
       if (stopping) maybeFinish();
+      else if (plan.onProgress && now - lastProgress >= 1000) {
+        lastProgress = now;
+        reportProgress(now);
+      }
     }, 50);
+    let lastProgress = began;
+    const reportProgress = (now: number) => {
+      const measuring = now >= measureFrom;
+      try {
+        plan.onProgress!({
+          phase: measuring ? 'measuring' : 'warmup',
+          elapsedMs: measuring ? now - measureFrom : now - began,
+          phaseMs: measuring ? plan.durationMs : plan.warmupMs,
+          issued,
+          maxRequests: plan.requests,
+          succeeded,
+          failed,
+          p95Ms:
+            overallHistogram.totalCount > 0
+              ? Math.min(overallHistogram.getValueAtPercentile(95), overallHistogram.maxValue) / 1000
+              : null,
+        });
+      } catch {
+        // Progress is for the eyes only: it never breaks the measurement.
+      }
+    };
 
     let stoppedAt = 0;
     const stop = () => {

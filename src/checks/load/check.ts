@@ -1,4 +1,3 @@
-import { Response } from 'undici';
 import { z } from 'zod';
 import { defineCheck } from '../../engine/types.js';
 import type { Evidence } from '../../report/schema.js';
@@ -18,6 +17,7 @@ import { TemplateError } from '../../service/template.js';
 import { Duration } from '../../spec/schema.js';
 import { formatNumber } from '../../util/threshold.js';
 import { formatDuration, parseDuration } from '../../util/units.js';
+import { loadProgressLine } from './progress.js';
 
 const Rate = z
   .union([
@@ -184,6 +184,7 @@ export default defineCheck({
       timeoutMs: parseDuration(params.timeout)!,
       isSuccess: successTest(params.success_status),
       signal: ctx.signal,
+      onProgress: ctx.progress && ((progress) => ctx.progress!(loadProgressLine(progress))),
     });
     if (result.interrupted)
       return { status: 'error', summary: 'the load test was stopped before it finished' };
@@ -323,6 +324,7 @@ async function encodeBody(
   if (typeof outgoing.body === 'string') return { bytes: Buffer.from(outgoing.body), headers: {} };
   if (Buffer.isBuffer(outgoing.body)) return { bytes: outgoing.body, headers: {} };
   // A multipart form: let undici encode it (boundary included).
+  const { Response } = await import('undici');
   const response = new Response(outgoing.body);
   return {
     bytes: Buffer.from(await response.arrayBuffer()),

@@ -204,9 +204,16 @@ export async function signoffCommand(
           comment: options.reason?.trim(),
         });
       } else if (action === 'waive') {
-        if (!options.reason || options.reason.trim().length < 3) {
-          throw new UsageError('a waiver needs a reason people can read later: --reason TEXT');
-        }
+        if (!options.reason?.trim())
+          throw new UsageError(
+            'a waiver needs a reason people can read later: --reason TEXT',
+            `e.g. mlgate waive ${item.id} --reason "why it may ship anyway, and who decided" --expires 30d`,
+          );
+        if (options.reason.trim().length < MIN_WAIVER_REASON)
+          throw new UsageError(
+            `--reason "${options.reason.trim()}" is too short: a waiver's reason needs at least ${MIN_WAIVER_REASON} characters`,
+            'say why it may ship anyway and who decided: people read it later, in every report',
+          );
         if (!options.expires)
           throw new UsageError('a waiver needs an end: --expires DATE (2026-12-31) or a duration (30d)');
         const expiresAt = parseExpiry(options.expires, now);
@@ -280,20 +287,26 @@ export async function signoffCommand(
           );
         }
       }
-      if (item.manual) {
-        const outcome = judgeManual(item, after, binding, now, signedAfter);
-        io.stdout.write(
-          `  ${item.id} is now ${outcome.status === 'pass' ? style.green('approved') : style.yellow('pending')}: ${outcome.summary}\n`,
-        );
-      }
       const signedWaiver = standingSignedWaiver(signedAfter.records);
       const waiver =
         loaded.signers.size > 0
           ? signedWaiver && { expiresAt: signedWaiver.signoff!.expiresAt ?? null }
           : standingWaiver(after);
-      if (waiver && (action === 'waive' || action === 'unwaive')) {
+      const until = waiver && waiverEnd(waiver.expiresAt, now);
+      if (item.manual) {
+        const outcome = judgeManual(item, after, binding, now, signedAfter);
+        if (until && outcome.status !== 'pass')
+          io.stdout.write(
+            `  ${item.id} is now ${style.yellow(`waived until ${until}`)} (${outcome.summary})\n`,
+          );
+        else
+          io.stdout.write(
+            `  ${item.id} is now ${outcome.status === 'pass' ? style.green('approved') : style.yellow('pending')}: ${outcome.summary}\n`,
+          );
+      }
+      if (until && (action === 'waive' || action === 'unwaive')) {
         io.stdout.write(
-          `  waived until ${waiver.expiresAt}; it counts only while ${item.id} fails and nothing it is bound to changes\n`,
+          `  waived until ${until}; it counts only while ${item.id} fails and nothing it is bound to changes\n`,
         );
       }
       io.stdout.write(style.dim(`  recorded in ${relative(io.cwd, store.path) || store.path}\n`));
@@ -431,4 +444,18 @@ function gitIgnores(file: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A waiver's reason is read later by people deciding whether to trust the release. */
+const MIN_WAIVER_REASON = 3;
+
+/** "2026-12-30 12:00 UTC (in 30 days)", or "no end date". */
+function waiverEnd(expiresAt: string | null, now: Date): string {
+  if (!expiresAt) return 'no end date';
+  const at = new Date(expiresAt);
+  if (Number.isNaN(at.getTime())) return expiresAt;
+  const days = Math.round((at.getTime() - now.getTime()) / 86_400_000);
+  const when =
+    days === 0 ? 'today' : days > 0 ? `in ${days} day${days === 1 ? '' : 's'}` : `${-days} days ago`;
+  return `${expiresAt.slice(0, 10)} ${expiresAt.slice(11, 16)} UTC (${when})`;
 }

@@ -38,19 +38,6 @@ export async function statusCommand(
     } finally {
       await store?.close();
     }
-    const signoffs = plan.items
-      .filter((planned) => planned.item.manual && planned.applicable)
-      .map((planned) => {
-        const outcome = book.manual(planned.item);
-        return {
-          item: planned.item.id,
-          title: planned.item.title,
-          severity: planned.severity,
-          status: outcome.status,
-          summary: outcome.summary,
-          approvals: outcome.approvals ?? [],
-        };
-      });
     const waivers = loaded.items
       .map((item) => ({ item, waiver: book.waiverOf(item) }))
       .filter(
@@ -69,6 +56,28 @@ export async function statusCommand(
           ...(stale && !expired ? { stateReason: stale } : {}),
         };
       });
+    const signoffs = plan.items
+      .filter((planned) => planned.item.manual && planned.applicable)
+      .map((planned) => {
+        const outcome = book.manual(planned.item);
+        // A sign-off not given but waived counts as waived, as `check` counts it.
+        const waiver =
+          outcome.status === 'pass'
+            ? undefined
+            : waivers.find((w) => w.item === planned.item.id && w.state === 'in force');
+        return {
+          item: planned.item.id,
+          title: planned.item.title,
+          severity: planned.severity,
+          status: waiver ? ('waived' as const) : outcome.status,
+          summary: waiver
+            ? `waived until ${waiver.expires?.slice(0, 10) ?? '(no end)'} by ${waiver.by}: ${waiver.reason} (${outcome.summary})`
+            : outcome.summary,
+          ...(waiver ? { waivedUntil: waiver.expires } : {}),
+          approvals: outcome.approvals ?? [],
+          roles: planned.item.manual?.roles ?? [],
+        };
+      });
     if (options.format === 'json') {
       // Names and reasons are people's input: no escape sequences, even from old records.
       io.stdout.write(
@@ -76,10 +85,12 @@ export async function statusCommand(
       );
       return ExitCode.Pass;
     }
-    const pending = signoffs.filter((s) => s.status !== 'pass');
+    const pending = signoffs.filter((s) => s.status !== 'pass' && s.status !== 'waived');
+    const waived = signoffs.filter((s) => s.status === 'waived');
+    const given = signoffs.length - pending.length - waived.length;
     const out: string[] = [];
     out.push(
-      `${loaded.spec.project.name}${plan.profile ? ` · profile ${plan.profile}` : ''}: ${signoffs.length - pending.length} of ${signoffs.length} sign-offs given\n`,
+      `${loaded.spec.project.name}${plan.profile ? ` · profile ${plan.profile}` : ''}: ${given} of ${signoffs.length} sign-offs given${waived.length ? `, ${waived.length} waived` : ''}\n`,
     );
     if (signoffs.length) {
       out.push(
@@ -88,7 +99,11 @@ export async function statusCommand(
           signoffs.map((s) => [
             s.item,
             s.severity,
-            s.status === 'pass' ? style.green('approved') : style.yellow('pending'),
+            s.status === 'pass'
+              ? style.green('approved')
+              : s.status === 'waived'
+                ? style.yellow(`waived until ${s.waivedUntil?.slice(0, 10) ?? '(no end)'}`)
+                : style.yellow('pending'),
             inlineText(s.summary),
           ]),
         ),
@@ -110,6 +125,17 @@ export async function statusCommand(
           ]),
         ),
       );
+    }
+    if (pending.length) {
+      // The exact commands, as `check` prints them under its verdict.
+      const at = dir && dir !== '.' ? ` ${dir}` : '';
+      out.push(`\nto sign off:\n`);
+      for (const s of pending) {
+        const given = new Set(s.approvals.filter((a) => a.state === 'current').map((a) => a.role));
+        const roles = s.roles.filter((role) => !given.has(role));
+        for (const role of roles.length ? roles : ['ROLE'])
+          out.push(`  mlgate approve ${s.item}${at} --role ${role}\n`);
+      }
     }
     io.stdout.write(out.join(''));
     return ExitCode.Pass;

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { makePlan } from '../../engine/plan.js';
+import { SpecError } from '../../spec/errors.js';
+import { preflight } from '../../spec/preflight.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CliIO } from '../io.js';
 import { reportKnownError } from '../problems.js';
@@ -22,6 +24,10 @@ export async function validateCommand(
   try {
     const { loaded, specPath } = await loadProject(dir, options, io);
     if (options.profile !== undefined) makePlan(loaded, { profile: options.profile });
+    // What the disk shows before anything runs: missing files, f1 on more than two classes.
+    const specText = readFileSync(loaded.file, 'utf8');
+    const found = preflight(loaded, specText, specPath);
+    if (found.problems.length > 0) throw new SpecError(found.problems, specPath);
     const automated = loaded.items.filter((item) => item.check);
     const byKind = new Map<string, number>();
     for (const item of automated) byKind.set(item.kind, (byKind.get(item.kind) ?? 0) + 1);
@@ -36,9 +42,10 @@ export async function validateCommand(
       `  artifacts: ${Object.keys(loaded.spec.artifacts).join(', ') || 'none'}`,
       `  profiles: ${profiles.length ? profiles.join(', ') : 'none'}${loaded.spec.default_profile ? ` (default ${loaded.spec.default_profile})` : ''}`,
     ];
-    for (const warning of loaded.warnings) lines.push(`  ${style.yellow('!')} ${warning}`);
+    for (const warning of [...loaded.warnings, ...found.warnings])
+      lines.push(`  ${style.yellow('!')} ${warning}`);
     // What `mlgate import` could not know is marked "# TODO:"; valid YAML is not yet a true spec.
-    const specLines = readFileSync(loaded.file, 'utf8').split('\n');
+    const specLines = specText.split('\n');
     const todos = specLines.flatMap((line, index) => (/#\s*TODO\b/.test(line) ? [index + 1] : []));
     if (todos.length > 0) {
       const service = todos.some((n) => /\bservice\b/.test(specLines[n - 1] ?? ''));
