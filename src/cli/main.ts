@@ -4,26 +4,35 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { TOOL_VERSION } from '../version.js';
-import { checkCommand } from './commands/check.js';
-import { diffCommand } from './commands/diff.js';
-import { exportCommand } from './commands/export.js';
-import { historyCommand } from './commands/history.js';
-import { importCommand } from './commands/import.js';
-import { initCommand } from './commands/init.js';
-import { keysGenerateCommand } from './commands/keys.js';
-import { listChecksCommand } from './commands/list-checks.js';
-import { metricsCommand } from './commands/metrics.js';
-import { reportCommand } from './commands/report.js';
-import { schemaCommand } from './commands/schema.js';
-import { showCommand } from './commands/show.js';
-import { signoffCommand } from './commands/signoff.js';
-import { statusCommand } from './commands/status.js';
-import { tagCommand } from './commands/tag.js';
-import { validateCommand } from './commands/validate.js';
-import { verifyCommand } from './commands/verify.js';
-import { REPORT_FORMATS } from '../report/render.js';
+import { REPORT_FORMATS } from '../report/formats.js';
 import { ExitCode } from './exit-codes.js';
 import { type CliIO, processIO } from './io.js';
+
+/**
+ * Each command's module, imported only when that command runs: `mlgate --version` and
+ * `mlgate validate` must not pay for the store, the reports, the service probes or onnxruntime.
+ * The help still lists every command and option (they are declared below, without their code).
+ */
+const commands = {
+  check: () => import('./commands/check.js'),
+  diff: () => import('./commands/diff.js'),
+  export: () => import('./commands/export.js'),
+  history: () => import('./commands/history.js'),
+  import: () => import('./commands/import.js'),
+  init: () => import('./commands/init.js'),
+  keys: () => import('./commands/keys.js'),
+  'list-checks': () => import('./commands/list-checks.js'),
+  metrics: () => import('./commands/metrics.js'),
+  report: () => import('./commands/report.js'),
+  schema: () => import('./commands/schema.js'),
+  server: () => import('./commands/server.js'),
+  show: () => import('./commands/show.js'),
+  signoff: () => import('./commands/signoff.js'),
+  status: () => import('./commands/status.js'),
+  tag: () => import('./commands/tag.js'),
+  validate: () => import('./commands/validate.js'),
+  verify: () => import('./commands/verify.js'),
+};
 
 const parseIds = (value: string, previous: string[] = []) => [
   ...previous,
@@ -97,14 +106,22 @@ export function buildProgram(io: CliIO, run: Runner): Command {
       'one more subject of --attest, e.g. the image built from the model (repeatable)',
       (value: string, previous: string[] = []) => [...previous, value],
     )
+    .option(
+      '--server <url>',
+      "the team's mlgate server (default $MLGATE_SERVER; token in $MLGATE_TOKEN): sign-offs and baselines from it, the run uploaded to it",
+    )
+    .option(
+      '--mlflow-model <name/version>',
+      "write the verdict to this MLflow model version's tags (MLFLOW_TRACKING_URI, MLFLOW_TRACKING_TOKEN)",
+    )
     .addHelpText(
       'after',
       '\nExit codes: 0 PASS, 1 BLOCKED, 2 spec or usage error, 130 interrupted (partial report, BLOCKED).',
     )
     .action((dir: string, options) =>
       run(
-        (signal) =>
-          checkCommand(
+        async (signal) =>
+          (await commands.check()).checkCommand(
             dir,
             { ...options, noStore: options.store === false, store: options.store || undefined, signal },
             io,
@@ -135,7 +152,7 @@ export function buildProgram(io: CliIO, run: Runner): Command {
         'sign with this private key (mlgate keys generate): writes .mlgate/attestations/ITEM.ACTION.TIME.KEYID.json to commit; required for roles the spec lists signers for',
       ),
   ).action((item: string, dir: string, options) =>
-    run(() => signoffCommand('approve', item, dir, options, io)),
+    run(async () => (await commands.signoff()).signoffCommand('approve', item, dir, options, io)),
   );
 
   storeFlags(
@@ -152,7 +169,7 @@ export function buildProgram(io: CliIO, run: Runner): Command {
         'sign with this private key (mlgate keys generate): writes .mlgate/attestations/ITEM.ACTION.TIME.KEYID.json to commit; required for roles the spec lists signers for',
       ),
   ).action((item: string, dir: string, options) =>
-    run(() => signoffCommand('revoke', item, dir, options, io)),
+    run(async () => (await commands.signoff()).signoffCommand('revoke', item, dir, options, io)),
   );
 
   storeFlags(
@@ -171,7 +188,7 @@ export function buildProgram(io: CliIO, run: Runner): Command {
         'sign with this private key (mlgate keys generate): writes .mlgate/attestations/ITEM.ACTION.TIME.KEYID.json to commit; required for roles the spec lists signers for',
       ),
   ).action((item: string, dir: string, options) =>
-    run(() => signoffCommand('waive', item, dir, options, io)),
+    run(async () => (await commands.signoff()).signoffCommand('waive', item, dir, options, io)),
   );
 
   storeFlags(
@@ -187,7 +204,7 @@ export function buildProgram(io: CliIO, run: Runner): Command {
         'sign with this private key (mlgate keys generate): writes .mlgate/attestations/ITEM.ACTION.TIME.KEYID.json to commit; required for roles the spec lists signers for',
       ),
   ).action((item: string, dir: string, options) =>
-    run(() => signoffCommand('unwaive', item, dir, options, io)),
+    run(async () => (await commands.signoff()).signoffCommand('unwaive', item, dir, options, io)),
   );
 
   const keys = program
@@ -199,7 +216,9 @@ export function buildProgram(io: CliIO, run: Runner): Command {
       'Write PATH (private key, mode 0600, stays on this machine) and PATH.pub (commit it; list it under signers:).',
     )
     .option('--out <path>', 'the private key to write, e.g. ~/.config/mlgate/jane')
-    .action((options: { out?: string }) => run(() => keysGenerateCommand(options, io)));
+    .action((options: { out?: string }) =>
+      run(async () => (await commands.keys()).keysGenerateCommand(options, io)),
+    );
 
   storeFlags(
     program
@@ -208,7 +227,9 @@ export function buildProgram(io: CliIO, run: Runner): Command {
       .argument('[dir]', 'project folder holding mlgate.yaml', '.')
       .option('-p, --profile <name>', 'profile (decides which items apply and their severity)')
       .addOption(new Option('-f, --format <format>', 'output').choices(['text', 'json']).default('text')),
-  ).action((dir: string, options) => run(() => statusCommand(dir, options, io)));
+  ).action((dir: string, options) =>
+    run(async () => (await commands.status()).statusCommand(dir, options, io)),
+  );
 
   storeFlags(
     program
@@ -217,7 +238,9 @@ export function buildProgram(io: CliIO, run: Runner): Command {
       .argument('[dir]', 'project folder holding mlgate.yaml', '.')
       .option('-n, --limit <n>', 'how many', parsePositiveInt)
       .addOption(new Option('-f, --format <format>', 'output').choices(['text', 'json']).default('text')),
-  ).action((dir: string, options) => run(() => historyCommand(dir, options, io)));
+  ).action((dir: string, options) =>
+    run(async () => (await commands.history()).historyCommand(dir, options, io)),
+  );
 
   storeFlags(
     program
@@ -227,7 +250,9 @@ export function buildProgram(io: CliIO, run: Runner): Command {
       .argument('[dir]', 'project folder holding mlgate.yaml', '.')
       .option('-v, --verbose', 'evidence of passing items too')
       .addOption(new Option('-f, --format <format>', 'output').choices(['text', 'json']).default('text')),
-  ).action((ref: string, dir: string, options) => run(() => showCommand(ref, dir, options, io)));
+  ).action((ref: string, dir: string, options) =>
+    run(async () => (await commands.show()).showCommand(ref, dir, options, io)),
+  );
 
   storeFlags(
     program
@@ -236,9 +261,10 @@ export function buildProgram(io: CliIO, run: Runner): Command {
       .argument('<from>', 'run')
       .argument('<to>', 'run')
       .argument('[dir]', 'project folder holding mlgate.yaml', '.')
+      .option('-a, --all', 'also values no threshold judges (memory, file counts, durations)')
       .addOption(new Option('-f, --format <format>', 'output').choices(['text', 'json']).default('text')),
   ).action((from: string, to: string, dir: string, options) =>
-    run(() => diffCommand(from, to, dir, options, io)),
+    run(async () => (await commands.diff()).diffCommand(from, to, dir, options, io)),
   );
 
   storeFlags(
@@ -250,7 +276,7 @@ export function buildProgram(io: CliIO, run: Runner): Command {
       .argument('[dir]', 'project folder holding mlgate.yaml', '.')
       .option('--by <name>', 'who tags it'),
   ).action((ref: string, name: string, dir: string, options) =>
-    run(() => tagCommand(ref, name, dir, options, io)),
+    run(async () => (await commands.tag()).tagCommand(ref, name, dir, options, io)),
   );
 
   storeFlags(
@@ -268,7 +294,9 @@ export function buildProgram(io: CliIO, run: Runner): Command {
       )
       .option('-o, --out <file>', 'write to this file instead of stdout')
       .option('-v, --verbose', 'text format: evidence of passing items too'),
-  ).action((source: string, dir: string, options) => run(() => reportCommand(source, dir, options, io)));
+  ).action((source: string, dir: string, options) =>
+    run(async () => (await commands.report()).reportCommand(source, dir, options, io)),
+  );
 
   program
     .command('verify')
@@ -293,7 +321,9 @@ export function buildProgram(io: CliIO, run: Runner): Command {
       'after',
       '\nExit codes: 0 verified, 1 not verified (the reasons are printed), 2 an input is missing or is not an attestation.',
     )
-    .action((artifact: string, options) => run(() => verifyCommand(artifact, options, io)));
+    .action((artifact: string, options) =>
+      run(async () => (await commands.verify()).verifyCommand(artifact, options, io)),
+    );
 
   program
     .command('init')
@@ -306,7 +336,7 @@ export function buildProgram(io: CliIO, run: Runner): Command {
     )
     .option('--list-templates', 'list the built-in templates')
     .option('--force', 'replace an existing mlgate.yaml')
-    .action((dir: string, options) => run(() => initCommand(dir, options, io)));
+    .action((dir: string, options) => run(async () => (await commands.init()).initCommand(dir, options, io)));
 
   program
     .command('import')
@@ -321,7 +351,9 @@ export function buildProgram(io: CliIO, run: Runner): Command {
       '--trust-comments',
       'the checklist is your own `mlgate export`: restore each check from its mlgate comments (otherwise they are ignored)',
     )
-    .action((checklist: string, options) => run(() => importCommand(checklist, options, io)));
+    .action((checklist: string, options) =>
+      run(async () => (await commands.import()).importCommand(checklist, options, io)),
+    );
 
   program
     .command('export')
@@ -331,7 +363,9 @@ export function buildProgram(io: CliIO, run: Runner): Command {
     .addOption(new Option('-f, --format <format>', 'output format').choices(['md']).default('md'))
     .option('-o, --out <file>', 'write to this file instead of stdout')
     .option('--force', 'replace an existing file')
-    .action((dir: string, options) => run(() => exportCommand(dir, options, io)));
+    .action((dir: string, options) =>
+      run(async () => (await commands.export()).exportCommand(dir, options, io)),
+    );
 
   program
     .command('validate')
@@ -340,18 +374,26 @@ export function buildProgram(io: CliIO, run: Runner): Command {
     .option('-c, --config <file>', 'spec file (default DIR/mlgate.yaml)')
     .option('-p, --profile <name>', 'also check that this profile can be selected')
     .option('-l, --list', 'list every item with its id, kind and severity')
-    .action((dir: string, options) => run(() => validateCommand(dir, options, io)));
+    .action((dir: string, options) =>
+      run(async () => (await commands.validate()).validateCommand(dir, options, io)),
+    );
 
   program
     .command('schema')
     .description('Print the JSON Schema of mlgate.yaml (for editor completion), or of the JSON report.')
     .option('--report', "the JSON report's schema instead")
-    .action((options) => run(() => schemaCommand(options, io)));
+    .action((options) => run(async () => (await commands.schema()).schemaCommand(options, io)));
 
   program
     .command('metrics')
-    .description('Compute every metric of a predictions table (CSV, TSV, JSONL, Parquet).')
-    .argument('<file>', 'the predictions table')
+    .description(
+      'Compute every metric of a predictions table (CSV, TSV, JSONL, Parquet), or of rows in DuckDB or PostgreSQL (--engine, --query/--table).',
+    )
+    .argument('[file]', 'the predictions table (with --engine duckdb: files, a glob, read by DuckDB)')
+    .addOption(new Option('--engine <engine>', 'compute in a SQL engine').choices(['duckdb', 'postgres']))
+    .option('--query <sql>', 'the SELECT whose rows are the predictions (with --engine)')
+    .option('--table <name>', 'the table or view of predictions (with --engine)')
+    .option('--connection-env <var>', 'environment variable holding the connection (postgres URL)')
     .addOption(
       new Option('--task <task>', 'what the predictions are').choices(['classification', 'regression']),
     )
@@ -371,7 +413,9 @@ export function buildProgram(io: CliIO, run: Runner): Command {
       ]),
     )
     .addOption(new Option('-f, --format <format>', 'output').choices(['text', 'json']).default('text'))
-    .action((file: string, options) => run(() => metricsCommand(file, options, io)));
+    .action((file: string | undefined, options) =>
+      run(async () => (await commands.metrics()).metricsCommand(file, options, io)),
+    );
 
   program
     .command('list-checks')
@@ -381,7 +425,58 @@ export function buildProgram(io: CliIO, run: Runner): Command {
       new Option('-f, --format <format>', 'output format').choices(['text', 'md', 'json']).default('text'),
     )
     .option('--update <file>', 'rewrite the catalog between the markers in this Markdown file')
-    .action((kind: string | undefined, options) => run(() => listChecksCommand({ ...options, kind }, io)));
+    .option('--docs <dir>', 'write one reference page per kind and an index into this folder (npm run docs)')
+    .action((kind: string | undefined, options) =>
+      run(async () => (await commands['list-checks']()).listChecksCommand({ ...options, kind }, io)),
+    );
+
+  const collect = (value: string, previous: string[] = []) => [...previous, value];
+  const server = program
+    .command('server')
+    .description(
+      'Serve one record of runs, sign-offs, waivers and baselines for a team and its CI (HTTP API + web page).',
+    )
+    .option('--database <url|file>', 'postgres://USER@HOST/DB, or an SQLite file (default $MLGATE_DATABASE)')
+    .option('--listen <host:port>', 'where to listen', '127.0.0.1:8420')
+    .option(
+      '--oidc-issuer <url>',
+      'accept OIDC JWTs from this issuer (its JWKS is read from its discovery document)',
+    )
+    .option('--oidc-audience <aud>', 'the audience those JWTs must carry')
+    .option('--oidc-roles-claim <claim>', 'the JWT claim listing mlgate roles', 'mlgate_roles')
+    .option('--rate-limit <n>', 'requests per second per caller (burst twice that)', parsePositiveInt)
+    .action((options) =>
+      run(async (signal) => (await commands.server()).serverCommand(options, io, signal), {
+        interruptible: true,
+      }),
+    );
+  const token = server.command('token').description("The server's API tokens.");
+  token
+    .command('create')
+    .description('Make an API token; it is printed once (stdout) and stored as its sha256.')
+    .requiredOption('--name <name>', 'who or what uses it (ci, jane)')
+    .option('--role <role>', 'viewer, runner, admin or approver:<spec role> (repeatable)', collect, [])
+    .option('--database <url|file>', 'the server database (default $MLGATE_DATABASE)')
+    .action((_options, command: Command) =>
+      run(async () => (await commands.server()).tokenCreateCommand(command.optsWithGlobals(), io)),
+    );
+  token
+    .command('revoke')
+    .description('Revoke every live token of this name.')
+    .requiredOption('--name <name>', 'the token name')
+    .option('--database <url|file>', 'the server database (default $MLGATE_DATABASE)')
+    .action((_options, command: Command) =>
+      run(async () => (await commands.server()).tokenRevokeCommand(command.optsWithGlobals(), io)),
+    );
+  server
+    .command('audit')
+    .description("The server's hash-chained audit log.")
+    .command('verify')
+    .description('Recompute the chain; exit 1 naming the first broken link.')
+    .option('--database <url|file>', 'the server database (default $MLGATE_DATABASE)')
+    .action((_options, command: Command) =>
+      run(async () => (await commands.server()).auditVerifyCommand(command.optsWithGlobals(), io)),
+    );
 
   return program;
 }

@@ -73,8 +73,9 @@ function isSchemaChange(error: unknown): boolean {
 
 export interface Store {
   db: Kysely<Database>;
-  /** Absolute path of the database file. */
+  /** Absolute path of the database file (PostgreSQL: the URL without its password). */
   path: string;
+  dialect: 'sqlite' | 'postgres';
   /**
    * What opening it noticed and a person should see: append-only guards that are missing
    * or altered (restored, and recorded in the store, when opened for writing).
@@ -99,7 +100,6 @@ export interface OpenOptions {
  */
 export async function openStore(dir: string, options: OpenOptions): Promise<Store | undefined> {
   const path = join(dir, STORE_FILE);
-  const write = options.write ?? options.create;
   if (!existsSync(path)) {
     if (!options.create) return undefined;
     mkdirSync(dir, { recursive: true });
@@ -107,6 +107,15 @@ export async function openStore(dir: string, options: OpenOptions): Promise<Stor
     const ignore = join(dir, '.gitignore');
     // Everything but attestations/: signed sign-offs are committed, reviewed like code.
     if (!existsSync(ignore)) writeFileSync(ignore, STORE_GITIGNORE);
+  }
+  return openStoreFile(path, options);
+}
+
+/** Opens (creating when `create`) the SQLite store in one file: a project's, or a one-machine server's. */
+export async function openStoreFile(path: string, options: OpenOptions): Promise<Store | undefined> {
+  const write = options.write ?? options.create;
+  if (!existsSync(path)) {
+    if (!options.create) return undefined;
     await createStoreFile(path);
   }
   checkHeader(path);
@@ -141,7 +150,7 @@ export async function openStore(dir: string, options: OpenOptions): Promise<Stor
     await db.destroy();
     throw storeError(path, error);
   }
-  return { db, path, notices, close: () => db.destroy() };
+  return { db, path, dialect: 'sqlite', notices, close: () => db.destroy() };
 }
 
 /**
@@ -257,6 +266,24 @@ function expectedTables(): Promise<Map<string, string>> {
     }
   })();
   return referenceTables;
+}
+
+/** Each table's column names, as the migrations make them (the same on both dialects). */
+export async function expectedColumns(): Promise<Map<string, string[]>> {
+  const sqlite = new BetterSqlite3(':memory:');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  try {
+    await migrate(db, ':memory:');
+    const columns = new Map<string, string[]>();
+    for (const name of (await tableDefinitions(db)).keys())
+      columns.set(
+        name,
+        (sqlite.pragma(`table_info(${name})`) as Array<{ name: string }>).map((column) => column.name),
+      );
+    return columns;
+  } finally {
+    await db.destroy();
+  }
 }
 
 async function tableDefinitions(db: Kysely<Database>): Promise<Map<string, string>> {

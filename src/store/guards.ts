@@ -7,10 +7,17 @@
  * are restored in one transaction and the repair is recorded in `store_events`, so that
  * `mlgate history` keeps showing that the trail before then may have been edited.
  */
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, PostgresAdapter, sql } from 'kysely';
 import { inlineText } from '../redact/clean.js';
 import { TOOL_VERSION } from '../version.js';
-import { APPEND_ONLY_TABLES, appendOnlyGuards } from './migrations.js';
+import {
+  APPEND_ONLY_TABLES,
+  appendOnlyGuards,
+  PG_GUARD_BODY,
+  PG_GUARD_FUNCTION,
+  pgAppendOnlyGuards,
+  pgGuardFunctionSql,
+} from './migrations.js';
 import type { Database } from './schema.js';
 
 export const GUARDS_RESTORED = 'guards-restored';
@@ -26,7 +33,60 @@ const normalise = (text: string) => text.replace(/\s+/g, ' ').trim();
 /** Names come from the file, which anyone may have written: no terminal control characters. */
 const printable = inlineText;
 
+const isPostgres = (db: Kysely<Database>) => db.getExecutor().adapter instanceof PostgresAdapter;
+
+/**
+ * PostgreSQL: a guard holds when its trigger is on its table, fires before the right event,
+ * is enabled (ALTER TABLE ... DISABLE TRIGGER is a way round it), and calls mlgate's function
+ * with the body the migrations gave it.
+ */
+async function inspectPostgres(db: Kysely<Database>): Promise<Finding> {
+  const { rows } = await sql<{
+    name: string;
+    tbl_name: string;
+    tgtype: number;
+    tgenabled: string;
+    proname: string;
+    prosrc: string;
+  }>`SELECT t.tgname AS name, c.relname AS tbl_name, t.tgtype::int AS tgtype, t.tgenabled::text AS tgenabled,
+            p.proname::text AS proname, p.prosrc AS prosrc
+       FROM pg_trigger t
+       JOIN pg_class c ON c.oid = t.tgrelid
+       JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_proc p ON p.oid = t.tgfoid
+      WHERE n.nspname = current_schema() AND NOT t.tgisinternal`.execute(db);
+  const present = new Map(rows.map((row) => [row.name, row]));
+  const expected = APPEND_ONLY_TABLES.flatMap((table) =>
+    pgAppendOnlyGuards(table).map((guard) => ({ ...guard, table })),
+  );
+  const intact = (guard: (typeof expected)[number]) => {
+    const row = present.get(guard.name);
+    return (
+      row !== undefined &&
+      row.tbl_name === guard.table &&
+      row.tgtype === guard.tgtype &&
+      row.tgenabled === 'O' &&
+      row.proname === PG_GUARD_FUNCTION &&
+      normalise(row.prosrc) === normalise(PG_GUARD_BODY)
+    );
+  };
+  const restore = expected
+    .filter((guard) => !intact(guard))
+    .map((guard) => ({
+      name: guard.name,
+      sql: guard.sql,
+      table: guard.table,
+      altered: present.has(guard.name),
+    }));
+  const known = new Set(expected.map((guard) => guard.name));
+  const unknown = rows
+    .filter((row) => !known.has(row.name))
+    .map((row) => ({ name: row.name, table: row.tbl_name }));
+  return { restore, unknown };
+}
+
 async function inspect(db: Kysely<Database>): Promise<Finding> {
+  if (isPostgres(db)) return inspectPostgres(db);
   const { rows } = await sql<{
     name: string;
     tbl_name: string;
@@ -73,8 +133,10 @@ export async function checkGuards(db: Kysely<Database>, options: { repair: boole
     return [`the store's ${describe(found)} (mlgate check, approve or tag restores the guards)`];
   }
   // One IMMEDIATE transaction: two processes repairing at once do it once, and record it once.
+  // (PostgreSQL: the caller holds the advisory lock; DDL is transactional there too.)
+  const postgres = isPostgres(db);
   return db.connection().execute(async (conn) => {
-    await sql`begin immediate`.execute(conn);
+    await sql.raw(postgres ? 'begin' : 'begin immediate').execute(conn);
     try {
       const finding = await inspect(conn);
       if (finding.restore.length === 0 && finding.unknown.length === 0) {
@@ -82,7 +144,12 @@ export async function checkGuards(db: Kysely<Database>, options: { repair: boole
         return [];
       }
       for (const trigger of [...finding.unknown, ...finding.restore.filter((guard) => guard.altered)])
-        await sql`DROP TRIGGER ${sql.id(trigger.name)}`.execute(conn);
+        await (
+          postgres
+            ? sql`DROP TRIGGER ${sql.id(trigger.name)} ON ${sql.id(trigger.table)}`
+            : sql`DROP TRIGGER ${sql.id(trigger.name)}`
+        ).execute(conn);
+      if (postgres) await sql.raw(pgGuardFunctionSql()).execute(conn);
       for (const guard of finding.restore) await sql.raw(guard.sql).execute(conn);
       const detail = `${describe(finding)}; restored by mlgate ${TOOL_VERSION}`;
       await conn

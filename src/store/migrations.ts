@@ -3,14 +3,34 @@
  * database that has run a migration this mlgate does not know was written by a newer mlgate
  * and is left alone.
  */
-import { type Kysely, type Migration, type MigrationProvider, SqliteAdapter, sql } from 'kysely';
+import {
+  type ColumnDefinitionBuilder,
+  type CreateTableBuilder,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  SqliteAdapter,
+  sql,
+} from 'kysely';
+
+const isSqlite = (db: Kysely<unknown>) => db.getExecutor().adapter instanceof SqliteAdapter;
+
+/**
+ * An auto-numbered primary key: SQLite's INTEGER PRIMARY KEY AUTOINCREMENT (the text SQLite
+ * stores must stay as it always was: the store compares it), PostgreSQL's identity column.
+ */
+function withId<T extends string>(db: Kysely<unknown>, table: CreateTableBuilder<T, never>, name = 'id') {
+  return isSqlite(db)
+    ? table.addColumn(name, 'integer', (col: ColumnDefinitionBuilder) => col.primaryKey().autoIncrement())
+    : table.addColumn(name, 'integer', (col: ColumnDefinitionBuilder) =>
+        col.primaryKey().generatedByDefaultAsIdentity(),
+      );
+}
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': {
     async up(db: Kysely<unknown>) {
-      await db.schema
-        .createTable('runs')
-        .addColumn('id', 'integer', (col) => col.primaryKey().autoIncrement())
+      await withId(db, db.schema.createTable('runs'))
         .addColumn('started_at', 'text', (col) => col.notNull())
         .addColumn('finished_at', 'text', (col) => col.notNull())
         .addColumn('project', 'text', (col) => col.notNull())
@@ -39,9 +59,7 @@ export const MIGRATIONS: Record<string, Migration> = {
         .addColumn('measured', 'text', (col) => col.notNull())
         .addPrimaryKeyConstraint('run_items_pk', ['run_id', 'item_id'])
         .execute();
-      await db.schema
-        .createTable('signoff_events')
-        .addColumn('id', 'integer', (col) => col.primaryKey().autoIncrement())
+      await withId(db, db.schema.createTable('signoff_events'))
         .addColumn('at', 'text', (col) => col.notNull())
         .addColumn('action', 'text', (col) => col.notNull())
         .addColumn('item_id', 'text', (col) => col.notNull())
@@ -60,17 +78,14 @@ export const MIGRATIONS: Record<string, Migration> = {
         .on('signoff_events')
         .columns(['item_id', 'id'])
         .execute();
-      await db.schema
-        .createTable('tag_events')
-        .addColumn('id', 'integer', (col) => col.primaryKey().autoIncrement())
+      await withId(db, db.schema.createTable('tag_events'))
         .addColumn('at', 'text', (col) => col.notNull())
         .addColumn('tag', 'text', (col) => col.notNull())
         .addColumn('run_id', 'integer', (col) => col.notNull().references('runs.id'))
         .addColumn('actor', 'text', (col) => col.notNull())
         .execute();
       // Append-only, enforced by the database itself: the audit trail cannot be edited.
-      // (SQLite's trigger syntax; a PostgreSQL store gets its own in its migration.)
-      if (!(db.getExecutor().adapter instanceof SqliteAdapter)) return;
+      // (SQLite's trigger syntax here; PostgreSQL's is a PL/pgSQL trigger function.)
       for (const table of ['signoff_events', 'tag_events']) await createGuards(db, table);
     },
   },
@@ -79,22 +94,120 @@ export const MIGRATIONS: Record<string, Migration> = {
     // first, which the store notices (see guards.ts). `store_events` records what the store
     // itself noticed and repaired, for `mlgate history` to show.
     async up(db: Kysely<unknown>) {
-      await db.schema
-        .createTable('store_events')
-        .addColumn('id', 'integer', (col) => col.primaryKey().autoIncrement())
+      await withId(db, db.schema.createTable('store_events'))
         .addColumn('at', 'text', (col) => col.notNull())
         .addColumn('event', 'text', (col) => col.notNull())
         .addColumn('detail', 'text', (col) => col.notNull())
         .addColumn('tool_version', 'text', (col) => col.notNull())
         .execute();
-      if (!(db.getExecutor().adapter instanceof SqliteAdapter)) return;
       for (const table of ['runs', 'run_items', 'store_events']) await createGuards(db, table);
+    },
+  },
+  '0003_server': {
+    // What the server adds (projects, API tokens, waiver requests, signed records, the audit
+    // log). A local store gets the same (empty) tables: one schema, one set of migrations.
+    async up(db: Kysely<unknown>) {
+      for (const table of ['runs', 'signoff_events', 'tag_events'])
+        await db.schema.alterTable(table).addColumn('project_id', 'integer').execute();
+      await db.schema.alterTable('runs').addColumn('uploaded_by', 'text').execute();
+      // JSON: each manual item's requirements (roles...), as uploaded with the run.
+      await db.schema.alterTable('runs').addColumn('requirements', 'text').execute();
+      await db.schema.createIndex('runs_by_project').on('runs').columns(['project_id', 'id']).execute();
+      await db.schema
+        .createIndex('signoffs_by_project')
+        .on('signoff_events')
+        .columns(['project_id', 'item_id', 'id'])
+        .execute();
+      await withId(db, db.schema.createTable('projects'))
+        .addColumn('name', 'text', (col) => col.notNull().unique())
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .addColumn('created_by', 'text', (col) => col.notNull())
+        .addColumn('signers', 'text', (col) => col.notNull())
+        .execute();
+      await withId(db, db.schema.createTable('api_tokens'))
+        .addColumn('name', 'text', (col) => col.notNull())
+        .addColumn('roles', 'text', (col) => col.notNull())
+        .addColumn('sha256', 'text', (col) => col.notNull().unique())
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .addColumn('created_by', 'text', (col) => col.notNull())
+        .addColumn('revoked_at', 'text')
+        .execute();
+      await withId(db, db.schema.createTable('waiver_requests'))
+        .addColumn('project_id', 'integer', (col) => col.notNull().references('projects.id'))
+        .addColumn('item_id', 'text', (col) => col.notNull())
+        .addColumn('run_id', 'integer', (col) => col.notNull().references('runs.id'))
+        .addColumn('reason', 'text', (col) => col.notNull())
+        .addColumn('expires_at', 'text', (col) => col.notNull())
+        .addColumn('requested_by', 'text', (col) => col.notNull())
+        .addColumn('requested_at', 'text', (col) => col.notNull())
+        .execute();
+      await withId(db, db.schema.createTable('waiver_decisions'))
+        .addColumn('waiver_id', 'integer', (col) => col.notNull().references('waiver_requests.id'))
+        .addColumn('action', 'text', (col) => col.notNull())
+        .addColumn('actor', 'text', (col) => col.notNull())
+        .addColumn('at', 'text', (col) => col.notNull())
+        .addColumn('comment', 'text')
+        .execute();
+      await withId(db, db.schema.createTable('attestations'))
+        .addColumn('project_id', 'integer', (col) => col.notNull().references('projects.id'))
+        .addColumn('item_id', 'text', (col) => col.notNull())
+        .addColumn('action', 'text', (col) => col.notNull())
+        .addColumn('role', 'text')
+        .addColumn('keyid', 'text', (col) => col.notNull())
+        .addColumn('sha256', 'text', (col) => col.notNull())
+        .addColumn('envelope', 'text', (col) => col.notNull())
+        .addColumn('uploaded_by', 'text', (col) => col.notNull())
+        .addColumn('at', 'text', (col) => col.notNull())
+        .execute();
+      await withId(db, db.schema.createTable('audit_events'), 'seq')
+        .addColumn('at', 'text', (col) => col.notNull())
+        .addColumn('actor', 'text', (col) => col.notNull())
+        .addColumn('action', 'text', (col) => col.notNull())
+        .addColumn('project', 'text')
+        .addColumn('target', 'text', (col) => col.notNull())
+        .addColumn('detail', 'text', (col) => col.notNull())
+        .addColumn('prev_hash', 'text', (col) => col.notNull())
+        .addColumn('hash', 'text', (col) => col.notNull().unique())
+        .execute();
+      for (const table of ['waiver_requests', 'waiver_decisions', 'attestations', 'audit_events'])
+        await createGuards(db, table);
     },
   },
 };
 
 /** The tables no row of which may be changed or deleted, once every migration has run. */
-export const APPEND_ONLY_TABLES = ['signoff_events', 'tag_events', 'runs', 'run_items', 'store_events'];
+export const APPEND_ONLY_TABLES = [
+  'signoff_events',
+  'tag_events',
+  'runs',
+  'run_items',
+  'store_events',
+  'waiver_requests',
+  'waiver_decisions',
+  'attestations',
+  'audit_events',
+];
+
+/** PostgreSQL: one trigger function refuses every change; each table calls it before UPDATE, DELETE, TRUNCATE. */
+export const PG_GUARD_FUNCTION = 'mlgate_append_only';
+export const PG_GUARD_BODY = `BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END;`;
+
+/** The PostgreSQL guards of a table: name, tgtype bits (row/statement, before, event), and their DDL. */
+export function pgAppendOnlyGuards(table: string): Array<{ name: string; tgtype: number; sql: string }> {
+  // pg_trigger.tgtype bits: ROW 1, BEFORE 2, DELETE 8, UPDATE 16, TRUNCATE 32.
+  return [
+    { event: 'update', tgtype: 1 | 2 | 16, each: 'ROW' },
+    { event: 'delete', tgtype: 1 | 2 | 8, each: 'ROW' },
+    { event: 'truncate', tgtype: 2 | 32, each: 'STATEMENT' },
+  ].map(({ event, tgtype, each }) => ({
+    name: `${table}_no_${event}`,
+    tgtype,
+    sql: `CREATE TRIGGER ${table}_no_${event} BEFORE ${event.toUpperCase()} ON ${table} FOR EACH ${each} EXECUTE FUNCTION ${PG_GUARD_FUNCTION}()`,
+  }));
+}
+
+export const pgGuardFunctionSql = () =>
+  `CREATE OR REPLACE FUNCTION ${PG_GUARD_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$ ${PG_GUARD_BODY} $$`;
 
 /**
  * The triggers that keep a table append-only, as the migrations create them. The text is part
@@ -108,7 +221,12 @@ export function appendOnlyGuards(table: string): Array<{ name: string; sql: stri
 }
 
 async function createGuards(db: Kysely<unknown>, table: string): Promise<void> {
-  for (const guard of appendOnlyGuards(table)) await sql.raw(guard.sql).execute(db);
+  if (isSqlite(db)) {
+    for (const guard of appendOnlyGuards(table)) await sql.raw(guard.sql).execute(db);
+    return;
+  }
+  await sql.raw(pgGuardFunctionSql()).execute(db);
+  for (const guard of pgAppendOnlyGuards(table)) await sql.raw(guard.sql).execute(db);
 }
 
 export const migrationProvider: MigrationProvider = {

@@ -5,11 +5,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { RunHistory } from '../engine/types.js';
 import { RunReport } from '../report/schema.js';
-import { type Selectable, sql } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Store } from './db.js';
 import { readStored, StoreError } from './db.js';
 import { GUARDS_RESTORED, storeEvents } from './guards.js';
-import type { RunItemsTable, RunsTable } from './schema.js';
+import type { Database, RunItemsTable, RunsTable } from './schema.js';
 
 export interface RunSummary {
   id: number;
@@ -22,6 +22,8 @@ export interface RunSummary {
   artifacts: Record<string, string | null>;
   tags: string[];
   toolVersion: string;
+  /** Who uploaded it to the server (null: a local run). */
+  uploadedBy: string | null;
   /**
    * Where the row disagrees with the report stored in it (verdict, counts, items): the
    * store was changed outside mlgate. Empty when they agree.
@@ -29,49 +31,72 @@ export interface RunSummary {
   problems: string[];
 }
 
-/** Stores a finished run (report and items in one transaction); returns its number. */
-export async function saveRun(store: Store, report: RunReport): Promise<number> {
-  return store.db.transaction().execute(async (trx) => {
-    const { id } = await trx
-      .insertInto('runs')
-      .values({
-        started_at: report.startedAt,
-        finished_at: report.finishedAt,
-        project: report.project.name,
-        profile: report.profile,
-        verdict: report.verdict.status,
-        complete: report.complete ? 1 : 0,
-        selection: report.selection ? JSON.stringify(report.selection) : null,
-        spec_sha256: report.spec.sha256,
-        tool_version: report.tool.version,
-        counts: JSON.stringify(report.counts),
-        artifacts: JSON.stringify(Object.fromEntries(report.artifacts.map((a) => [a.name, a.sha256]))),
-        report: JSON.stringify(report),
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    if (report.items.length > 0) {
-      await trx
-        .insertInto('run_items')
-        .values(
-          report.items.map((item) => ({
-            run_id: id,
-            item_id: item.id,
-            kind: item.kind,
-            severity: item.severity,
-            status: item.status,
-            measured: JSON.stringify(item.measured),
-          })),
-        )
-        .execute();
-    }
-    return id;
-  });
+/** Where a run goes on the server: its project, who uploaded it. */
+export interface RunOrigin {
+  projectId: number;
+  uploadedBy: string;
+  /** JSON: each manual item's requirements. */
+  requirements?: string;
 }
 
-export async function listRuns(store: Store, limit = 20): Promise<RunSummary[]> {
-  const rows = await store.db.selectFrom('runs').selectAll().orderBy('id', 'desc').limit(limit).execute();
-  const tags = await currentTags(store);
+/** Stores a finished run (report and items in one transaction); returns its number. */
+export async function saveRun(store: Store, report: RunReport, origin?: RunOrigin): Promise<number> {
+  // Already in a transaction (the server's write with its audit event): use it.
+  if (store.db.isTransaction) return insertRun(store.db, report, origin);
+  return store.db.transaction().execute((trx) => insertRun(trx, report, origin));
+}
+
+async function insertRun(trx: Kysely<Database>, report: RunReport, origin?: RunOrigin): Promise<number> {
+  const { id } = await trx
+    .insertInto('runs')
+    .values({
+      started_at: report.startedAt,
+      finished_at: report.finishedAt,
+      project: report.project.name,
+      profile: report.profile,
+      verdict: report.verdict.status,
+      complete: report.complete ? 1 : 0,
+      selection: report.selection ? JSON.stringify(report.selection) : null,
+      spec_sha256: report.spec.sha256,
+      tool_version: report.tool.version,
+      counts: JSON.stringify(report.counts),
+      artifacts: JSON.stringify(Object.fromEntries(report.artifacts.map((a) => [a.name, a.sha256]))),
+      report: JSON.stringify(report),
+      project_id: origin?.projectId ?? null,
+      uploaded_by: origin?.uploadedBy ?? null,
+      requirements: origin?.requirements ?? null,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  if (report.items.length > 0) {
+    await trx
+      .insertInto('run_items')
+      .values(
+        report.items.map((item) => ({
+          run_id: id,
+          item_id: item.id,
+          kind: item.kind,
+          severity: item.severity,
+          status: item.status,
+          measured: JSON.stringify(item.measured),
+        })),
+      )
+      .execute();
+  }
+  return id;
+}
+
+export async function listRuns(
+  store: Store,
+  limit = 20,
+  scope: { projectId?: number; profile?: string; beforeOrAt?: number } = {},
+): Promise<RunSummary[]> {
+  let query = store.db.selectFrom('runs').selectAll();
+  if (scope.projectId !== undefined) query = query.where('project_id', '=', scope.projectId);
+  if (scope.profile !== undefined) query = query.where('profile', '=', scope.profile);
+  if (scope.beforeOrAt !== undefined) query = query.where('id', '<=', scope.beforeOrAt);
+  const rows = await query.orderBy('id', 'desc').limit(limit).execute();
+  const tags = await currentTags(store, scope.projectId);
   const items = rows.length
     ? await store.db
         .selectFrom('run_items')
@@ -94,6 +119,7 @@ export async function listRuns(store: Store, limit = 20): Promise<RunSummary[]> 
     artifacts: parseOr(row.artifacts, {}),
     tags: [...tags].filter(([, runId]) => runId === row.id).map(([tag]) => tag),
     toolVersion: row.tool_version,
+    uploadedBy: row.uploaded_by,
     problems: runProblems(
       row,
       items.filter((item) => item.run_id === row.id),
@@ -179,10 +205,23 @@ export async function historyWarnings(store: Store, runs: RunSummary[]): Promise
   return warnings;
 }
 
-/** Each tag and the run it names now (the latest tag event wins). */
-export async function currentTags(store: Store): Promise<Map<string, number>> {
-  const events = await store.db.selectFrom('tag_events').select(['tag', 'run_id']).orderBy('id').execute();
+/** Each tag and the run it names now (the latest tag event wins); of one server project if given. */
+export async function currentTags(store: Store, projectId?: number): Promise<Map<string, number>> {
+  let query = store.db.selectFrom('tag_events').select(['tag', 'run_id']);
+  if (projectId !== undefined) query = query.where('project_id', '=', projectId);
+  const events = await query.orderBy('id').execute();
   return new Map(events.map((event) => [event.tag, event.run_id]));
+}
+
+/** Every tag event, oldest first (who pointed which tag where, when). */
+export async function tagEvents(
+  store: Store,
+  projectId?: number,
+): Promise<Array<{ tag: string; runId: number; at: string; actor: string }>> {
+  let query = store.db.selectFrom('tag_events').select(['tag', 'run_id', 'at', 'actor']);
+  if (projectId !== undefined) query = query.where('project_id', '=', projectId);
+  const rows = await query.orderBy('id').execute();
+  return rows.map((row) => ({ tag: row.tag, runId: row.run_id, at: row.at, actor: row.actor }));
 }
 
 export async function tagRun(
@@ -191,10 +230,11 @@ export async function tagRun(
   tag: string,
   actor: string,
   now: Date,
+  projectId?: number,
 ): Promise<void> {
   await store.db
     .insertInto('tag_events')
-    .values({ at: now.toISOString(), tag, run_id: runId, actor })
+    .values({ at: now.toISOString(), tag, run_id: runId, actor, project_id: projectId ?? null })
     .execute();
 }
 
@@ -202,26 +242,24 @@ export async function tagRun(
  * A run by what people type: `12`, `#12`, `latest`, `last-pass`, or a tag name.
  * Throws a StoreError that lists what exists when nothing matches.
  */
-export async function resolveRun(store: Store, ref: string): Promise<number> {
+export async function resolveRun(store: Store, ref: string, projectId?: number): Promise<number> {
   const text = ref.trim();
   const number = /^#?(\d+)$/.exec(text);
   let id: number | undefined;
+  let runs = store.db.selectFrom('runs').select('id');
+  if (projectId !== undefined) runs = runs.where('project_id', '=', projectId);
   if (number) {
-    const row = await store.db
-      .selectFrom('runs')
-      .select('id')
-      .where('id', '=', Number(number[1]))
-      .executeTakeFirst();
+    const row = await runs.where('id', '=', Number(number[1])).executeTakeFirst();
     id = row?.id;
   } else if (text === 'latest') {
-    id = (await store.db.selectFrom('runs').select('id').orderBy('id', 'desc').executeTakeFirst())?.id;
+    id = (await runs.orderBy('id', 'desc').executeTakeFirst())?.id;
   } else if (text === 'last-pass') {
-    id = await lastPass(store);
+    id = await lastPass(store, undefined, undefined, projectId);
   } else {
-    id = (await currentTags(store)).get(text);
+    id = (await currentTags(store, projectId)).get(text);
   }
   if (id === undefined) {
-    const tags = [...(await currentTags(store)).keys()];
+    const tags = [...(await currentTags(store, projectId)).keys()];
     throw new StoreError(
       `no run "${ref}" in the store`,
       `give a run number (mlgate history lists them), latest, last-pass${tags.length ? `, or a tag: ${tags.join(', ')}` : ''}`,
@@ -235,24 +273,34 @@ export async function lastPass(
   store: Store,
   profile?: string | null,
   project?: string,
+  projectId?: number,
 ): Promise<number | undefined> {
   let query = store.db
     .selectFrom('runs')
     .select('id')
     .where('verdict', '=', 'PASS')
     .where('complete', '=', 1)
-    .where('selection', 'is', null)
-    // The report stored with the run must say so too: a row edited to PASS is never a baseline.
-    .where(sql<string>`json_extract(report, '$.verdict.status')`, '=', 'PASS')
-    .where(sql<number>`json_extract(report, '$.complete')`, '=', 1);
+    .where('selection', 'is', null);
+  // The report stored with the run must say so too: a row edited to PASS is never a baseline.
+  query =
+    store.dialect === 'postgres'
+      ? query
+          .where(sql<string>`(report::jsonb #>> '{verdict,status}')`, '=', 'PASS')
+          .where(sql<string>`(report::jsonb ->> 'complete')`, '=', 'true')
+      : query
+          .where(sql<string>`json_extract(report, '$.verdict.status')`, '=', 'PASS')
+          .where(sql<number>`json_extract(report, '$.complete')`, '=', 1);
   if (project !== undefined) query = query.where('project', '=', project);
+  if (projectId !== undefined) query = query.where('project_id', '=', projectId);
   if (profile !== undefined)
     query = profile === null ? query.where('profile', 'is', null) : query.where('profile', '=', profile);
   return (await query.orderBy('id', 'desc').executeTakeFirst())?.id;
 }
 
-export async function loadRun(store: Store, id: number): Promise<RunReport> {
-  const row = await store.db.selectFrom('runs').select('report').where('id', '=', id).executeTakeFirst();
+export async function loadRun(store: Store, id: number, projectId?: number): Promise<RunReport> {
+  let query = store.db.selectFrom('runs').select('report').where('id', '=', id);
+  if (projectId !== undefined) query = query.where('project_id', '=', projectId);
+  const row = await query.executeTakeFirst();
   if (!row) throw new StoreError(`no run #${id} in the store`);
   const parsed = RunReport.safeParse(readStored(row.report, `the report of run #${id}`, store.path));
   if (!parsed.success)

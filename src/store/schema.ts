@@ -2,7 +2,10 @@
  * The store's tables, as Kysely sees them. Sign-off and tag records are events, only ever
  * appended: the current state is folded from them, and the history is the audit trail.
  */
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
+
+/** A nullable column an insert may leave out (a local store never sets the server's columns). */
+type Optional<T> = ColumnType<T | null, T | null | undefined, T | null>;
 
 export interface RunsTable {
   id: Generated<number>;
@@ -22,6 +25,12 @@ export interface RunsTable {
   artifacts: string;
   /** The whole report, as `--out` writes it. */
   report: string;
+  /** The server's project (null in a local store: one project). */
+  project_id: Optional<number>;
+  /** Who uploaded it (the server); null for a local run. */
+  uploaded_by: Optional<string>;
+  /** JSON: each manual item's requirements ({roles, ...}), as the server received them. */
+  requirements: Optional<string>;
 }
 
 export interface RunItemsTable {
@@ -54,6 +63,7 @@ export interface SignoffEventsTable {
   spec_sha256: string | null;
   /** JSON: {name: {path, sha256}}. */
   artifacts: string;
+  project_id: Optional<number>;
 }
 
 export interface TagEventsTable {
@@ -62,6 +72,7 @@ export interface TagEventsTable {
   tag: string;
   run_id: number;
   actor: string;
+  project_id: Optional<number>;
 }
 
 /** What the store noticed about itself and repaired (e.g. append-only guards restored). */
@@ -73,10 +84,85 @@ export interface StoreEventsTable {
   tool_version: string;
 }
 
+export interface ProjectsTable {
+  id: Generated<number>;
+  name: string;
+  created_at: string;
+  created_by: string;
+  /** JSON: {role: {keys: [PEM], threshold}}. */
+  signers: string;
+}
+
+export interface ApiTokensTable {
+  id: Generated<number>;
+  name: string;
+  /** JSON: [role]. */
+  roles: string;
+  /** Hex sha256 of the token: the token itself is shown once and never stored. */
+  sha256: string;
+  created_at: string;
+  created_by: string;
+  revoked_at: string | null;
+}
+
+export interface WaiverRequestsTable {
+  id: Generated<number>;
+  project_id: number;
+  item_id: string;
+  run_id: number;
+  reason: string;
+  expires_at: string;
+  requested_by: string;
+  requested_at: string;
+}
+
+export interface WaiverDecisionsTable {
+  id: Generated<number>;
+  waiver_id: number;
+  action: 'approve' | 'deny' | 'revoke';
+  actor: string;
+  at: string;
+  comment: string | null;
+}
+
+export interface AttestationsTable {
+  id: Generated<number>;
+  project_id: number;
+  item_id: string;
+  action: string;
+  role: string | null;
+  keyid: string;
+  sha256: string;
+  /** The DSSE envelope, canonical JSON. */
+  envelope: string;
+  uploaded_by: string;
+  at: string;
+}
+
+/** Every write the server made: each event carries the hash of the one before (a chain). */
+export interface AuditEventsTable {
+  seq: Generated<number>;
+  at: string;
+  actor: string;
+  action: string;
+  project: string | null;
+  target: string;
+  /** JSON. */
+  detail: string;
+  prev_hash: string;
+  hash: string;
+}
+
 export interface Database {
   runs: RunsTable;
   run_items: RunItemsTable;
   signoff_events: SignoffEventsTable;
   tag_events: TagEventsTable;
   store_events: StoreEventsTable;
+  projects: ProjectsTable;
+  api_tokens: ApiTokensTable;
+  waiver_requests: WaiverRequestsTable;
+  waiver_decisions: WaiverDecisionsTable;
+  attestations: AttestationsTable;
+  audit_events: AuditEventsTable;
 }

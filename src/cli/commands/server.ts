@@ -1,0 +1,218 @@
+/**
+ * mlgate server: one record of runs, sign-offs, waivers, tags and baselines for a team and its
+ * CI jobs, over PostgreSQL (or one SQLite file for a one-machine team).
+ *
+ *   mlgate server --database postgres://…|FILE.db [--listen 127.0.0.1:8420]
+ *   mlgate server token create --name ci --role runner --database …   (prints the token once)
+ *   mlgate server token revoke --name ci --database …
+ *   mlgate server audit verify --database …   (exit 0: the chain holds; 1: names the first broken link)
+ */
+import { resolve } from 'node:path';
+import { UsageError } from '../../engine/errors.js';
+import { buildServer } from '../../server/app.js';
+import { createToken } from '../../server/auth.js';
+import { appendAudit, verifyAuditChain } from '../../store/audit.js';
+import { openStoreFile, type Store } from '../../store/db.js';
+import { isPostgresUrl, openPostgresStore } from '../../store/postgres.js';
+import { ExitCode } from '../exit-codes.js';
+import type { CliIO } from '../io.js';
+import { reportKnownError } from '../problems.js';
+import { printStoreNotices } from '../store.js';
+import { colourWanted, makeStyle } from '../style.js';
+
+export interface DatabaseOptions {
+  database?: string;
+}
+
+/** --database, else $MLGATE_DATABASE: a postgres:// URL or an SQLite file (created when missing). */
+export async function openServerDatabase(options: DatabaseOptions, io: CliIO): Promise<Store> {
+  const target = options.database ?? io.env.MLGATE_DATABASE;
+  if (!target)
+    throw new UsageError(
+      'say which database: --database postgres://USER@HOST/DB or --database FILE.db',
+      'or set MLGATE_DATABASE',
+    );
+  if (isPostgresUrl(target)) return openPostgresStore(target);
+  return (await openStoreFile(resolve(io.cwd, target), { create: true }))!;
+}
+
+export interface ServeOptions extends DatabaseOptions {
+  listen: string;
+  oidcIssuer?: string;
+  oidcAudience?: string;
+  oidcRolesClaim?: string;
+  /** Requests per second per caller (burst: twice that). */
+  rateLimit?: number;
+}
+
+export function parseListen(text: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text.trim());
+  const port = Number(match?.[3]);
+  if (!match || port > 65535)
+    throw new UsageError(`--listen ${text} is not HOST:PORT`, 'e.g. 127.0.0.1:8420 or 0.0.0.0:8420');
+  return { host: match[1] ?? match[2]!, port };
+}
+
+export async function serverCommand(options: ServeOptions, io: CliIO, signal: AbortSignal): Promise<number> {
+  const style = makeStyle(colourWanted(io.stderr as NodeJS.WriteStream, io.env));
+  let store: Store | undefined;
+  try {
+    const { host, port } = parseListen(options.listen);
+    if ((options.oidcIssuer === undefined) !== (options.oidcAudience === undefined))
+      throw new UsageError('OIDC needs both --oidc-issuer and --oidc-audience');
+    store = await openServerDatabase(options, io);
+    printStoreNotices(store, io);
+    const app = await buildServer({
+      store,
+      logger: false,
+      ...(options.oidcIssuer
+        ? {
+            oidc: {
+              issuer: options.oidcIssuer,
+              audience: options.oidcAudience!,
+              rolesClaim: options.oidcRolesClaim,
+            },
+          }
+        : {}),
+      ...(options.rateLimit
+        ? { rateLimit: { perSecond: options.rateLimit, burst: options.rateLimit * 2 } }
+        : {}),
+    });
+    let address: string;
+    try {
+      address = await app.listen({ host, port });
+    } catch (error) {
+      await app.close();
+      throw new UsageError(
+        `cannot listen on ${host}:${port}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        "another process has that port, or the address is not this machine's: choose another --listen",
+      );
+    }
+    io.stdout.write(
+      `mlgate server on ${address} (${store.dialect}: ${store.path}); API at ${address}/api/v1, web page at ${address}/\n`,
+    );
+    if (!(await store.db.selectFrom('api_tokens').select('id').limit(1).executeTakeFirst()))
+      io.stderr.write(
+        `${style.yellow('note')}: no API tokens yet: mlgate server token create --name admin --role admin --database …\n`,
+      );
+    await new Promise<void>((done) =>
+      signal.aborted ? done() : signal.addEventListener('abort', () => done(), { once: true }),
+    );
+    await app.close();
+    return ExitCode.Pass;
+  } catch (error) {
+    return reportKnownError(error, io, style);
+  } finally {
+    await store?.close();
+  }
+}
+
+export interface TokenOptions extends DatabaseOptions {
+  name: string;
+  role: string[];
+  by?: string;
+}
+
+/** Prints the new token once, on stdout alone (for `$(…)`); the store keeps its sha256. */
+export async function tokenCreateCommand(options: TokenOptions, io: CliIO): Promise<number> {
+  const style = makeStyle(colourWanted(io.stderr as NodeJS.WriteStream, io.env));
+  let store: Store | undefined;
+  try {
+    if (options.role.length === 0)
+      throw new UsageError('give the token a role: --role viewer|runner|admin|approver:ROLE');
+    store = await openServerDatabase(options, io);
+    const by = options.by ?? io.env.MLGATE_USER ?? 'mlgate server token create';
+    const now = new Date();
+    const db = store.db;
+    const dialect = store.dialect;
+    const { token } = await db.transaction().execute(async (trx) => {
+      const created = await createToken(
+        { ...store!, db: trx },
+        { name: options.name, roles: options.role, createdBy: by, now },
+      ).catch((error: Error) => {
+        throw new UsageError(error.message);
+      });
+      await appendAudit(trx, dialect, {
+        at: now.toISOString(),
+        actor: by,
+        action: 'token.create',
+        project: null,
+        target: `token:${options.name}`,
+        detail: { tokenId: created.id, roles: options.role },
+      });
+      return created;
+    });
+    io.stdout.write(`${token}\n`);
+    io.stderr.write(
+      `token "${options.name}" (${options.role.join(', ')}): shown once, stored as its sha256\n`,
+    );
+    return ExitCode.Pass;
+  } catch (error) {
+    return reportKnownError(error, io, style);
+  } finally {
+    await store?.close();
+  }
+}
+
+export async function tokenRevokeCommand(
+  options: DatabaseOptions & { name: string; by?: string },
+  io: CliIO,
+): Promise<number> {
+  const style = makeStyle(colourWanted(io.stderr as NodeJS.WriteStream, io.env));
+  let store: Store | undefined;
+  try {
+    store = await openServerDatabase(options, io);
+    const by = options.by ?? io.env.MLGATE_USER ?? 'mlgate server token revoke';
+    const now = new Date().toISOString();
+    const dialect = store.dialect;
+    const revoked = await store.db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .updateTable('api_tokens')
+        .set({ revoked_at: now })
+        .where('name', '=', options.name)
+        .where('revoked_at', 'is', null)
+        .returning('id')
+        .execute();
+      if (rows.length > 0)
+        await appendAudit(trx, dialect, {
+          at: now,
+          actor: by,
+          action: 'token.revoke',
+          project: null,
+          target: `token:${options.name}`,
+          detail: { tokenIds: rows.map((r) => r.id) },
+        });
+      return rows.length;
+    });
+    if (revoked === 0) throw new UsageError(`no live token named "${options.name}"`);
+    io.stdout.write(`revoked ${revoked} token${revoked === 1 ? '' : 's'} named "${options.name}"\n`);
+    return ExitCode.Pass;
+  } catch (error) {
+    return reportKnownError(error, io, style);
+  } finally {
+    await store?.close();
+  }
+}
+
+export async function auditVerifyCommand(options: DatabaseOptions, io: CliIO): Promise<number> {
+  const style = makeStyle(colourWanted(io.stderr as NodeJS.WriteStream, io.env));
+  let store: Store | undefined;
+  try {
+    store = await openServerDatabase(options, io);
+    const chain = await verifyAuditChain(store.db);
+    if (chain.broken) {
+      io.stdout.write(
+        `${style.red('broken')}: audit event #${chain.broken.seq}: ${chain.broken.problem}\n${chain.events} event${chain.events === 1 ? '' : 's'} before it hold (last good hash ${chain.head})\n`,
+      );
+      return ExitCode.Blocked;
+    }
+    io.stdout.write(
+      `${style.green('intact')}: ${chain.events} audit event${chain.events === 1 ? '' : 's'}, head ${chain.head}\n`,
+    );
+    return ExitCode.Pass;
+  } catch (error) {
+    return reportKnownError(error, io, style);
+  } finally {
+    await store?.close();
+  }
+}
