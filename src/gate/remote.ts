@@ -187,7 +187,8 @@ export async function remoteGateStore(target: ServerTarget, loaded: LoadedSpec):
     history(): RunHistory {
       return {
         async find(selector, profile) {
-          const query = profile ? `?profile=${encodeURIComponent(profile)}` : '';
+          // Absent would mean any profile: a PASS of another profile must not be this one's baseline.
+          const query = `?profile=${encodeURIComponent(profile ?? '')}`;
           if ('run' in selector) {
             const detail = await callServer(target, 'GET', `/projects/${project}/runs/${selector.run}`, {
               schema: RunDetail,
