@@ -1,0 +1,135 @@
+/**
+ * The team flow through a real mlgate server on loopback (PostgreSQL when it runs here, else
+ * SQLite): CI runs `check` against the server and is BLOCKED in prod for a missing sign-off,
+ * an approver approves on the server, the next run passes — sign-offs and baselines read from
+ * the server, every run uploaded to it.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { checkCommand } from '../cli/commands/check.js';
+import { RunReport } from '../report/schema.js';
+import { buildServer } from '../server/app.js';
+import { createToken } from '../server/auth.js';
+import type { Store } from '../store/db.js';
+import { freshDatabase, postgresReachable, type TestDatabase } from '../store/test-dialects.js';
+import { bufferedIO } from '../testing/io.js';
+
+const dialect = (await postgresReachable()) ? 'postgres' : 'sqlite';
+
+describe(`check against a server (${dialect})`, () => {
+  let database: TestDatabase;
+  let store: Store;
+  let app: Awaited<ReturnType<typeof buildServer>>;
+  let url = '';
+  const tokens: Record<string, string> = {};
+
+  beforeAll(async () => {
+    database = freshDatabase(dialect);
+    store = await database.open();
+    tokens.ci = (await createToken(store, { name: 'ci', roles: ['runner'], createdBy: 'test' })).token;
+    tokens.lead = (
+      await createToken(store, { name: 'lead', roles: ['approver:technical-lead'], createdBy: 'test' })
+    ).token;
+    app = await buildServer({ store });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  });
+  afterAll(async () => {
+    await app?.close();
+    await store?.close();
+    await database?.drop();
+  });
+
+  const dir = mkdtempSync(join(tmpdir(), 'mlgate-flow-'));
+  writeFileSync(join(dir, 'model.onnx'), 'model bytes');
+  writeFileSync(
+    join(dir, 'mlgate.yaml'),
+    [
+      'version: 1',
+      'project: { name: flow-test }',
+      'artifacts: { model: model.onnx }',
+      'profiles: { dev: {}, prod: {} }',
+      'default_profile: dev',
+      'sections:',
+      '  - title: Release',
+      '    items:',
+      '      - { id: model-file, title: The model is there, check: { kind: file, path: model.onnx } }',
+      '      - id: model-size',
+      '        title: The model did not grow',
+      '        check: { kind: baseline, item: model-file, metrics: { size_bytes: { better: lower, min_change: 0 } }, on_missing_baseline: pass }',
+      '      - id: lead',
+      '        title: Technical lead approves',
+      '        severity: { default: recommended, prod: required }',
+      '        manual: { roles: [technical-lead] }',
+      '',
+    ].join('\n'),
+  );
+
+  async function check(profile: string) {
+    const cli = bufferedIO(dir, { MLGATE_SERVER: url, MLGATE_TOKEN: tokens.ci! });
+    const code = await checkCommand('.', { format: 'json', quiet: true, profile }, cli.io);
+    const report = RunReport.parse(JSON.parse(cli.stdout()));
+    return {
+      code,
+      report,
+      stderr: cli.stderr(),
+      status: Object.fromEntries(report.items.map((i) => [i.id, i])),
+    };
+  }
+
+  const api = async (token: string, method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${url}/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+  };
+
+  test('BLOCKED for the sign-off, approved on the server, then PASS; the baseline comes from the server', async () => {
+    const first = await check('prod');
+    expect(first.code, first.stderr).toBe(1);
+    expect(first.status.lead!.status).toBe('pending');
+    expect(first.status['model-size']!.summary).toMatch(/no baseline/);
+    expect(first.report.runId).toBeGreaterThan(0);
+    expect(first.stderr).toMatch(/Recorded as run \d+ on server http:\/\/127\.0\.0\.1/);
+
+    const pending = await api(tokens.ci!, 'GET', '/projects/flow-test/signoffs/pending');
+    expect(pending.json.pending).toEqual([
+      expect.objectContaining({ itemId: 'lead', mustAct: ['technical-lead'] }),
+    ]);
+
+    const approved = await api(tokens.lead!, 'POST', '/projects/flow-test/signoffs/approve', {
+      runId: first.report.runId,
+      itemId: 'lead',
+      role: 'technical-lead',
+      comment: 'reviewed the report',
+    });
+    expect(approved.status, JSON.stringify(approved.json)).toBe(201);
+
+    const second = await check('prod');
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.status.lead!.status).toBe('pass');
+    expect(second.report.verdict.status).toBe('PASS');
+
+    // The third run compares with the second (the last PASS in prod) through the server.
+    const third = await check('prod');
+    expect(third.status['model-size']!.status).toBe('pass');
+    expect(third.status['model-size']!.summary).toMatch(new RegExp(`run #${second.report.runId}`));
+  });
+
+  test('a runner cannot approve, and the model changing makes the approval stale', async () => {
+    const refused = await api(tokens.ci!, 'POST', '/projects/flow-test/signoffs/approve', {
+      runId: 1,
+      itemId: 'lead',
+      role: 'technical-lead',
+    });
+    expect(refused.status).toBe(403);
+    writeFileSync(join(dir, 'model.onnx'), 'other model bytes');
+    const changed = await check('prod');
+    expect(changed.status.lead!.status).toBe('pending');
+    expect(changed.code).toBe(1);
+  });
+});
