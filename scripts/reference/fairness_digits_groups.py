@@ -7,17 +7,21 @@ the scale (value > 8 of 16), "light" otherwise — 19 is the median count over t
 ties going to "light" (144 heavy, 216 light rows). The same rule applied to any test set
 gives the same groups; nothing here looks at the labels or the predictions.
 
-Writes examples/digits-classifier/data/predictions_test_groups.csv: the label and pred
+Writes EXAMPLE/data/predictions_test_groups.csv (EXAMPLE: the first argument, default
+examples/digits-classifier; the blocked variant has its own predictions): the label and pred
 columns of predictions_test.csv (row for row, the order of X_test.npy) and the column
-`stroke`. Run from the repository root: python3 scripts/reference/fairness_digits_groups.py
+`stroke`. Run from the repository root:
+python3 scripts/reference/fairness_digits_groups.py [examples/digits-classifier-blocked]
 """
 
 import csv
+import sys
 from pathlib import Path
 
 import numpy as np
 
-DATA = Path(__file__).resolve().parents[2] / "examples/digits-classifier/data"
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / (sys.argv[1] if len(sys.argv) > 1 else "examples/digits-classifier") / "data"
 INK_LEVEL = 8  # of 16: darker than half the scale
 HEAVY_ABOVE = 19  # pixels; the median over X_test.npy
 

@@ -52,10 +52,10 @@ describe('mlgate check on the bundled examples', () => {
     // Progress goes to stderr, one plain line per item when not on a TTY; a long step (a load
     // test) adds a line of its own progress every 5 s at most.
     const progress = result.stderr.trim().split('\n');
-    expect(progress.filter((line) => /^\[\d+\/36\] /.test(line))).toHaveLength(36);
+    expect(progress.filter((line) => /^\[\d+\/39\] /.test(line))).toHaveLength(39);
     expect(
       progress
-        .filter((line) => !/^\[\d+\/36\] /.test(line))
+        .filter((line) => !/^\[\d+\/39\] /.test(line))
         .every((line) => /^ {8}service-[\w-]+: /.test(line)),
     ).toBe(true);
   });
@@ -69,7 +69,7 @@ describe('mlgate check on the bundled examples', () => {
       profile: 'dev',
       complete: true,
       verdict: { status: 'PASS', warnings: 1, blocking: [] },
-      counts: { total: 36, pass: 35, pending: 1, fail: 0, error: 0 },
+      counts: { total: 39, pass: 38, pending: 1, fail: 0, error: 0 },
       service: {
         managed: true,
         command: 'node service/src/main.mjs',
@@ -118,9 +118,9 @@ describe('mlgate check on the bundled examples', () => {
     expect(report.sections.map((s) => [s.path.join('/'), s.counts.total])).toEqual([
       ['Model artifacts', 3],
       ['Training completion', 2],
-      ['Test set evaluation', 7],
+      ['Test set evaluation', 9],
       ['Exported model (ONNX)', 3],
-      ['Model service', 9],
+      ['Model service', 10],
       ['Service code', 4],
       ['Container and deployment', 5],
       ['Documentation', 2],
@@ -135,7 +135,7 @@ describe('mlgate check on the bundled examples', () => {
       env: { MLGATE_STORE: mkdtempSync(join(tmpdir(), 'mlgate-store-')) },
     });
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain('Verdict: BLOCKED — 19 reasons:');
+    expect(result.stdout).toContain('Verdict: BLOCKED — 20 reasons:');
     const report = RunReport.parse(JSON.parse(readFileSync(out, 'utf8')));
     expect(report.verdict.blocking.map((r) => [r.itemId, r.status])).toEqual([
       ['model-checksum', 'fail'],
@@ -145,6 +145,7 @@ describe('mlgate check on the bundled examples', () => {
       ['service-predict', 'fail'],
       ['service-sagemaker', 'fail'],
       ['service-contract', 'fail'],
+      ['alert-rules', 'fail'],
       ['service-latency', 'fail'],
       ['service-log-clean', 'fail'],
       ['service-shutdown', 'fail'],
@@ -311,7 +312,7 @@ describe('the other commands', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(
       [
-        '✓ examples/digits-classifier/mlgate.yaml is valid: 9 sections, 36 items',
+        '✓ examples/digits-classifier/mlgate.yaml is valid: 9 sections, 39 items',
         '  automated 35 (baseline 1, command 2, compose 1, coverage 1, dependencies 1, dockerfile 1, docs 2, env-file 1, file 2, http 4, http-contract 1, kubernetes 1, load 2, log 1, metric 1, onnx-model 3, predictions 6, secrets 1, service-log 1, service-shutdown 1, test-results 1), manual 1',
         '  artifacts: model, checksums, metrics, training_log, model_card, test_predictions',
         '  profiles: dev, prod (default dev)',
