@@ -14,6 +14,8 @@ import { API_PREFIX, ROUTES } from './api/contract.js';
 import { openApiDocument } from './api/openapi.js';
 import { authenticator, type OidcOptions, type Principal, requireRole } from './auth.js';
 import { badRequest, HttpProblem, problemBody, tooManyRequests, zodErrors } from './problems.js';
+import { registerMlflowHook } from './mlflow-hook.js';
+import { listModelVersions } from './model-versions.js';
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimitOptions } from './rate-limit.js';
 import * as service from './service.js';
 import { registerWeb } from './web/pages.js';
@@ -27,6 +29,8 @@ export interface ServerOptions {
   now?: () => Date;
   /** Fastify's logger (off in tests). */
   logger?: boolean;
+  /** The secret MLflow signs its webhook deliveries with; without it /hooks/mlflow is off. */
+  mlflowWebhookSecret?: string;
 }
 
 export const DEFAULT_UPLOAD_LIMIT = 16 * 1024 * 1024;
@@ -189,11 +193,15 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       service.baselineLastPass(ctx, params.project as string, query.profile as string | undefined),
     baselineTag: ({ params }) => service.baselineTag(ctx, params.project as string, params.tag as string),
     listAudit: ({ query }) => service.listAudit(ctx, query as never),
+    listModelVersions: ({ params, query }) =>
+      listModelVersions(ctx, params.project as string, query as never),
   };
 
   app.get(`${API_PREFIX}/openapi.json`, async () => openApiDocument());
 
   for (const route of ROUTES) {
+    // Signed by its sender, not authorised by a token: registered apart (raw body, see mlflow-hook.ts).
+    if (route.access === 'webhook') continue;
     const handler = handlers[route.operationId];
     if (!handler) throw new Error(`no handler for ${route.operationId}`);
     app.route({
@@ -226,6 +234,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     });
   }
 
+  await registerMlflowHook(app, { ctx, limiter, secret: options.mlflowWebhookSecret });
   await registerWeb(app, { ctx, auth, limiter });
   return app;
 }

@@ -40,6 +40,7 @@ import {
 import type * as C from './api/contract.js';
 import { ManualRequirement } from './api/contract.js';
 import { approverRoles, type Principal, requireApproverOf, requireRole } from './auth.js';
+import { gateModelVersion } from './model-versions.js';
 import { badRequest, conflict, forbidden, notFound, unprocessable } from './problems.js';
 
 type Out<T extends z.ZodType> = z.output<T>;
@@ -367,26 +368,46 @@ export async function uploadRun(
   // A runner's first upload creates its project: CI needs no admin step. Replicas racing to
   // create it: one insert wins, the others find it (ON CONFLICT DO NOTHING), one audit event.
   const project = (await findProject(service.store, name)) ?? (await ensureProject(service, principal, name));
-  const id = await write<number>(
+  const { id } = await write<{ id: number; gated?: Awaited<ReturnType<typeof gateModelVersion>> }>(
     service,
     principal,
     {
       action: 'run.upload',
       project: name,
-      target: (runId) => `run:${runId}`,
-      detail: () => ({
+      target: ({ id: runId }) => `run:${runId}`,
+      detail: ({ gated }) => ({
         verdict: report.verdict.status,
         profile: report.profile,
         items: report.items.length,
         reportSha256: createHash('sha256').update(text).digest('hex'),
+        ...(body.modelVersion && gated
+          ? {
+              modelVersion: {
+                ...body.modelVersion,
+                id: gated.modelVersionId,
+                recordedNow: gated.recordedNow,
+              },
+            }
+          : {}),
       }),
     },
-    (store) =>
-      saveRun(store, report, {
+    async (store) => {
+      const runId = await saveRun(store, report, {
         projectId: project.id,
         uploadedBy: principal.name,
         requirements: JSON.stringify(contextOf(report, manual)),
-      }),
+      });
+      // The run gates the model version it names: the run, the link and the audit event land together.
+      if (!body.modelVersion) return { id: runId };
+      const gated = await gateModelVersion(store, {
+        projectId: project.id,
+        ref: body.modelVersion,
+        runId,
+        by: principal.name,
+        at: service.now().toISOString(),
+      });
+      return { id: runId, gated };
+    },
   );
   return {
     id,

@@ -173,6 +173,44 @@ export const MIGRATIONS: Record<string, Migration> = {
         await createGuards(db, table);
     },
   },
+  '0004_model_versions': {
+    // Model versions from a registry (MLflow's webhooks) waiting for a gate, the runs that gated
+    // them, and the webhook deliveries seen (their ids are unique: a replay is recognised).
+    // All append-only: a version's state is folded from its gates, never edited.
+    async up(db: Kysely<unknown>) {
+      await withId(db, db.schema.createTable('model_versions'))
+        .addColumn('project_id', 'integer', (col) => col.notNull().references('projects.id'))
+        .addColumn('registry', 'text', (col) => col.notNull())
+        .addColumn('name', 'text', (col) => col.notNull())
+        .addColumn('version', 'text', (col) => col.notNull())
+        .addColumn('source', 'text')
+        .addColumn('registry_run_id', 'text')
+        .addColumn('recorded_at', 'text', (col) => col.notNull())
+        .addColumn('recorded_by', 'text', (col) => col.notNull())
+        .addUniqueConstraint('model_versions_once', ['project_id', 'registry', 'name', 'version'])
+        .execute();
+      await withId(db, db.schema.createTable('model_version_gates'))
+        .addColumn('model_version_id', 'integer', (col) => col.notNull().references('model_versions.id'))
+        .addColumn('run_id', 'integer', (col) => col.notNull().references('runs.id'))
+        .addColumn('at', 'text', (col) => col.notNull())
+        .execute();
+      await db.schema
+        .createIndex('model_version_gates_by_version')
+        .on('model_version_gates')
+        .columns(['model_version_id', 'id'])
+        .execute();
+      await withId(db, db.schema.createTable('webhook_deliveries'))
+        .addColumn('source', 'text', (col) => col.notNull())
+        .addColumn('delivery_id', 'text', (col) => col.notNull())
+        .addColumn('received_at', 'text', (col) => col.notNull())
+        .addColumn('event', 'text', (col) => col.notNull())
+        .addColumn('model_version_id', 'integer', (col) => col.references('model_versions.id'))
+        .addUniqueConstraint('webhook_deliveries_once', ['source', 'delivery_id'])
+        .execute();
+      for (const table of ['model_versions', 'model_version_gates', 'webhook_deliveries'])
+        await createGuards(db, table);
+    },
+  },
 };
 
 /** The tables no row of which may be changed or deleted, once every migration has run. */
@@ -186,6 +224,9 @@ export const APPEND_ONLY_TABLES = [
   'waiver_decisions',
   'attestations',
   'audit_events',
+  'model_versions',
+  'model_version_gates',
+  'webhook_deliveries',
 ];
 
 /** PostgreSQL: one trigger function refuses every change; each table calls it before UPDATE, DELETE, TRUNCATE. */

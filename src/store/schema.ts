@@ -153,6 +153,43 @@ export interface AuditEventsTable {
   hash: string;
 }
 
+/** A model version a registry announced (or a run named): pending until a run gates it. */
+export interface ModelVersionsTable {
+  id: Generated<number>;
+  project_id: number;
+  /** 'mlflow'. */
+  registry: string;
+  name: string;
+  version: string;
+  /** Where the registry says the model lives (MLflow's `source` URI). */
+  source: string | null;
+  /** The registry's own run that made it (MLflow's `run_id`), not an mlgate run. */
+  registry_run_id: string | null;
+  recorded_at: string;
+  /** `webhook:mlflow`, or the token whose upload named it first. */
+  recorded_by: string;
+}
+
+/** A run uploaded for a model version: the version's state is its latest gate's verdict. */
+export interface ModelVersionGatesTable {
+  id: Generated<number>;
+  model_version_id: number;
+  run_id: number;
+  at: string;
+}
+
+/** Webhook deliveries acted on, by their sender's delivery id (unique: a replay is recognised). */
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  /** 'mlflow'. */
+  source: string;
+  delivery_id: string;
+  received_at: string;
+  /** `entity.action`, e.g. model_version.created. */
+  event: string;
+  model_version_id: number | null;
+}
+
 export interface Database {
   runs: RunsTable;
   run_items: RunItemsTable;
@@ -165,4 +202,7 @@ export interface Database {
   waiver_decisions: WaiverDecisionsTable;
   attestations: AttestationsTable;
   audit_events: AuditEventsTable;
+  model_versions: ModelVersionsTable;
+  model_version_gates: ModelVersionGatesTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }

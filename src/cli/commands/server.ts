@@ -3,6 +3,7 @@
  * CI jobs, over PostgreSQL (or one SQLite file for a one-machine team).
  *
  *   mlgate server --database postgres://…|FILE.db [--listen 127.0.0.1:8420]
+ *                 [--mlflow-webhook-secret-env NAME]   (default $MLGATE_MLFLOW_WEBHOOK_SECRET)
  *   mlgate server token create --name ci --role runner --database …   (prints the token once)
  *   mlgate server token revoke --name ci --database …
  *   mlgate server audit verify --database …   (exit 0: the chain holds; 1: names the first broken link)
@@ -43,6 +44,22 @@ export interface ServeOptions extends DatabaseOptions {
   oidcRolesClaim?: string;
   /** Requests per second per caller (burst: twice that). */
   rateLimit?: number;
+  /** The environment variable holding MLflow's webhook secret (never the secret itself: shell history, ps). */
+  mlflowWebhookSecretEnv?: string;
+}
+
+export const DEFAULT_MLFLOW_SECRET_ENV = 'MLGATE_MLFLOW_WEBHOOK_SECRET';
+
+/** The webhook secret, or undefined (the route is off); a variable named on the command line must be set. */
+export function mlflowWebhookSecret(options: ServeOptions, env: NodeJS.ProcessEnv): string | undefined {
+  const name = options.mlflowWebhookSecretEnv ?? DEFAULT_MLFLOW_SECRET_ENV;
+  const secret = env[name];
+  if (options.mlflowWebhookSecretEnv !== undefined && !secret)
+    throw new UsageError(
+      `--mlflow-webhook-secret-env ${name}: $${name} is not set or empty`,
+      `export ${name}=<the secret given to MLflow's webhook>, or leave the option out to keep /api/v1/hooks/mlflow off`,
+    );
+  return secret || undefined;
 }
 
 export function parseListen(text: string): { host: string; port: number } {
@@ -60,11 +77,13 @@ export async function serverCommand(options: ServeOptions, io: CliIO, signal: Ab
     const { host, port } = parseListen(options.listen);
     if ((options.oidcIssuer === undefined) !== (options.oidcAudience === undefined))
       throw new UsageError('OIDC needs both --oidc-issuer and --oidc-audience');
+    const webhookSecret = mlflowWebhookSecret(options, io.env);
     store = await openServerDatabase(options, io);
     printStoreNotices(store, io);
     const app = await buildServer({
       store,
       logger: false,
+      ...(webhookSecret ? { mlflowWebhookSecret: webhookSecret } : {}),
       ...(options.oidcIssuer
         ? {
             oidc: {
@@ -91,6 +110,15 @@ export async function serverCommand(options: ServeOptions, io: CliIO, signal: Ab
     io.stdout.write(
       `mlgate server on ${address} (${store.dialect}: ${store.path}); API at ${address}/api/v1, web page at ${address}/\n`,
     );
+    io.stdout.write(
+      webhookSecret
+        ? `MLflow webhook on at ${address}/api/v1/hooks/mlflow (secret from $${options.mlflowWebhookSecretEnv ?? DEFAULT_MLFLOW_SECRET_ENV})\n`
+        : `MLflow webhook off (set $${DEFAULT_MLFLOW_SECRET_ENV} to turn it on)\n`,
+    );
+    if (webhookSecret && webhookSecret.length < 16)
+      io.stderr.write(
+        `${style.yellow('note')}: the MLflow webhook secret is ${webhookSecret.length} characters: a guessable secret lets anyone record model versions; use 32 random bytes\n`,
+      );
     if (!(await store.db.selectFrom('api_tokens').select('id').limit(1).executeTakeFirst()))
       io.stderr.write(
         `${style.yellow('note')}: no API tokens yet: mlgate server token create --name admin --role admin --database …\n`,

@@ -40,11 +40,15 @@
  *   PUT    /projects/{project}/tags/{tag}               runner            SetTag -> Tag
  *   GET    /projects/{project}/baselines/last-pass?profile  viewer        -> Baseline (404: none)
  *   GET    /projects/{project}/baselines/tags/{tag}     viewer            -> Baseline (404: none)
+ *   GET    /projects/{project}/model-versions?state     viewer            -> ModelVersionList
+ *   POST   /hooks/mlflow?project                        MLflow (HMAC)     MLflow webhook -> HookAck
  *   GET    /audit?after&limit                           admin             -> AuditList
  *
  * `{run}` is a run number, `latest`, `last-pass`, or a tag name (as `mlgate show RUN`).
  * Auth: `Authorization: Bearer <token>`: an API token (mlgate server token create) or an OIDC
  * JWT from the configured issuer. The web page uses a cookie set by its login form instead.
+ * /hooks/mlflow takes no token: MLflow signs each delivery with the shared webhook secret
+ * (X-MLflow-Signature), and the route is off unless the server has that secret.
  */
 import { z } from 'zod';
 import { RunReport } from '../../report/schema.js';
@@ -127,12 +131,27 @@ export const ManualRequirement = z.object({
 });
 export type ManualRequirement = z.infer<typeof ManualRequirement>;
 
+export const MODEL_REGISTRIES = ['mlflow'] as const;
+/** A model version in a registry, as `mlgate check --mlflow-model NAME/VERSION` names it. */
+export const ModelVersionRef = z.strictObject({
+  registry: z.enum(MODEL_REGISTRIES),
+  name: z.string().min(1).max(500).describe("The registered model's name."),
+  version: z
+    .string()
+    .regex(/^[0-9]{1,18}$/, 'expected a version number, as the registry numbers them')
+    .describe('The version number, as a string.'),
+});
+export type ModelVersionRef = z.infer<typeof ModelVersionRef>;
+
 export const UploadRun = z.strictObject({
   report: RunReport,
   manual: z
     .record(ItemId, ManualRequirement)
     .default({})
     .describe("Each manual item's requirements (the spec's `manual:` block), by item id."),
+  modelVersion: ModelVersionRef.optional().describe(
+    'The registry model version this run gates: the run becomes its latest gate (verdict, profile).',
+  ),
 });
 export type UploadRun = z.infer<typeof UploadRun>;
 export const RunCreated = z.object({
@@ -285,6 +304,55 @@ export const Waiver = z.object({
 export type Waiver = z.infer<typeof Waiver>;
 export const WaiverList = z.object({ waivers: z.array(Waiver) });
 
+export const MODEL_VERSION_STATES = ['pending', 'gated'] as const;
+export const ModelVersion = z.object({
+  id: z.number().int(),
+  registry: z.enum(MODEL_REGISTRIES),
+  name: z.string(),
+  version: z.string(),
+  source: z.string().nullable().describe("Where the registry says the model lives (MLflow's source URI)."),
+  registryRunId: z.string().nullable().describe("The registry's run that made it (MLflow's run_id)."),
+  recordedAt: z.string(),
+  recordedBy: z.string().describe('webhook:mlflow, or the caller whose run upload named it first.'),
+  state: z.enum(MODEL_VERSION_STATES).describe('pending: no run has gated it yet; gated: see gate.'),
+  gate: z
+    .object({
+      runId: z.number().int(),
+      verdict: z.string(),
+      profile: z.string().nullable(),
+      /** A run of a selection (--only) judged only part of the spec: not a whole gate. */
+      partial: z.boolean(),
+      at: z.string(),
+    })
+    .nullable()
+    .describe('The latest run uploaded for this version.'),
+  gates: z.number().int().describe('How many runs were uploaded for it.'),
+});
+export type ModelVersion = z.infer<typeof ModelVersion>;
+export const ModelVersionList = z.object({ modelVersions: z.array(ModelVersion) });
+
+/** An MLflow model-registry webhook delivery (MLflow's payload; only model_version.created is acted on). */
+export const MlflowWebhookPayload = z
+  .object({
+    entity: z.string(),
+    action: z.string(),
+    timestamp: z.string().optional(),
+    data: z.record(z.string(), z.unknown()).optional(),
+  })
+  .describe(
+    'Signed by MLflow: X-MLflow-Signature: v1,base64(HMAC-SHA256(secret, "{X-MLflow-Delivery-Id}.{X-MLflow-Timestamp}.{raw body}")).',
+  );
+export const HookAck = z.object({
+  status: z
+    .enum(['recorded', 'known', 'replayed', 'ignored'])
+    .describe(
+      'recorded: a new version pending a gate; known: the version was recorded before; replayed: this delivery was seen already; ignored: not an event mlgate acts on.',
+    ),
+  event: z.string(),
+  project: z.string().nullable(),
+  modelVersion: z.object({ name: z.string(), version: z.string() }).nullable(),
+});
+
 export const TagName = z.string().regex(/^[A-Za-z][A-Za-z0-9._-]{0,99}$/, 'a tag starts with a letter');
 export const SetTag = z.strictObject({ runId: z.number().int().positive() });
 export const Tag = z.object({ tag: z.string(), runId: z.number().int(), at: z.string(), actor: z.string() });
@@ -320,10 +388,18 @@ export const PendingQuery = z.object({
 export const EventsQuery = z.object({ item: z.string().optional() });
 export const WaiverQuery = z.object({ state: z.enum(WAIVER_STATES).optional() });
 export const BaselineQuery = z.object({ profile: z.string().optional() });
+export const ModelVersionQuery = z.object({ state: z.enum(MODEL_VERSION_STATES).optional() });
+export const HookQuery = z.object({
+  project: ProjectName.optional().describe("The project to record in; default: the registered model's name."),
+});
 export const AuditQuery = z.object({ after: z.coerce.number().int().min(0).default(0), limit: Limit });
 
-/** Who may call a route: a fixed role, or a rule the handler applies on the body (approver:<role>). */
-export type Access = 'public' | 'any' | 'viewer' | 'runner' | 'admin' | 'approver' | 'waiver-request';
+/**
+ * Who may call a route: a fixed role, or a rule the handler applies on the body (approver:<role>);
+ * `webhook`: no token, the sender's signature over the raw body (registered apart from the others).
+ */
+export type Access =
+  'public' | 'any' | 'viewer' | 'runner' | 'admin' | 'approver' | 'waiver-request' | 'webhook';
 
 export interface RouteSpec {
   operationId: string;
@@ -625,6 +701,28 @@ export const ROUTES: readonly RouteSpec[] = [
     access: 'viewer',
     params: P.extend({ tag: z.string() }),
     response: Baseline,
+    status: 200,
+  },
+  {
+    operationId: 'listModelVersions',
+    method: 'GET',
+    path: '/projects/:project/model-versions',
+    summary: 'Registry model versions: pending a gate, or gated by their latest run',
+    access: 'viewer',
+    params: P,
+    query: ModelVersionQuery,
+    response: ModelVersionList,
+    status: 200,
+  },
+  {
+    operationId: 'mlflowWebhook',
+    method: 'POST',
+    path: '/hooks/mlflow',
+    summary: "MLflow's model-registry webhook: records a created model version as pending a gate",
+    access: 'webhook',
+    query: HookQuery,
+    body: MlflowWebhookPayload,
+    response: HookAck,
     status: 200,
   },
   {

@@ -38,7 +38,11 @@ export function openApiDocument(): Record<string, unknown> {
           schema,
         });
     }
-    const secured = route.access !== 'public';
+    if (route.access === 'webhook')
+      for (const name of ['X-MLflow-Delivery-Id', 'X-MLflow-Timestamp', 'X-MLflow-Signature'])
+        parameters.push({ name, in: 'header', required: true, schema: { type: 'string' } });
+    // A webhook carries no token: its sender signs the raw body with the shared secret.
+    const secured = route.access !== 'public' && route.access !== 'webhook';
     (paths[path] ??= {})[route.method.toLowerCase()] = {
       operationId: route.operationId,
       summary: route.summary,

@@ -14,8 +14,10 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { renderHtml } from '../../report/html.js';
 import { type Authenticator, allows, approverRoles, type Principal, sha256Hex } from '../auth.js';
+import type { ModelVersion } from '../api/contract.js';
 import { HttpProblem, unauthorized } from '../problems.js';
 import type { RateLimiter } from '../rate-limit.js';
+import { listModelVersions } from '../model-versions.js';
 import * as service from '../service.js';
 
 const SESSION = 'mlgate_session';
@@ -248,6 +250,7 @@ export async function registerWeb(app: FastifyInstance, { ctx, auth, limiter }: 
     const { runs } = await service.listProjectRuns(ctx, name, { limit: 50 });
     const { pending, runId } = await service.pendingSignoffs(ctx, name, { run: 'latest' });
     const { waivers } = await service.listWaivers(ctx, name);
+    const { modelVersions } = await listModelVersions(ctx, name, {});
     const mine = new Set(approverRoles(principal));
     const base = `/p/${enc(name)}`;
     const pendingRows = pending
@@ -308,6 +311,7 @@ ${item.requirement?.evidence_required ? `<label for="evidence-${esc(item.itemId)
       `<h1>${esc(name)}</h1>
 <h2 id="pending">Pending sign-offs${runId !== null ? ` in run #${runId}` : ''}</h2>
 ${pending.length ? `<table><thead><tr><th scope="col">item</th><th scope="col">who must act</th><th scope="col">state</th><th scope="col">action</th></tr></thead><tbody>${pendingRows}</tbody></table>` : '<p class="notice" id="nothing-pending">Nothing is waiting for a sign-off.</p>'}
+${modelVersionsSection(modelVersions, base)}
 <h2>Runs</h2>
 ${runs.length > 1 ? `<form method="get" action="${base}/diff" class="inline" aria-label="Compare runs"><label for="from">From<select id="from" name="from">${options.replace(`value="${runs[1]!.id}"`, `value="${runs[1]!.id}" selected`)}</select></label><label for="to">To<select id="to" name="to">${options}</select></label><button type="submit" class="secondary">Compare</button></form>` : ''}
 <table><thead><tr><th scope="col">run</th><th scope="col">started (UTC)</th><th scope="col">profile</th><th scope="col">verdict</th><th scope="col">passed</th><th scope="col">tags</th><th scope="col">uploaded by</th><th scope="col">notes</th></tr></thead><tbody>${runRows}</tbody></table>
@@ -431,6 +435,29 @@ ${next ? `<p><a href="/audit?after=${next}">Older events →</a></p>` : ''}`,
       csrf,
     );
   });
+}
+
+/** Registry versions no run has gated yet (MLflow's webhook records them), then the latest gated ones. */
+function modelVersionsSection(versions: ModelVersion[], base: string): string {
+  if (versions.length === 0) return '';
+  const pending = versions.filter((v) => v.state === 'pending');
+  const gated = versions.filter((v) => v.state === 'gated').slice(0, 10);
+  const label = (v: ModelVersion) => `${esc(v.name)} <b>v${esc(v.version)}</b>`;
+  const pendingRows = pending
+    .map(
+      (v) =>
+        `<tr><td>${label(v)}</td><td>${esc(v.registry)}</td><td><code>${esc(v.source ?? '')}</code></td><td>${esc(v.recordedAt.slice(0, 16).replace('T', ' '))}</td><td class="pending">no run yet: <code>mlgate check --mlflow-model ${esc(v.name)}/${esc(v.version)}</code></td></tr>`,
+    )
+    .join('');
+  const gatedRows = gated
+    .map(
+      (v) =>
+        `<tr><td>${label(v)}</td><td>${esc(v.registry)}</td><td><a href="${base}/runs/${v.gate!.runId}">#${v.gate!.runId}</a></td><td class="${esc(v.gate!.verdict)}">${esc(v.gate!.verdict)}${v.gate!.partial ? ' <span class="muted">(part of the spec only)</span>' : ''}</td><td>${esc(v.gate!.profile ?? '')}</td></tr>`,
+    )
+    .join('');
+  return `<h2 id="model-versions">Model versions pending a gate</h2>
+${pending.length ? `<table><thead><tr><th scope="col">model version</th><th scope="col">registry</th><th scope="col">source</th><th scope="col">recorded (UTC)</th><th scope="col">gate</th></tr></thead><tbody>${pendingRows}</tbody></table>` : '<p class="notice" id="no-model-version-pending">Every recorded model version has a gate run.</p>'}
+${gated.length ? `<h3>Gated model versions</h3><table><thead><tr><th scope="col">model version</th><th scope="col">registry</th><th scope="col">latest run</th><th scope="col">verdict</th><th scope="col">profile</th></tr></thead><tbody>${gatedRows}</tbody></table>` : ''}`;
 }
 
 function requireViewer(principal: Principal): void {
