@@ -139,7 +139,11 @@ export function manualRequirements(loaded: LoadedSpec): UploadRun['manual'] {
   return out;
 }
 
-export async function remoteGateStore(target: ServerTarget, loaded: LoadedSpec): Promise<GateStore> {
+export async function remoteGateStore(
+  target: ServerTarget,
+  loaded: LoadedSpec,
+  options: { modelVersion?: { name: string; version: string } } = {},
+): Promise<GateStore> {
   const project = encodeURIComponent(loaded.spec.project.name);
   const notices: string[] = [];
   const origin = new URL(target.url).origin;
@@ -217,7 +221,12 @@ export async function remoteGateStore(target: ServerTarget, loaded: LoadedSpec):
     },
     async saveRun(report: RunReport) {
       const created = await callServer(target, 'POST', `/projects/${project}/runs`, {
-        body: { report, manual: manualRequirements(loaded) },
+        body: {
+          report,
+          manual: manualRequirements(loaded),
+          // The MLflow version this run gates (check --mlflow-model): the server marks it gated.
+          ...(options.modelVersion ? { modelVersion: { registry: 'mlflow', ...options.modelVersion } } : {}),
+        },
         schema: RunCreated,
       });
       return created!.id;

@@ -15,6 +15,7 @@ import { createToken } from '../server/auth.js';
 import type { Store } from '../store/db.js';
 import { freshDatabase, postgresReachable, type TestDatabase } from '../store/test-dialects.js';
 import { bufferedIO } from '../testing/io.js';
+import { startFakeMlflow } from '../testing/mlflow-fake.js';
 
 const dialect = (await postgresReachable()) ? 'postgres' : 'sqlite';
 
@@ -118,6 +119,35 @@ describe(`check against a server (${dialect})`, () => {
     const third = await check('prod');
     expect(third.status['model-size']!.status).toBe('pass');
     expect(third.status['model-size']!.summary).toMatch(new RegExp(`run #${second.report.runId}`));
+  });
+
+  test('check --mlflow-model with a server: the version is tagged in MLflow and listed as gated on the server', async () => {
+    const mlflow = await startFakeMlflow([{ name: 'flow-model', version: '4' }]);
+    try {
+      const cli = bufferedIO(dir, {
+        MLGATE_SERVER: url,
+        MLGATE_TOKEN: tokens.ci!,
+        MLFLOW_TRACKING_URI: mlflow.url,
+      });
+      const code = await checkCommand(
+        '.',
+        { format: 'text', quiet: true, profile: 'prod', mlflowModel: 'flow-model/4' },
+        cli.io,
+      );
+      expect(code, cli.stderr()).toBe(0);
+      expect(mlflow.tags.get('flow-model/4')!.get('mlgate.verdict.prod')).toBe('PASS');
+      const versions = await api(tokens.ci!, 'GET', '/projects/flow-test/model-versions');
+      expect(versions.json.modelVersions).toEqual([
+        expect.objectContaining({
+          name: 'flow-model',
+          version: '4',
+          state: 'gated',
+          gate: expect.objectContaining({ verdict: 'PASS', profile: 'prod' }),
+        }),
+      ]);
+    } finally {
+      await mlflow.close();
+    }
   });
 
   test('a runner cannot approve, and the model changing makes the approval stale', async () => {

@@ -96,7 +96,7 @@ export async function checkCommand(
       options.noStore || server ? undefined : await openStore(storeDir(dir, options, io), { create: true });
     printStoreNotices(local, io);
     const store = server
-      ? await remoteGateStore(server, loaded)
+      ? await remoteGateStore(server, loaded, { modelVersion: mlflow?.ref })
       : local && localGateStore(local, loaded.spec.project.name);
     const live = Boolean((io.stderr as NodeJS.WriteStream).isTTY) && stderrStyle.enabled;
     let progress: Progress | undefined;
