@@ -130,6 +130,12 @@ export function buildProgram(io: CliIO, run: Runner): Command {
       ),
     );
 
+  /** The sign-off and history commands: a team's server instead of the local store. */
+  const SERVER_HELP =
+    "the team's mlgate server instead of the local store (default $MLGATE_SERVER; token in $MLGATE_TOKEN; you act as the token's identity)";
+  const RUN_HELP =
+    "the run on the server it binds to: a number, latest, last-pass or a tag (default: the project's latest)";
+
   const storeFlags = (command: Command) =>
     command
       .option('-c, --config <file>', 'spec file (default DIR/mlgate.yaml)')
@@ -144,6 +150,8 @@ export function buildProgram(io: CliIO, run: Runner): Command {
       .argument('<item>', 'item id')
       .argument('[dir]', 'project folder holding mlgate.yaml', '.')
       .option('--by <name>', 'who approves (default $MLGATE_USER, else git user.name <user.email>)')
+      .option('--server <url>', SERVER_HELP)
+      .option('--run <run>', RUN_HELP)
       .option('--role <role>', "the role approving (one of the item's roles)")
       .option('--comment <text>', 'justification')
       .option('--evidence <url-or-file>', 'a link, or a file (its digest is recorded)')
@@ -162,6 +170,7 @@ export function buildProgram(io: CliIO, run: Runner): Command {
       .argument('<item>', 'item id')
       .argument('[dir]', 'project folder holding mlgate.yaml', '.')
       .option('--by <name>', 'who revokes')
+      .option('--server <url>', SERVER_HELP)
       .option('--role <role>', "only this role's approvals")
       .option('--reason <text>', 'why')
       .option(
@@ -176,11 +185,16 @@ export function buildProgram(io: CliIO, run: Runner): Command {
     program
       .command('waive')
       .description(
-        'Accept an item not passing, until a date: it is then "waived", counted and shown, never hidden.',
+        'Accept an item not passing, until a date: it is then "waived", counted and shown, never hidden. With a server it is a request: another person approves it (mlgate waive ITEM --approve ID) or denies it (--deny ID).',
       )
       .argument('<item>', 'item id')
       .argument('[dir]', 'project folder holding mlgate.yaml', '.')
       .option('--by <name>', 'who accepts it')
+      .option('--server <url>', `${SERVER_HELP}: the waiver is a request another person decides`)
+      .option('--run <run>', RUN_HELP)
+      .option('--approve <id>', "with a server: approve waiver request ID of ITEM (someone else's)")
+      .option('--deny <id>', 'with a server: deny waiver request ID of ITEM')
+      .option('--comment <text>', 'with --approve or --deny: why')
       .option('--reason <text>', 'why it is acceptable (required)')
       .option('--expires <date>', 'when it ends: 2026-12-31, or 30d from now (required)')
       .option(
@@ -198,6 +212,7 @@ export function buildProgram(io: CliIO, run: Runner): Command {
       .argument('<item>', 'item id')
       .argument('[dir]', 'project folder holding mlgate.yaml', '.')
       .option('--by <name>', 'who withdraws it')
+      .option('--server <url>', SERVER_HELP)
       .option('--reason <text>', 'why')
       .option(
         '--key <path>',
@@ -226,6 +241,11 @@ export function buildProgram(io: CliIO, run: Runner): Command {
       .description('Which sign-offs are still needed and who must act; which waivers are in force.')
       .argument('[dir]', 'project folder holding mlgate.yaml', '.')
       .option('-p, --profile <name>', 'profile (decides which items apply and their severity)')
+      .option('--server <url>', SERVER_HELP)
+      .option(
+        '--run <run>',
+        "with a server: this run's pending sign-offs (default: the latest, of --profile)",
+      )
       .addOption(new Option('-f, --format <format>', 'output').choices(['text', 'json']).default('text')),
   ).action((dir: string, options) =>
     run(async () => (await commands.status()).statusCommand(dir, options, io)),
@@ -237,6 +257,7 @@ export function buildProgram(io: CliIO, run: Runner): Command {
       .description('Recorded runs, newest first: verdict, profile, counts, digests, tags.')
       .argument('[dir]', 'project folder holding mlgate.yaml', '.')
       .option('-n, --limit <n>', 'how many', parsePositiveInt)
+      .option('--server <url>', SERVER_HELP)
       .addOption(new Option('-f, --format <format>', 'output').choices(['text', 'json']).default('text')),
   ).action((dir: string, options) =>
     run(async () => (await commands.history()).historyCommand(dir, options, io)),
@@ -249,6 +270,7 @@ export function buildProgram(io: CliIO, run: Runner): Command {
       .argument('<run>', 'run')
       .argument('[dir]', 'project folder holding mlgate.yaml', '.')
       .option('-v, --verbose', 'evidence of passing items too')
+      .option('--server <url>', SERVER_HELP)
       .addOption(new Option('-f, --format <format>', 'output').choices(['text', 'json']).default('text')),
   ).action((ref: string, dir: string, options) =>
     run(async () => (await commands.show()).showCommand(ref, dir, options, io)),
@@ -262,6 +284,7 @@ export function buildProgram(io: CliIO, run: Runner): Command {
       .argument('<to>', 'run')
       .argument('[dir]', 'project folder holding mlgate.yaml', '.')
       .option('-a, --all', 'also values no threshold judges (memory, file counts, durations)')
+      .option('--server <url>', SERVER_HELP)
       .addOption(new Option('-f, --format <format>', 'output').choices(['text', 'json']).default('text')),
   ).action((from: string, to: string, dir: string, options) =>
     run(async () => (await commands.diff()).diffCommand(from, to, dir, options, io)),
@@ -274,7 +297,8 @@ export function buildProgram(io: CliIO, run: Runner): Command {
       .argument('<run>', 'run')
       .argument('<name>', 'tag')
       .argument('[dir]', 'project folder holding mlgate.yaml', '.')
-      .option('--by <name>', 'who tags it'),
+      .option('--by <name>', 'who tags it')
+      .option('--server <url>', SERVER_HELP),
   ).action((ref: string, name: string, dir: string, options) =>
     run(async () => (await commands.tag()).tagCommand(ref, name, dir, options, io)),
   );
@@ -445,6 +469,10 @@ export function buildProgram(io: CliIO, run: Runner): Command {
     .option('--oidc-audience <aud>', 'the audience those JWTs must carry')
     .option('--oidc-roles-claim <claim>', 'the JWT claim listing mlgate roles', 'mlgate_roles')
     .option('--rate-limit <n>', 'requests per second per caller (burst twice that)', parsePositiveInt)
+    .option(
+      '--mlflow-webhook-secret-env <name>',
+      "the environment variable holding MLflow's webhook secret (default MLGATE_MLFLOW_WEBHOOK_SECRET; unset: /api/v1/hooks/mlflow is off)",
+    )
     .action((options) =>
       run(async (signal) => (await commands.server()).serverCommand(options, io, signal), {
         interruptible: true,

@@ -293,6 +293,23 @@ describe(`the sign-off and history commands against a server (${dialect})`, () =
     const unwaived = await mlgate('lead', 'unwaive', 'model-card', '--reason', 'card still missing');
     expect(unwaived.code, unwaived.stderr).toBe(0);
     expect(unwaived.stdout).toMatch(/revoked waiver #\d+ of model-card/);
+    const again = await mlgate(
+      'lead',
+      'waive',
+      'model-card',
+      '--reason',
+      'card next week',
+      '--expires',
+      '7d',
+    );
+    const againId = /requested waiver #(\d+)/.exec(again.stdout)![1]!;
+    const denied = await mlgate('other-lead', 'waive', 'model-card', '--deny', againId, '--comment', 'no');
+    expect(denied.code, denied.stderr).toBe(0);
+    expect(denied.stdout).toMatch(new RegExp(`denied waiver #${againId} of model-card`));
+    const twice = await mlgate('other-lead', 'waive', 'model-card', '--approve', againId);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toMatch(/409 .*is denied, not requested/);
+
     const third = await check();
     expect(third.code).toBe(1);
     expect(third.status).toMatchObject({ lead: 'pending', 'model-card': 'fail' });
@@ -302,6 +319,10 @@ describe(`the sign-off and history commands against a server (${dialect})`, () =
     const withStore = await mlgate('ci', 'history', '--store', join(dir, '.mlgate'));
     expect(withStore.code).toBe(2);
     expect(withStore.stderr).toMatch(/--store names a local store, but the server .* is set/);
+    const stranger = bufferedIO(dir, { MLGATE_SERVER: url, MLGATE_TOKEN: 'mlgt_not-a-token' });
+    expect(await main(['node', 'mlgate', 'history'], stranger.io)).toBe(2);
+    expect(stranger.stderr()).toMatch(/answered 401/);
+    expect(stranger.stderr()).toMatch(/MLGATE_TOKEN is not a token this server accepts/);
     const local = bufferedIO(dir, {});
     expect(await main(['node', 'mlgate', 'approve', 'lead', '--run', '1', '--by', 'me'], local.io)).toBe(2);
     expect(local.stderr()).toMatch(/--run is for a team server: no server is set/);

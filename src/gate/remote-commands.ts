@@ -159,7 +159,8 @@ async function withServer(
     });
   } catch (error) {
     if (error instanceof ServerError) {
-      io.stderr.write(`${errStyle.red('error')}: ${error.message}\n`);
+      // The server's words: one line, no escape sequences (a server is not trusted with the terminal).
+      io.stderr.write(`${errStyle.red('error')}: ${inlineText(error.message)}\n`);
       const hint = serverHint(error.message);
       io.stderr.write(`  ${hint ? `${hint}; ` : ''}nothing was read from or written to the local store\n`);
       return ExitCode.Usage;
@@ -189,7 +190,7 @@ function header(session: Session, format: 'text' | 'json', extra = ''): void {
 
 async function whoami(session: Session): Promise<string> {
   const me = (await callServer(session.target, 'GET', '/whoami', { schema: Whoami }))!;
-  return me.name;
+  return inlineText(me.name);
 }
 
 /** The run a sign-off or waiver binds to: --run, else the project's latest. */
@@ -208,7 +209,7 @@ async function boundRun(session: Session, ref: string | undefined) {
 }
 
 function runLabel(report: RunReport, id: number): string {
-  return `run #${id} (${report.profile ? `${report.profile}, ` : ''}${report.verdict.status}, ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC)`;
+  return `run #${id} (${report.profile ? `${inlineText(report.profile)}, ` : ''}${report.verdict.status}, ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC)`;
 }
 
 /** Where the checkout the approver runs in differs from the run they bind to: said, not refused. */
@@ -515,7 +516,7 @@ async function decideWaiver(
   );
   const out = (text: string) => session.io.stdout.write(`${text}\n`);
   out(
-    `${decision === 'approve' ? 'approved' : 'denied'} waiver #${decided.id} of ${decided.itemId} (requested by ${inlineText(decided.requestedBy)} for run #${decided.runId}, until ${decided.expires.slice(0, 10)}: "${inlineText(decided.reason)}"): ${me}`,
+    `${decision === 'approve' ? 'approved' : 'denied'} waiver #${decided.id} of ${inlineText(decided.itemId)} (requested by ${inlineText(decided.requestedBy)} for run #${decided.runId}, until ${decided.expires.slice(0, 10)}: "${inlineText(decided.reason)}"): ${me}`,
   );
   if (decision === 'approve')
     out(
@@ -565,9 +566,11 @@ export function remoteStatus(
           table(
             ['item', 'severity', 'who must act', 'why'],
             list.pending.map((p) => [
-              p.itemId,
-              p.severity,
-              p.approvable ? p.mustAct.join(', ') || 'any approver' : style.yellow('cannot be approved here'),
+              inlineText(p.itemId),
+              inlineText(p.severity),
+              p.approvable
+                ? inlineText(p.mustAct.join(', ')) || 'any approver'
+                : style.yellow('cannot be approved here'),
               inlineText(p.summary),
             ]),
           ),
@@ -581,7 +584,7 @@ export function remoteStatus(
           ['#', 'item', 'state', 'until', 'requested by', 'decided by', 'reason'],
           shown.map((w) => [
             `#${w.id}`,
-            w.itemId,
+            inlineText(w.itemId),
             w.state === 'approved' ? 'in force' : style.yellow('requested'),
             w.expires.slice(0, 10),
             inlineText(w.requestedBy),
@@ -597,13 +600,15 @@ export function remoteStatus(
       out.push(`\nto sign off (bound to run #${list.runId}):\n`);
       for (const p of approvable)
         for (const role of p.mustAct.length ? p.mustAct : ['ROLE'])
-          out.push(`  mlgate approve ${p.itemId}${at} --run ${list.runId} --role ${role}\n`);
+          out.push(
+            `  mlgate approve ${inlineText(p.itemId)}${at} --run ${list.runId} --role ${inlineText(role)}\n`,
+          );
     }
     const requested = shown.filter((w) => w.state === 'requested');
     if (requested.length) {
       out.push(`\nwaiver requests to decide (not by who asked):\n`);
       for (const w of requested)
-        out.push(`  mlgate waive ${w.itemId}${at} --approve ${w.id}   (or --deny ${w.id})\n`);
+        out.push(`  mlgate waive ${inlineText(w.itemId)}${at} --approve ${w.id}   (or --deny ${w.id})\n`);
     }
     io.stdout.write(out.join(''));
     return ExitCode.Pass;

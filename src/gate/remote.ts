@@ -10,6 +10,7 @@
 import type { RunHistory } from '../engine/types.js';
 import type { RunReport } from '../report/schema.js';
 import {
+  AttestationList,
   SignoffEventList,
   type UploadRun,
   RunCreated,
@@ -186,6 +187,22 @@ export async function remoteGateStore(
           `${(error as Error).message}: sign-offs count as pending and no waiver applies in this run`,
         );
         return new Map();
+      }
+    },
+    async signedRecords() {
+      try {
+        const list = await callServer(target, 'GET', `/projects/${project}/signoffs/attestations`, {
+          schema: AttestationList,
+          notFound: 'undefined',
+        });
+        return (list?.attestations ?? []).map((attestation) => ({
+          name: `${origin} attestation #${attestation.id}`,
+          text: JSON.stringify(attestation.envelope),
+        }));
+      } catch (error) {
+        // Fail closed, as for the events: roles decided by signatures stay pending.
+        notices.push(`${(error as Error).message}: the server's signed sign-offs were not read`);
+        return [];
       }
     },
     history(): RunHistory {

@@ -48,7 +48,13 @@ export async function runGate(input: GateInput): Promise<GateResult> {
   // either, sign-offs stay pending and waivers do not apply: nothing passes for lack of a record.
   const book =
     store || loaded.signers.size > 0
-      ? SignoffBook.fromEvents(store ? await store.signoffEvents() : new Map(), loaded, artifacts)
+      ? SignoffBook.fromEvents(
+          store ? await store.signoffEvents() : new Map(),
+          loaded,
+          artifacts,
+          undefined,
+          loaded.signers.size > 0 ? ((await store?.signedRecords?.()) ?? []) : [],
+        )
       : undefined;
   const events = input.onStart?.();
   // The service (if any) starts on first need and is always stopped, even when a check throws.

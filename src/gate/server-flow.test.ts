@@ -4,10 +4,13 @@
  * an approver approves on the server, the next run passes — sign-offs and baselines read from
  * the server, every run uploaded to it.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { IN_TOTO_PAYLOAD_TYPE, keyId, signEnvelope } from '../attest/dsse.js';
+import { signoffStatement } from '../attest/signoffs.js';
 import { checkCommand } from '../cli/commands/check.js';
 import { RunReport } from '../report/schema.js';
 import { buildServer } from '../server/app.js';
@@ -161,5 +164,115 @@ describe(`check against a server (${dialect})`, () => {
     const changed = await check('prod');
     expect(changed.status.lead!.status).toBe('pending');
     expect(changed.code).toBe(1);
+  });
+});
+
+describe(`check against a server, with a role decided by signatures (${dialect})`, () => {
+  let database: TestDatabase;
+  let store: Store;
+  let app: Awaited<ReturnType<typeof buildServer>>;
+  let url = '';
+  const tokens: Record<string, string> = {};
+  const lead = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const leadPem = lead.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const dir = mkdtempSync(join(tmpdir(), 'mlgate-flow-signed-'));
+
+  beforeAll(async () => {
+    database = freshDatabase(dialect);
+    store = await database.open();
+    for (const [name, roles] of Object.entries({
+      admin: ['admin'],
+      ci: ['runner'],
+      lead: ['approver:technical-lead'],
+    }))
+      tokens[name] = (await createToken(store, { name, roles, createdBy: 'test' })).token;
+    app = await buildServer({ store });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    mkdirSync(join(dir, 'keys'));
+    writeFileSync(join(dir, 'keys', 'lead.pub'), leadPem);
+    writeFileSync(join(dir, 'model.onnx'), 'model bytes');
+    writeFileSync(
+      join(dir, 'mlgate.yaml'),
+      [
+        'version: 1',
+        'project: { name: flow-signed }',
+        'artifacts: { model: model.onnx }',
+        'signers: { technical-lead: [keys/lead.pub] }',
+        'profiles: { dev: {}, prod: {} }',
+        'default_profile: dev',
+        'sections:',
+        '  - title: Release',
+        '    items:',
+        '      - { id: model-file, title: The model is there, check: { kind: file, path: model.onnx } }',
+        '      - { id: lead, title: Lead approves, severity: { default: recommended, prod: required }, manual: { roles: [technical-lead] } }',
+        '',
+      ].join('\n'),
+    );
+  });
+  afterAll(async () => {
+    await app?.close();
+    await store?.close();
+    await database?.drop();
+  });
+
+  const api = async (token: string, method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${url}/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+  };
+  async function check() {
+    const cli = bufferedIO(dir, { MLGATE_SERVER: url, MLGATE_TOKEN: tokens.ci! });
+    const code = await checkCommand('.', { format: 'json', quiet: true, profile: 'prod' }, cli.io);
+    const report = RunReport.parse(JSON.parse(cli.stdout()));
+    return { code, report, stderr: cli.stderr(), lead: report.items.find((i) => i.id === 'lead')! };
+  }
+
+  test('an unsigned approval does not count; a signed record uploaded to the server does', async () => {
+    const first = await check();
+    expect(first.lead.status).toBe('pending');
+    expect(
+      (
+        await api(tokens.admin!, 'PUT', '/projects/flow-signed/signers', {
+          signers: { 'technical-lead': { keys: [leadPem] } },
+        })
+      ).status,
+    ).toBe(200);
+
+    const pending = (await api(tokens.ci!, 'GET', '/projects/flow-signed/signoffs/pending')).json
+      .pending as Array<{
+      definitionDigest: string;
+    }>;
+    const statement = signoffStatement(
+      {
+        action: 'approve',
+        itemId: 'lead',
+        definitionDigest: pending[0]!.definitionDigest,
+        role: 'technical-lead',
+        by: 'Lee Lead',
+        at: new Date(),
+        artifacts: Object.fromEntries(
+          first.report.artifacts.map((a) => [a.name, { path: a.path, sha256: a.sha256 }]),
+        ),
+      },
+      keyId(lead.publicKey),
+    );
+    const envelope = signEnvelope(
+      IN_TOTO_PAYLOAD_TYPE,
+      Buffer.from(JSON.stringify(statement)),
+      lead.privateKey,
+    );
+    const uploaded = await api(tokens.lead!, 'POST', '/projects/flow-signed/signoffs/attestations', {
+      envelope,
+    });
+    expect(uploaded.status, JSON.stringify(uploaded.json)).toBe(201);
+
+    const second = await check();
+    expect(second.lead.status, second.lead.summary).toBe('pass');
+    expect(second.code).toBe(0);
+    expect(JSON.stringify(second.lead)).toContain('Lee Lead');
   });
 });

@@ -16,6 +16,8 @@ export interface GateStore {
   readonly notices: string[];
   /** Every sign-off event of the project, by item, oldest first. */
   signoffEvents(): Promise<Map<string, SignoffEvent[]>>;
+  /** Signed sign-off records kept in the store (a server's), as DSSE envelope texts; judged like committed ones. */
+  signedRecords?(): Promise<Array<{ name: string; text: string }>>;
   /** Earlier runs, for the baseline kind. A store that cannot answer throws: never "no baseline". */
   history(): RunHistory;
   /** Keeps the run; its number in this store, when it has one. */

@@ -5,7 +5,10 @@
  * 2026-11-20"); `renew_every` makes approvals lapse with time; waivers expire. Every event is
  * appended, never edited; the state is folded from them.
  */
-import { readSignedRecords, type SignedRecord, type Signers } from '../attest/signoffs.js';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ATTESTATIONS_DIR, readSignedRecords, type SignedRecord, type Signers } from '../attest/signoffs.js';
 import type { ArtifactRecord } from '../engine/artifacts.js';
 import type { ItemOutcome } from '../engine/types.js';
 import { cleanText, inlineText } from '../redact/clean.js';
@@ -531,16 +534,18 @@ export class SignoffBook {
     loaded: LoadedSpec,
     artifacts: ArtifactRecord[],
     now: () => Date = () => new Date(),
+    /** Signed records kept elsewhere (a team server's), judged exactly as the committed files are. */
+    elsewhere: ReadonlyArray<{ name: string; text: string }> = [],
   ): SignoffBook {
     const signers = loaded.signers;
+    const itemIds = loaded.items.map((item) => item.id);
+    const itemRoles = new Map(loaded.items.map((item) => [item.id, item.manual?.roles ?? []]));
     const records =
       signers.size > 0
-        ? readSignedRecords(
-            loaded.root,
-            signers,
-            loaded.items.map((item) => item.id),
-            new Map(loaded.items.map((item) => [item.id, item.manual?.roles ?? []])),
-          )
+        ? [
+            ...readSignedRecords(loaded.root, signers, itemIds, itemRoles),
+            ...readSignedRecordsFrom(elsewhere, signers, itemIds, itemRoles),
+          ]
         : [];
     return new SignoffBook(events, loaded.sha256, artifacts, now, { signers, records });
   }
@@ -592,5 +597,31 @@ export class SignoffBook {
       this.now(),
       this.view(item),
     );
+  }
+}
+
+/**
+ * Signed records that are not files of the checkout (a server's), read by the same code as the
+ * committed ones: written to a private temporary folder, judged there, and named by `name`.
+ */
+function readSignedRecordsFrom(
+  records: ReadonlyArray<{ name: string; text: string }>,
+  signers: Signers,
+  itemIds: readonly string[],
+  itemRoles: ReadonlyMap<string, readonly string[]>,
+): SignedRecord[] {
+  if (records.length === 0) return [];
+  const root = mkdtempSync(join(tmpdir(), 'mlgate-signed-'));
+  try {
+    mkdirSync(join(root, ATTESTATIONS_DIR), { recursive: true });
+    records.forEach((record, index) =>
+      writeFileSync(join(root, ATTESTATIONS_DIR, `${String(index).padStart(6, '0')}.json`), record.text),
+    );
+    return readSignedRecords(root, signers, itemIds, itemRoles).map((judged) => {
+      const index = Number(judged.file.split('/').pop()!.slice(0, 6));
+      return { ...judged, file: records[index]!.name };
+    });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
 }

@@ -4,6 +4,7 @@
  * threshold judges. Values no threshold judges (RSS, file counts, durations) vary run to run;
  * they are left out of the text unless --all.
  */
+import { remoteDiff, type ServerFlags, serverWanted } from '../../gate/remote-commands.js';
 import type { RunReport } from '../../report/schema.js';
 import { loadRun, resolveRun } from '../../store/runs.js';
 import { formatNumber } from '../../util/threshold.js';
@@ -13,7 +14,7 @@ import { type StoreOptions, withExistingStore } from '../store.js';
 import { colourWanted, makeStyle } from '../style.js';
 import { table } from './history.js';
 
-export interface DiffOptions extends StoreOptions {
+export interface DiffOptions extends StoreOptions, ServerFlags {
   format: 'text' | 'json';
   /** --all: measured values no threshold judges too. */
   all?: boolean;
@@ -117,85 +118,92 @@ export async function diffCommand(
   options: DiffOptions,
   io: CliIO,
 ): Promise<number> {
-  const style = makeStyle(colourWanted(io.stdout as NodeJS.WriteStream, io.env));
+  // A team server (MLGATE_SERVER or --server): both runs from it, the same comparison.
+  if (serverWanted(options, io.env)) return remoteDiff(refA, refB, dir, options, io);
   return withExistingStore(dir, options, io, async (store) => {
     const diff = diffRuns(
       await loadRun(store, await resolveRun(store, refA)),
       await loadRun(store, await resolveRun(store, refB)),
     );
-    if (options.format === 'json') {
-      io.stdout.write(`${JSON.stringify(diff, null, 2)}\n`);
-      return ExitCode.Pass;
-    }
-    const out: string[] = [];
-    const verdict = (v: string) => (v === 'PASS' ? style.green(v) : style.red(v));
-    out.push(
-      `run #${diff.from.run} (${diff.from.startedAt.slice(0, 16).replace('T', ' ')}, ${verdict(diff.from.verdict)}) → run #${diff.to.run} (${diff.to.startedAt.slice(0, 16).replace('T', ' ')}, ${verdict(diff.to.verdict)})\n`,
-    );
-    const specChanged = diff.spec.from !== diff.spec.to;
-    if (specChanged) {
-      // First: a changed threshold changes what the verdict means.
-      out.push(
-        `\n${style.bold('the spec changed')} (sha256 ${diff.spec.from.slice(0, 12)} → ${diff.spec.to.slice(0, 12)})\n`,
-      );
-      if (diff.spec.thresholds.length)
-        out.push(
-          table(
-            ['item', 'threshold', 'from', 'to'],
-            diff.spec.thresholds.map((x) => [x.item, x.key, x.from ?? '(none)', x.to ?? '(none)']),
-          ),
-        );
-      if (diff.spec.definitions.length)
-        out.push(`items defined differently (not their thresholds): ${diff.spec.definitions.join(', ')}\n`);
-    }
-    if (diff.artifacts.length) {
-      out.push('\nartifacts that changed\n');
-      out.push(
-        table(
-          ['artifact', 'from', 'to'],
-          diff.artifacts.map((x) => [
-            x.name,
-            x.from?.slice(0, 12) ?? '(missing)',
-            x.to?.slice(0, 12) ?? '(missing)',
-          ]),
-        ),
-      );
-    }
-    if (diff.statuses.length) {
-      out.push('\nitems whose status changed\n');
-      out.push(
-        table(
-          ['item', 'from', 'to'],
-          diff.statuses.map((x) => [x.item, x.from ?? '(absent)', x.to ?? '(absent)']),
-        ),
-      );
-    }
-    const shown = options.all ? diff.measured : diff.measured.filter((x) => x.judged);
-    const hidden = diff.measured.length - shown.length;
-    if (shown.length) {
-      out.push(`\n${options.all ? 'measured values that changed' : 'judged values that changed'}\n`);
-      out.push(
-        table(
-          ['item', 'value', 'from', 'to', 'change'],
-          shown.map((x) => [
-            x.item,
-            x.key,
-            formatNumber(x.from),
-            formatNumber(x.to),
-            `${x.change > 0 ? '+' : ''}${formatNumber(x.change)}${x.relative === null ? '' : ` (${x.relative > 0 ? '+' : ''}${(x.relative * 100).toFixed(1)}%)`}`,
-          ]),
-        ),
-      );
-    }
-    if (hidden > 0)
-      out.push(
-        style.dim(
-          `\n${hidden} more value${hidden === 1 ? '' : 's'} changed that no threshold judges (memory, file counts, durations): --all shows them\n`,
-        ),
-      );
-    if (!specChanged && !diff.artifacts.length && !diff.statuses.length && !diff.measured.length)
-      out.push('no differences in the spec, artifacts, statuses or measured values\n');
-    io.stdout.write(out.join(''));
-    return ExitCode.Pass;
+    return printDiff(diff, options, io);
   });
+}
+
+/** The diff as text (spec first) or JSON, on stdout. */
+export function printDiff(diff: RunDiff, options: DiffOptions, io: CliIO): number {
+  const style = makeStyle(colourWanted(io.stdout as NodeJS.WriteStream, io.env));
+  if (options.format === 'json') {
+    io.stdout.write(`${JSON.stringify(diff, null, 2)}\n`);
+    return ExitCode.Pass;
+  }
+  const out: string[] = [];
+  const verdict = (v: string) => (v === 'PASS' ? style.green(v) : style.red(v));
+  out.push(
+    `run #${diff.from.run} (${diff.from.startedAt.slice(0, 16).replace('T', ' ')}, ${verdict(diff.from.verdict)}) → run #${diff.to.run} (${diff.to.startedAt.slice(0, 16).replace('T', ' ')}, ${verdict(diff.to.verdict)})\n`,
+  );
+  const specChanged = diff.spec.from !== diff.spec.to;
+  if (specChanged) {
+    // First: a changed threshold changes what the verdict means.
+    out.push(
+      `\n${style.bold('the spec changed')} (sha256 ${diff.spec.from.slice(0, 12)} → ${diff.spec.to.slice(0, 12)})\n`,
+    );
+    if (diff.spec.thresholds.length)
+      out.push(
+        table(
+          ['item', 'threshold', 'from', 'to'],
+          diff.spec.thresholds.map((x) => [x.item, x.key, x.from ?? '(none)', x.to ?? '(none)']),
+        ),
+      );
+    if (diff.spec.definitions.length)
+      out.push(`items defined differently (not their thresholds): ${diff.spec.definitions.join(', ')}\n`);
+  }
+  if (diff.artifacts.length) {
+    out.push('\nartifacts that changed\n');
+    out.push(
+      table(
+        ['artifact', 'from', 'to'],
+        diff.artifacts.map((x) => [
+          x.name,
+          x.from?.slice(0, 12) ?? '(missing)',
+          x.to?.slice(0, 12) ?? '(missing)',
+        ]),
+      ),
+    );
+  }
+  if (diff.statuses.length) {
+    out.push('\nitems whose status changed\n');
+    out.push(
+      table(
+        ['item', 'from', 'to'],
+        diff.statuses.map((x) => [x.item, x.from ?? '(absent)', x.to ?? '(absent)']),
+      ),
+    );
+  }
+  const shown = options.all ? diff.measured : diff.measured.filter((x) => x.judged);
+  const hidden = diff.measured.length - shown.length;
+  if (shown.length) {
+    out.push(`\n${options.all ? 'measured values that changed' : 'judged values that changed'}\n`);
+    out.push(
+      table(
+        ['item', 'value', 'from', 'to', 'change'],
+        shown.map((x) => [
+          x.item,
+          x.key,
+          formatNumber(x.from),
+          formatNumber(x.to),
+          `${x.change > 0 ? '+' : ''}${formatNumber(x.change)}${x.relative === null ? '' : ` (${x.relative > 0 ? '+' : ''}${(x.relative * 100).toFixed(1)}%)`}`,
+        ]),
+      ),
+    );
+  }
+  if (hidden > 0)
+    out.push(
+      style.dim(
+        `\n${hidden} more value${hidden === 1 ? '' : 's'} changed that no threshold judges (memory, file counts, durations): --all shows them\n`,
+      ),
+    );
+  if (!specChanged && !diff.artifacts.length && !diff.statuses.length && !diff.measured.length)
+    out.push('no differences in the spec, artifacts, statuses or measured values\n');
+  io.stdout.write(out.join(''));
+  return ExitCode.Pass;
 }

@@ -1,4 +1,5 @@
 /** mlgate history: the project's runs, newest first. */
+import { remoteHistory, type ServerFlags, serverWanted } from '../../gate/remote-commands.js';
 import { cleanDeep, inlineText } from '../../redact/clean.js';
 import { historyWarnings, listRuns } from '../../store/runs.js';
 import { ExitCode } from '../exit-codes.js';
@@ -6,7 +7,7 @@ import type { CliIO } from '../io.js';
 import { type StoreOptions, withExistingStore } from '../store.js';
 import { colourWanted, makeStyle } from '../style.js';
 
-export interface HistoryOptions extends StoreOptions {
+export interface HistoryOptions extends StoreOptions, ServerFlags {
   limit?: number;
   format: 'text' | 'json';
 }
@@ -16,6 +17,8 @@ export async function historyCommand(
   options: HistoryOptions,
   io: CliIO,
 ): Promise<number> {
+  // A team server (MLGATE_SERVER or --server): its runs, never the local store's.
+  if (serverWanted(options, io.env)) return remoteHistory(dir, options, io);
   const style = makeStyle(colourWanted(io.stdout as NodeJS.WriteStream, io.env));
   return withExistingStore(dir, options, io, async (store) => {
     const runs = await listRuns(store, options.limit ?? 20);

@@ -16,6 +16,7 @@ import {
   writeSignedSignoff,
 } from '../../attest/signoffs.js';
 import { digestArtifacts } from '../../engine/artifacts.js';
+import { remoteSignoff, type ServerFlags, serverWanted } from '../../gate/remote-commands.js';
 import { UsageError } from '../../engine/errors.js';
 import { hasControlCharacters, showControls } from '../../redact/clean.js';
 import type { LoadedItem, LoadedSpec } from '../../spec/load.js';
@@ -41,7 +42,7 @@ import { loadProject } from '../project.js';
 import { actor, parseExpiry, printStoreNotices, type StoreOptions, storeDir } from '../store.js';
 import { colourWanted, makeStyle } from '../style.js';
 
-export interface SignoffOptions extends StoreOptions {
+export interface SignoffOptions extends StoreOptions, ServerFlags {
   by?: string;
   role?: string;
   comment?: string;
@@ -69,6 +70,8 @@ export async function signoffCommand(
 ): Promise<number> {
   const style = makeStyle(colourWanted(io.stdout as NodeJS.WriteStream, io.env));
   const errStyle = makeStyle(colourWanted(io.stderr as NodeJS.WriteStream, io.env));
+  // A team server (MLGATE_SERVER or --server) records it instead of the local store.
+  if (serverWanted(options, io.env)) return remoteSignoff(action, itemId, dir, options, io);
   const now = (options.now ?? (() => new Date()))();
   try {
     const { loaded } = await loadProject(dir, options, io);
@@ -324,7 +327,7 @@ export async function signoffCommand(
  * escape sequence or a newline in a name could recolour, hide or forge lines there (a fake
  * "Verdict: PASS"). Comments and reasons may span lines; nothing else may.
  */
-function refuseControlCharacters(value: string, what: string, newlinesAllowed: boolean): void {
+export function refuseControlCharacters(value: string, what: string, newlinesAllowed: boolean): void {
   if (!hasControlCharacters(value, newlinesAllowed)) return;
   throw new UsageError(
     `${what} contains ${newlinesAllowed ? 'terminal escape sequences or control characters' : 'a line break, a terminal escape sequence or a control character'}: "${showControls(value)}"`,
@@ -332,7 +335,7 @@ function refuseControlCharacters(value: string, what: string, newlinesAllowed: b
   );
 }
 
-function findItem(loaded: LoadedSpec, id: string): LoadedItem {
+export function findItem(loaded: LoadedSpec, id: string): LoadedItem {
   const item = loaded.items.find((candidate) => candidate.id === id);
   if (!item) {
     throw new UsageError(
@@ -346,7 +349,7 @@ function findItem(loaded: LoadedSpec, id: string): LoadedItem {
   return item;
 }
 
-async function evidenceRef(
+export async function evidenceRef(
   value: string,
   loaded: LoadedSpec,
   io: CliIO,
@@ -388,7 +391,7 @@ type SignExtra = {
 };
 
 /** --key PATH ("~/" is the home folder): the private key, or a usage error that says why not. */
-function readSigningKey(path: string, io: CliIO): { key: KeyObject; path: string } {
+export function readSigningKey(path: string, io: CliIO): { key: KeyObject; path: string } {
   const home = io.env.HOME || homedir();
   const expanded = path === '~' ? home : path.startsWith('~/') ? `${home}${path.slice(1)}` : path;
   const absolute = resolve(io.cwd, expanded);

@@ -1,6 +1,7 @@
 /** mlgate status: which sign-offs are still needed and who must act; which waivers are in force. */
 import { digestArtifacts } from '../../engine/artifacts.js';
 import { makePlan } from '../../engine/plan.js';
+import { remoteStatus, type ServerFlags, serverWanted } from '../../gate/remote-commands.js';
 import { cleanDeep, inlineText } from '../../redact/clean.js';
 import { openStore } from '../../store/db.js';
 import { bindingFor, SignoffBook, type SignoffEvent, staleReason } from '../../store/signoffs.js';
@@ -12,7 +13,7 @@ import { printStoreNotices, type StoreOptions, storeDir } from '../store.js';
 import { colourWanted, makeStyle } from '../style.js';
 import { table } from './history.js';
 
-export interface StatusOptions extends StoreOptions {
+export interface StatusOptions extends StoreOptions, ServerFlags {
   profile?: string;
   format: 'text' | 'json';
   now?: () => Date;
@@ -23,6 +24,8 @@ export async function statusCommand(
   options: StatusOptions,
   io: CliIO,
 ): Promise<number> {
+  // A team server (MLGATE_SERVER or --server): its pending sign-offs and waivers.
+  if (serverWanted(options, io.env)) return remoteStatus(dir, options, io);
   const style = makeStyle(colourWanted(io.stdout as NodeJS.WriteStream, io.env));
   const now = (options.now ?? (() => new Date()))();
   try {
