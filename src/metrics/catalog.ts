@@ -75,6 +75,16 @@ export const METRICS: MetricInfo[] = [
     },
   ),
   c(
+    'roc_auc_ovo',
+    "ROC AUC one-vs-one: for each pair of classes the mean of both directions' AUC over the pair's rows, unweighted mean over pairs (scikit-learn's multi_class=\"ovo\"); for two classes, roc_auc.",
+    { interval: false, needsProbabilities: true },
+  ),
+  c(
+    'roc_auc_weighted',
+    'ROC AUC one-vs-rest, mean over classes weighted by support (scikit-learn\'s average="weighted"); for two classes, roc_auc.',
+    { interval: false, needsProbabilities: true },
+  ),
+  c(
     'average_precision',
     'Average precision (area under the precision-recall curve, step-wise) of the positive class; one-vs-rest macro for more than two classes.',
     {
@@ -82,12 +92,15 @@ export const METRICS: MetricInfo[] = [
       needsProbabilities: true,
     },
   ),
-  c('brier', 'Brier score: mean squared error of the positive-class probability (two classes).', {
-    fraction: false,
-    interval: false,
-    needsProbabilities: true,
-    binaryOnly: true,
-  }),
+  c(
+    'brier',
+    "Brier score, scikit-learn's brier_score_loss: two classes, mean squared error of the positive-class probability; more, mean over rows of Σ over classes (p − one-hot)².",
+    {
+      fraction: false,
+      interval: false,
+      needsProbabilities: true,
+    },
+  ),
   c(
     'ece',
     'Expected calibration error: 15 equal-width bins on (0, 1] of the top probability, L1, weighted by bin share.',
@@ -121,8 +134,8 @@ export function metricNames(task?: Task): string[] {
   return METRICS.filter((metric) => task === undefined || metric.task === task).map((metric) => metric.name);
 }
 
-/** Metrics that need every score kept and sorted (memory and time grow with rows × classes). */
-export const RANK_METRICS = ['roc_auc', 'average_precision'];
+/** Metrics that need a per-score summary of every probability column (grows with distinct scores × classes). */
+export const RANK_METRICS = ['roc_auc', 'roc_auc_ovo', 'roc_auc_weighted', 'average_precision'];
 /** Up to this many classes rank metrics are computed unasked; beyond, only when named. */
 export const RANK_METRICS_MAX_CLASSES = 50;
 

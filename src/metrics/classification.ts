@@ -1,7 +1,8 @@
 /**
- * Classification metrics in one streaming pass, float64, with scikit-learn's definitions.
- * Memory: O(classes²) for everything except the rank metrics (ROC AUC, average precision),
- * whose scores are kept in SortedRuns that spill to disk past a budget.
+ * Classification metrics, float64, with scikit-learn's definitions, as a function of one
+ * summary (ClassificationSummary: counts and sums, O(classes²) plus the rank metrics' per-score
+ * counts). The streaming path fills it row by row (ClassificationAccumulator); the SQL path
+ * (src/data/sql) fills it from GROUP BY queries; both finish with finishClassification.
  *
  * Nothing depends on the order of the probability columns: classes are reported in sorted
  * order, ties in probability go to the class first in that order (numpy's argmax over
@@ -9,25 +10,38 @@
  * recall, F1, ROC AUC, average precision, Brier) are for the class positiveClass() names.
  */
 import { type ClassIndex, positiveClass } from './classes.js';
-import { rankMetrics, SortedRuns, SpillDirectory } from './sorted-runs.js';
+import { type ColumnRanks, rankColumn, ScoreSummary } from './score-summary.js';
+import { SpillDirectory } from './sorted-runs.js';
 
 export const ECE_BINS = 15;
-const EPS = 2.220446049250313e-16; // float64 machine epsilon, as scikit-learn clips log loss
+export const EPS = 2.220446049250313e-16; // float64 machine epsilon, as scikit-learn clips log loss
 
 export interface ClassificationOptions {
   classes: ClassIndex;
   /** Rows carry a probability per class (in class index order). */
   probabilities: boolean;
-  /** Keep scores for ROC AUC and average precision. */
+  /** Summarise scores for ROC AUC (one-vs-rest, one-vs-one, weighted) and average precision. */
   rankMetrics: boolean;
-  /** Values held in memory for rank metrics before spilling runs to disk. */
+  /** Scores held in memory for rank metrics (when they are sorted) before spilling runs to disk. */
   rankMemoryValues?: number;
+  /** Bytes of hash tables of distinct scores before a column falls back to sorting. */
+  rankHashBytes?: number;
   /** The positive class of two, as the spec names it (default: see positiveClass). */
   positive?: string;
 }
 
 /** The metrics of the positive class of two: not computed while it is not known. */
-export const POSITIVE_CLASS_METRICS = ['precision', 'recall', 'f1', 'roc_auc', 'average_precision', 'brier'];
+export const POSITIVE_CLASS_METRICS = [
+  'precision',
+  'recall',
+  'f1',
+  'roc_auc',
+  'roc_auc_ovo',
+  'roc_auc_weighted',
+  'average_precision',
+  'brier',
+];
+const RANK_NAMES = ['roc_auc', 'roc_auc_ovo', 'roc_auc_weighted', 'average_precision'];
 
 export interface PerClass {
   class: string;
@@ -57,41 +71,102 @@ export interface ClassificationResult {
   /** Two classes: the positive one (undefined when it is not known; see notes). */
   positive?: string;
   notes: string[];
+  /** Why a metric these rows could have had is missing (metric → reason). */
+  unavailable?: Record<string, string>;
+}
+
+/**
+ * Everything the classification metrics are a function of, in class-index order (the
+ * order of options.classes). Sums are float64; counts are exact up to 2^53 rows.
+ */
+export interface ClassificationSummary {
+  k: number;
+  n: number;
+  /** confusion[true * k + predicted]. */
+  confusion: Float64Array;
+  /** With probabilities: the sums below are filled. */
+  probabilities: boolean;
+  /** Σ −ln(clip(p of the true class)). */
+  logLossSum: number;
+  /** brierByClass[c] = Σ over rows (p_c − [label = c])². */
+  brierByClass: Float64Array;
+  /** Per calibration bin (ECE_EDGES): rows, rows whose top class is right, Σ top probability. */
+  eceCount: Float64Array;
+  eceCorrect: Float64Array;
+  eceConfidence: Float64Array;
+  /** topHits[r]: rows whose true class is among the r most probable (r = 1..5). */
+  topHits: Float64Array;
+  /**
+   * Rank metrics of the summarised columns (class indexes): from per-score counts, given the
+   * support of each class (the streaming path ranks its summary; the SQL path has ranked the
+   * rows its engine grouped, with the same ColumnRanker).
+   */
+  scores?: { columns: number[]; ranks(column: number, support: Float64Array): ColumnRanks };
 }
 
 /** Bin edges as numpy.linspace(0, 1, 16) computes them, so ties at edges go the same way. */
-const ECE_EDGES = Array.from({ length: ECE_BINS + 1 }, (_, i) => (i === ECE_BINS ? 1 : i * (1 / ECE_BINS)));
+export const ECE_EDGES = Array.from({ length: ECE_BINS + 1 }, (_, i) =>
+  i === ECE_BINS ? 1 : i * (1 / ECE_BINS),
+);
+
+/** The calibration bin of a top probability: bins are (lower, upper], the first includes 0. */
+export function eceBin(confidence: number): number {
+  let bin = Math.min(ECE_BINS - 1, Math.max(0, Math.ceil(confidence * ECE_BINS) - 1));
+  while (bin > 0 && confidence <= ECE_EDGES[bin]!) bin--;
+  while (bin < ECE_BINS - 1 && confidence > ECE_EDGES[bin + 1]!) bin++;
+  return bin;
+}
+
+/** The positive class of two as a class index, when the classes are known and it can be told. */
+export function positiveIndexOf(classes: ClassIndex, positive: string | undefined): number | undefined {
+  const order = classes.sortedOrder();
+  const found = positiveClass(
+    order.map((i) => classes.names[i]!),
+    positive,
+  );
+  return found.found ? order[found.index] : undefined;
+}
+
+/** The class columns rank metrics summarise: the positive one of two, else every one. */
+export function rankColumnsOf(classes: ClassIndex, positive: string | undefined): number[] {
+  if (classes.size === 2) {
+    const index = positiveIndexOf(classes, positive);
+    return index === undefined ? [] : [index];
+  }
+  return Array.from({ length: classes.size }, (_, c) => c);
+}
 
 export class ClassificationAccumulator {
   n = 0;
   private confusion = new Float64Array(0);
   private capacity = 0;
   private logLossSum = 0;
-  /** Two classes: brierSums[c] = Σ (p_c − [label = c])², for whichever class is positive. */
-  private readonly brierSums = [0, 0];
+  private readonly brierByClass: Float64Array;
   /** Sorted position of each class index: ties go to the class first in sorted order. */
   private rank: Int32Array;
   private readonly eceCount = new Float64Array(ECE_BINS);
   private readonly eceCorrect = new Float64Array(ECE_BINS);
   private readonly eceConfidence = new Float64Array(ECE_BINS);
   private topHits = new Float64Array(6); // topHits[k] for k = 1..5
-  private readonly positives: SortedRuns[] = [];
-  private readonly negatives: SortedRuns[] = [];
   private readonly spill = new SpillDirectory();
-  private buffered = 0;
-  private readonly budget: number;
+  private readonly scores: ScoreSummary | undefined;
+  private readonly scoreColumns: number[] = [];
 
   constructor(readonly options: ClassificationOptions) {
-    // 8M values = 64 MB of scores in memory before a sorted run goes to disk.
-    this.budget = options.rankMemoryValues ?? 8_000_000;
     this.ensure(Math.max(2, options.classes.size));
     // With probabilities the classes are closed (known from the columns) before any row.
     this.rank = options.probabilities ? options.classes.sortedRank() : new Int32Array(0);
+    this.brierByClass = new Float64Array(Math.max(2, options.classes.size));
     if (options.probabilities && options.rankMetrics) {
-      for (let c = 0; c < options.classes.size; c++) {
-        this.positives.push(new SortedRuns(this.spill));
-        this.negatives.push(new SortedRuns(this.spill));
-      }
+      this.scoreColumns = rankColumnsOf(options.classes, options.positive);
+      if (this.scoreColumns.length > 0)
+        this.scores = new ScoreSummary({
+          k: options.classes.size,
+          columns: this.scoreColumns,
+          spill: this.spill,
+          hashBudgetBytes: options.rankHashBytes,
+          runsMemoryValues: options.rankMemoryValues,
+        });
     }
   }
 
@@ -121,6 +196,7 @@ export class ClassificationAccumulator {
     // Classes are closed when rows carry probabilities; rebuild if a caller's set grew.
     if (this.rank.length !== k) this.rank = this.options.classes.sortedRank();
     const rank = this.rank;
+    const brier = this.brierByClass;
     let top = 0;
     let above = 0;
     for (let j = 0; j < k; j++) {
@@ -128,32 +204,16 @@ export class ClassificationAccumulator {
       const best = probs[offset + top]!;
       if (p > best || (p === best && rank[j]! < rank[top]!)) top = j;
       if (p > pTrue || (p === pTrue && rank[j]! > rank[label]!)) above++;
+      const error = j === label ? p - 1 : p;
+      brier[j]! += error * error;
     }
     for (let r = above + 1; r <= 5; r++) this.topHits[r]!++;
-    // Calibration: confidence is the top probability; bins are (lower, upper].
     const confidence = probs[offset + top]!;
-    let bin = Math.min(ECE_BINS - 1, Math.max(0, Math.ceil(confidence * ECE_BINS) - 1));
-    while (bin > 0 && confidence <= ECE_EDGES[bin]!) bin--;
-    while (bin < ECE_BINS - 1 && confidence > ECE_EDGES[bin + 1]!) bin++;
+    const bin = eceBin(confidence);
     this.eceCount[bin]!++;
     this.eceConfidence[bin]! += confidence;
     if (top === label) this.eceCorrect[bin]!++;
-    if (k === 2) {
-      for (let c = 0; c < 2; c++) {
-        const error = probs[offset + c]! - (label === c ? 1 : 0);
-        this.brierSums[c]! += error * error;
-      }
-    }
-    if (this.positives.length > 0) {
-      for (let j = 0; j < k; j++) {
-        (j === label ? this.positives[j]! : this.negatives[j]!).push(probs[offset + j]!);
-      }
-      this.buffered += k;
-      if (this.buffered >= this.budget) {
-        for (const runs of [...this.positives, ...this.negatives]) runs.spillToDisk();
-        this.buffered = 0;
-      }
-    }
+    this.scores?.add(label, probs, offset);
   }
 
   /** The confusion matrix in class-index order (k x k). */
@@ -165,95 +225,181 @@ export class ClassificationAccumulator {
     return { k, counts };
   }
 
+  /** The summary the metrics are a function of. */
+  summary(): ClassificationSummary {
+    const { k, counts } = this.rawConfusion();
+    const scores = this.scores;
+    return {
+      k,
+      n: this.n,
+      confusion: counts,
+      probabilities: this.options.probabilities,
+      logLossSum: this.logLossSum,
+      brierByClass: this.brierByClass,
+      eceCount: this.eceCount,
+      eceCorrect: this.eceCorrect,
+      eceConfidence: this.eceConfidence,
+      topHits: this.topHits,
+      scores: scores
+        ? {
+            columns: this.scoreColumns,
+            ranks: (column, support) => rankColumn(column, support, scores.groups(column)),
+          }
+        : undefined,
+    };
+  }
+
   finish(): ClassificationResult {
     try {
-      return this.compute();
+      return finishClassification(this.summary(), this.options);
     } finally {
       this.spill.dispose();
     }
   }
+}
 
-  private compute(): ClassificationResult {
-    const classes = this.options.classes;
-    const { k, counts } = this.rawConfusion();
-    // scikit-learn's sorted order, whatever the order of the probability columns.
-    const order = classes.sortedOrder();
-    const names = order.map((i) => classes.names[i]!);
-    const confusion = order.map((t) => order.map((p) => counts[t * k + p]!));
-    const notes: string[] = [];
-    // The positive class of two, by name (its position in `names`, and its class index).
-    let positive: number | undefined;
-    if (k === 2) {
-      const found = positiveClass(names, this.options.positive);
-      if (found.found) positive = found.index;
-      else notes.push(`${found.problem} (${POSITIVE_CLASS_METRICS.join(', ')} are not computed without it)`);
-    }
-    const positiveIndex = positive === undefined ? undefined : order[positive]!;
-    const result = confusionMetrics(confusion, names, positive);
-    const metrics = result.metrics;
-    let reliability: ReliabilityBin[] | undefined;
-    if (
-      this.options.probabilities &&
-      this.n > 0 &&
-      this.positives.length === 0 &&
-      !this.options.rankMetrics
-    ) {
-      notes.push(
-        `roc_auc and average_precision not computed for ${k} classes: name them in thresholds to compute them`,
-      );
-    }
-    if (this.options.probabilities && this.n > 0) {
-      metrics.log_loss = this.logLossSum / this.n;
-      for (let r = 2; r <= Math.min(5, k - 1); r++) metrics[`top${r}_accuracy`] = this.topHits[r]! / this.n;
-      let ece = 0;
-      reliability = [];
-      for (let b = 0; b < ECE_BINS; b++) {
-        const count = this.eceCount[b]!;
-        if (count > 0)
-          ece += Math.abs(this.eceCorrect[b]! / count - this.eceConfidence[b]! / count) * (count / this.n);
-        reliability.push({
-          lower: ECE_EDGES[b]!,
-          upper: ECE_EDGES[b + 1]!,
-          count,
-          accuracy: count > 0 ? this.eceCorrect[b]! / count : null,
-          confidence: count > 0 ? this.eceConfidence[b]! / count : null,
-        });
-      }
-      metrics.ece = ece;
-      if (k === 2 && positiveIndex !== undefined) metrics.brier = this.brierSums[positiveIndex]! / this.n;
-      if (this.positives.length > 0 && (k !== 2 || positiveIndex !== undefined)) {
-        const aucs: number[] = [];
-        const aps: number[] = [];
-        const classesUsed = k === 2 ? [positiveIndex!] : order;
-        for (const c of classesUsed) {
-          const { auc, averagePrecision } = rankMetrics(this.positives[c]!, this.negatives[c]!);
-          if (Number.isNaN(auc)) {
-            notes.push(
-              `class ${classes.names[c]} has ${this.positives[c]!.count === 0 ? 'no rows' : 'every row'}: left out of roc_auc and average_precision`,
-            );
-            continue;
-          }
-          aucs.push(auc);
-          aps.push(averagePrecision);
-        }
-        if (aucs.length > 0) {
-          metrics.roc_auc = mean(aucs);
-          metrics.average_precision = mean(aps);
-        }
-      }
-    }
-    return {
-      task: 'classification',
-      n: this.n,
-      classes: names,
-      metrics,
-      perClass: result.perClass,
-      confusion,
-      reliability,
-      positive: positive === undefined ? undefined : names[positive],
-      notes,
-    };
+/** The metrics of a summary: the one finisher of the streaming and the SQL paths. */
+export function finishClassification(
+  summary: ClassificationSummary,
+  options: { classes: ClassIndex; positive?: string; rankMetrics: boolean },
+): ClassificationResult {
+  const classes = options.classes;
+  const { k, n } = summary;
+  const counts = summary.confusion;
+  // scikit-learn's sorted order, whatever the order of the probability columns.
+  const order = classes.sortedOrder();
+  const names = order.map((i) => classes.names[i]!);
+  const confusion = order.map((t) => order.map((p) => counts[t * k + p]!));
+  const notes: string[] = [];
+  const unavailable: Record<string, string> = {};
+  // The positive class of two, by name (its position in `names`, and its class index).
+  let positive: number | undefined;
+  if (k === 2) {
+    const found = positiveClass(names, options.positive);
+    if (found.found) positive = found.index;
+    else notes.push(`${found.problem} (${POSITIVE_CLASS_METRICS.join(', ')} are not computed without it)`);
   }
+  const positiveIndex = positive === undefined ? undefined : order[positive]!;
+  const result = confusionMetrics(confusion, names, positive);
+  const metrics = result.metrics;
+  let reliability: ReliabilityBin[] | undefined;
+  if (summary.probabilities && n > 0 && !summary.scores && !options.rankMetrics) {
+    notes.push(
+      `roc_auc and average_precision not computed for ${k} classes: name them in thresholds to compute them`,
+    );
+  }
+  if (summary.probabilities && n > 0) {
+    metrics.log_loss = summary.logLossSum / n;
+    for (let r = 2; r <= Math.min(5, k - 1); r++) metrics[`top${r}_accuracy`] = summary.topHits[r]! / n;
+    let ece = 0;
+    reliability = [];
+    for (let b = 0; b < ECE_BINS; b++) {
+      const count = summary.eceCount[b]!;
+      if (count > 0)
+        ece += Math.abs(summary.eceCorrect[b]! / count - summary.eceConfidence[b]! / count) * (count / n);
+      reliability.push({
+        lower: ECE_EDGES[b]!,
+        upper: ECE_EDGES[b + 1]!,
+        count,
+        accuracy: count > 0 ? summary.eceCorrect[b]! / count : null,
+        confidence: count > 0 ? summary.eceConfidence[b]! / count : null,
+      });
+    }
+    metrics.ece = ece;
+    // scikit-learn's brier_score_loss: two classes, the positive class's squared error; more,
+    // the sum over classes of (p − one-hot)², both averaged over rows.
+    if (k === 2 && positiveIndex !== undefined) metrics.brier = summary.brierByClass[positiveIndex]! / n;
+    if (k > 2) {
+      let sum = 0;
+      for (let c = 0; c < k; c++) sum += summary.brierByClass[c]!;
+      metrics.brier = sum / n;
+    }
+    if (summary.scores && (k !== 2 || positiveIndex !== undefined)) {
+      Object.assign(metrics, rankMetricsOf(summary, classes, order, positiveIndex, notes, unavailable));
+    }
+  }
+  return {
+    task: 'classification',
+    n,
+    classes: names,
+    metrics,
+    perClass: result.perClass,
+    confusion,
+    reliability,
+    positive: positive === undefined ? undefined : names[positive],
+    notes,
+    unavailable: Object.keys(unavailable).length > 0 ? unavailable : undefined,
+  };
+}
+
+/**
+ * ROC AUC one-vs-rest (macro and support-weighted), one-vs-one (macro over pairs of the mean
+ * of both directions, scikit-learn's multi_class="ovo") and average precision, exact.
+ */
+function rankMetricsOf(
+  summary: ClassificationSummary,
+  classes: ClassIndex,
+  order: number[],
+  positiveIndex: number | undefined,
+  notes: string[],
+  unavailable: Record<string, string>,
+): Record<string, number> {
+  const k = summary.k;
+  const support = new Float64Array(k);
+  for (let t = 0; t < k; t++) for (let p = 0; p < k; p++) support[t]! += summary.confusion[t * k + p]!;
+  const used = k === 2 ? [positiveIndex!] : order;
+  const ranks = new Map(used.map((c) => [c, summary.scores!.ranks(c, support)]));
+  const aucs: number[] = [];
+  const aps: number[] = [];
+  let weightedSum = 0;
+  let weights = 0;
+  const left: string[] = [];
+  for (const c of used) {
+    const { auc, averagePrecision } = ranks.get(c)!;
+    if (Number.isNaN(auc)) {
+      left.push(classes.names[c]!);
+      if (k > 2)
+        notes.push(
+          `class ${classes.names[c]} has ${support[c] === 0 ? 'no rows' : 'every row'}: left out of roc_auc and average_precision`,
+        );
+      continue;
+    }
+    aucs.push(auc);
+    aps.push(averagePrecision);
+    weightedSum += support[c]! * auc;
+    weights += support[c]!;
+  }
+  const present = order.filter((c) => support[c]! > 0);
+  if (aucs.length === 0) {
+    const only = present.map((c) => `"${classes.names[c]}"`).join(', ');
+    const reason =
+      present.length <= 1
+        ? `the true labels have one class (${only || 'no rows'}): ROC AUC and average precision need rows of two classes`
+        : 'no class has both rows of its own and rows of another';
+    if (k === 2) notes.push(`${reason}: roc_auc and average_precision not computed`);
+    for (const name of RANK_NAMES) unavailable[name] = reason;
+    return {};
+  }
+  const metrics: Record<string, number> = {
+    roc_auc: mean(aucs),
+    average_precision: mean(aps),
+    roc_auc_weighted: weightedSum / weights,
+  };
+  if (k === 2) {
+    metrics.roc_auc_ovo = metrics.roc_auc!;
+    return metrics;
+  }
+  const pairs: number[] = [];
+  for (let i = 0; i < present.length; i++) {
+    for (let j = i + 1; j < present.length; j++) {
+      const a = present[i]!;
+      const b = present[j]!;
+      pairs.push((ranks.get(a)!.pairAuc[b]! + ranks.get(b)!.pairAuc[a]!) / 2);
+    }
+  }
+  // Pairs with a class without rows are left out (the note on that class says so).
+  if (pairs.length > 0) metrics.roc_auc_ovo = mean(pairs);
+  return metrics;
 }
 
 function mean(values: number[]): number {

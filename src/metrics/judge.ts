@@ -434,6 +434,7 @@ function whyMissing(name: string, result: MetricsResult): string {
   if (!info) return 'unknown metric';
   if (info.task !== result.task)
     return `${name} is a ${info.task} metric and these are ${result.task} predictions`;
+  if (result.task === 'classification' && result.unavailable?.[name]) return result.unavailable[name]!;
   if (info.needsProbabilities && result.task === 'classification' && !result.reliability)
     return `${name} needs probability columns (probs:), and there are none`;
   if (

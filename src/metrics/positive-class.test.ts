@@ -217,7 +217,7 @@ describe('labels without a recognisable positive class', () => {
     close(result.metrics.log_loss, LOG_LOSS);
     const judgement = await judge({ thresholds: { f1: '>= 0.5' } }, { result });
     expect(judgement.errors).toEqual([
-      'f1 was not computed: f1 is a metric of the positive class, and which class is positive is not known: the labels are "cat", "dog", neither of them a number or true/yes/pos/positive; set positive: to one of them (precision, recall, f1, roc_auc, average_precision, brier are not computed without it)',
+      'f1 was not computed: f1 is a metric of the positive class, and which class is positive is not known: the labels are "cat", "dog", neither of them a number or true/yes/pos/positive; set positive: to one of them (precision, recall, f1, roc_auc, roc_auc_ovo, roc_auc_weighted, average_precision, brier are not computed without it)',
     ]);
   });
 

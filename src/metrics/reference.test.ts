@@ -83,3 +83,16 @@ describe('diabetes: every scikit-learn regression metric reproduced', async () =
     expect(Math.abs(ours - expected) / Math.max(1, Math.abs(expected))).toBeLessThanOrEqual(TOLERANCE);
   });
 });
+
+describe('digits: the metrics reference.json does not carry (see fixtures/extra-reference.py)', async () => {
+  const { readFileSync } = await import('node:fs');
+  const extra = JSON.parse(
+    readFileSync(new URL('./fixtures/extra-reference.json', import.meta.url), 'utf8'),
+  ) as { multiclass: Record<string, number> };
+  const evaluation = await evaluatePredictions(referencePath('digits', 'predictions_test.csv'), 'csv', {});
+  test.each(Object.entries(extra.multiclass))('%s', (name, expected) => {
+    const ours = evaluation.result.metrics[name];
+    expect(ours, name).toBeDefined();
+    expect(Math.abs(ours! - expected)).toBeLessThanOrEqual(TOLERANCE);
+  });
+});

@@ -5,6 +5,8 @@ import type { CheckContext } from '../../engine/types.js';
 import type { Evidence } from '../../report/schema.js';
 import { formatNumber, meets, parseThreshold } from '../../util/threshold.js';
 import { evaluateArrays } from '../../metrics/arrays.js';
+import { evaluateSqlSource } from '../../metrics/sql-predictions.js';
+import { SqlSourceParams } from '../../data/sql/source.js';
 import { readReported } from '../_shared/reported.js';
 import {
   checkJudgeParams,
@@ -55,6 +57,9 @@ const Params = z
       })
       .optional()
       .describe('Instead of `file`: NumPy arrays.'),
+    source: SqlSourceParams.optional().describe(
+      'Instead of `file`: rows in a SQL engine, evaluated in place — `{engine: duckdb|postgres, query: "SELECT …" | table: NAME, connection_env: VAR}`, or `{file: "preds/*.parquet"}` read by embedded DuckDB. Every metric is computed as SQL returning summary counts (exact ROC AUC and average precision from per-score counts).',
+    ),
     task: z
       .enum(['classification', 'regression'])
       .default('classification')
@@ -101,12 +106,30 @@ const Params = z
     groups: GroupsParams.optional(),
   })
   .superRefine((params, ctx) => {
-    if ((params.file === undefined) === (params.arrays === undefined)) {
+    if ([params.file, params.arrays, params.source].filter((given) => given !== undefined).length !== 1) {
       ctx.addIssue({
         code: 'custom',
-        message: 'give either "file" (a predictions table) or "arrays" (.npy files)',
+        message:
+          'give one of "file" (a predictions table), "arrays" (.npy files) or "source" (rows in DuckDB or PostgreSQL)',
       });
     }
+    if (
+      params.source &&
+      params.task === 'regression' &&
+      (params.confidence ?? params.bootstrap) !== undefined
+    )
+      ctx.addIssue({
+        code: 'custom',
+        path: ['source'],
+        message:
+          'confidence and bootstrap for regression resample rows, and source: brings back only summaries: use file:',
+      });
+    if (params.source && params.groups)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['groups'],
+        message: 'groups: needs a predictions table ("file"), not source:',
+      });
     if (params.file && !params.format && !tableFormatOf(params.file)) {
       ctx.addIssue({
         code: 'custom',
@@ -318,8 +341,16 @@ export default defineCheck({
         rows,
       });
     }
-    if (params.groups)
-      extra.push(...judgeFairness(judgement, evaluation.groups, evaluation.result, params.groups));
+    if (params.groups) {
+      // The label or the prediction as the "group": each group is then one outcome, and parity is meaningless.
+      const own = [evaluation.columns.label, evaluation.columns.pred].filter(Boolean);
+      const clash = groupColumns(params.groups).filter((column) => own.includes(column));
+      if (clash.length > 0)
+        judgement.errors.push(
+          `groups: ${clash.join(', ')} is the label or prediction column, not a group: name the sensitive column (e.g. sex, age_band)`,
+        );
+      else extra.push(...judgeFairness(judgement, evaluation.groups, evaluation.result, params.groups));
+    }
     return outcomeOf(judgement, `${evaluation.result.n} rows of ${shown}, measured`, extra);
   },
 });
@@ -344,6 +375,28 @@ async function evaluate(
       { probSumTolerance: base.prob_sum_tolerance, keepRegressionRows: keepRows, positive: base.positive },
     );
     return { evaluation, shown: ctx.display(ctx.resolve(labels)) };
+  }
+  if (params.source && params.file === undefined) {
+    const evaluation = await evaluateSqlSource(
+      params.source,
+      {
+        env: process.env,
+        resolve: (p) => ctx.resolve(p),
+        display: (p) => ctx.display(p),
+        root: ctx.resolve('.'),
+      },
+      {
+        label: params.label,
+        pred: params.pred,
+        probs: params.probs,
+        task: base.task,
+        positive: base.positive,
+        slices: base.slices ? [base.slices.columns].flat() : undefined,
+        probSumTolerance: base.prob_sum_tolerance,
+      },
+      ctx.signal,
+    );
+    return { evaluation, shown: evaluation.shown };
   }
   const path = ctx.resolve(params.file!);
   const shown = ctx.display(path);

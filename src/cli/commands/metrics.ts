@@ -1,8 +1,14 @@
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { TABLE_FORMATS, type TableFormat, tableFormatOf } from '../../data/table.js';
 import { UsageError } from '../../engine/errors.js';
 import { METRICS_BY_NAME } from '../../metrics/catalog.js';
-import { evaluatePredictions, PredictionsError } from '../../metrics/predictions.js';
+import {
+  evaluatePredictions,
+  type PredictionsEvaluation,
+  PredictionsError,
+} from '../../metrics/predictions.js';
+import { evaluateSqlSource } from '../../metrics/sql-predictions.js';
+import type { SqlSourceSpec } from '../../data/sql/source.js';
 import { formatNumber } from '../../util/threshold.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CliIO } from '../io.js';
@@ -18,41 +24,93 @@ export interface MetricsOptions {
   positive?: string;
   fileFormat?: TableFormat;
   format: 'text' | 'json';
+  /** Compute in a SQL engine: the rows are `query`, `table`, or (duckdb) the file argument. */
+  engine?: 'duckdb' | 'postgres';
+  query?: string;
+  table?: string;
+  /** The environment variable holding the connection (never printed). */
+  connectionEnv?: string;
 }
 
 /** `mlgate metrics FILE`: every metric of a predictions table, as a table or JSON. */
-export async function metricsCommand(file: string, options: MetricsOptions, io: CliIO): Promise<number> {
+export async function metricsCommand(
+  file: string | undefined,
+  options: MetricsOptions,
+  io: CliIO,
+): Promise<number> {
   const style = makeStyle(colourWanted(io.stdout as NodeJS.WriteStream, io.env));
   const errStyle = makeStyle(colourWanted(io.stderr as NodeJS.WriteStream, io.env));
   try {
-    const path = resolve(io.cwd, file);
-    const format = options.fileFormat ?? tableFormatOf(path);
-    if (!format) {
-      throw new UsageError(
-        `cannot tell the format of ${file}`,
-        `pass --file-format (${TABLE_FORMATS.join(', ')}); for .npy arrays use the predictions check`,
-      );
-    }
-    let evaluation: Awaited<ReturnType<typeof evaluatePredictions>>;
-    try {
-      evaluation = await evaluatePredictions(path, format, {
-        task: options.task,
-        label: options.label,
-        pred: options.pred,
-        probs: options.probs,
-        positive: options.positive,
-      });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`${file} not found`);
-      if (error instanceof PredictionsError) {
-        const rows = error.badRows.map((row) => `${row.where}: ${row.problem}`).join('\n  ');
-        throw new UsageError(`${file}: ${error.message}`, rows || undefined);
+    let evaluation: PredictionsEvaluation;
+    let shownFile = file ?? '';
+    const sql = options.engine !== undefined || options.query !== undefined || options.table !== undefined;
+    if (sql) {
+      const source: SqlSourceSpec = {
+        engine: options.engine,
+        query: options.query,
+        table: options.table,
+        file: options.query === undefined && options.table === undefined ? file : undefined,
+        connection_env: options.connectionEnv,
+      };
+      if (file !== undefined && source.file === undefined)
+        throw new UsageError(`give a file or --query/--table, not both`);
+      try {
+        const sqlEvaluation = await evaluateSqlSource(
+          source,
+          {
+            env: io.env,
+            resolve: (p) => resolve(io.cwd, p),
+            display: (p) => relative(io.cwd, p),
+            root: io.cwd,
+          },
+          {
+            task: options.task,
+            label: options.label,
+            pred: options.pred,
+            probs: options.probs,
+            positive: options.positive,
+          },
+        );
+        evaluation = sqlEvaluation;
+        shownFile = sqlEvaluation.shown;
+      } catch (error) {
+        if (error instanceof PredictionsError) {
+          const rows = error.badRows.map((row) => `${row.where}: ${row.problem}`).join('\n  ');
+          throw new UsageError(error.message, rows || undefined);
+        }
+        throw error;
       }
-      throw error;
+    } else {
+      if (file === undefined)
+        throw new UsageError('give a predictions file, or --engine with --query or --table');
+      const path = resolve(io.cwd, file);
+      const format = options.fileFormat ?? tableFormatOf(path);
+      if (!format) {
+        throw new UsageError(
+          `cannot tell the format of ${file}`,
+          `pass --file-format (${TABLE_FORMATS.join(', ')}); for .npy arrays use the predictions check`,
+        );
+      }
+      try {
+        evaluation = await evaluatePredictions(path, format, {
+          task: options.task,
+          label: options.label,
+          pred: options.pred,
+          probs: options.probs,
+          positive: options.positive,
+        });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`${file} not found`);
+        if (error instanceof PredictionsError) {
+          const rows = error.badRows.map((row) => `${row.where}: ${row.problem}`).join('\n  ');
+          throw new UsageError(`${file}: ${error.message}`, rows || undefined);
+        }
+        throw error;
+      }
     }
     const { result, columns } = evaluation;
     if (options.format === 'json') {
-      io.stdout.write(`${JSON.stringify({ file, columns, ...result }, null, 2)}\n`);
+      io.stdout.write(`${JSON.stringify({ file: shownFile, columns, ...result }, null, 2)}\n`);
       return ExitCode.Pass;
     }
     const out: string[] = [];
@@ -67,7 +125,8 @@ export async function metricsCommand(file: string, options: MetricsOptions, io: 
         : '',
     ].filter(Boolean);
     out.push(
-      style.bold(`${file}: ${result.n} rows, ${result.task}`) + style.dim(` (${columnsText.join('; ')})`),
+      style.bold(`${shownFile}: ${result.n} rows, ${result.task}`) +
+        style.dim(` (${columnsText.join('; ')})`),
     );
     out.push('');
     const width = Math.max(...Object.keys(result.metrics).map((name) => name.length));

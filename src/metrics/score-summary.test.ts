@@ -1,0 +1,127 @@
+/**
+ * One summary, three ways to build it (hash table of distinct scores, sorted in memory,
+ * sorted runs spilled to disk): the same groups, the same rank metrics to the last digit,
+ * and the same numbers as a brute-force pairwise count.
+ */
+import { describe, expect, test } from 'vitest';
+import { ClassIndex } from './classes.js';
+import { ClassificationAccumulator } from './classification.js';
+import { rankColumn, ScoreSummary } from './score-summary.js';
+import { sortScoreLabels, SpillDirectory } from './sorted-runs.js';
+
+function rows(count: number, k: number, decimals: number | undefined, seed = 11) {
+  const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  const labels = new Int32Array(count);
+  const probs = new Float64Array(count * k);
+  for (let i = 0; i < count; i++) {
+    labels[i] = Math.floor(random() * k);
+    let sum = 0;
+    for (let c = 0; c < k; c++) {
+      const raw = random() ** 3 + (c === labels[i] ? random() : 0);
+      probs[i * k + c] = raw;
+      sum += raw;
+    }
+    for (let c = 0; c < k; c++) {
+      const p = probs[i * k + c]! / sum;
+      probs[i * k + c] = decimals === undefined ? p : Math.round(p * 10 ** decimals) / 10 ** decimals;
+    }
+  }
+  return { labels, probs };
+}
+
+function metricsWith(
+  data: ReturnType<typeof rows>,
+  k: number,
+  options: { rankHashBytes?: number; rankMemoryValues?: number },
+) {
+  const accumulator = new ClassificationAccumulator({
+    classes: new ClassIndex(
+      Array.from({ length: k }, (_, c) => String(c)),
+      false,
+    ),
+    probabilities: true,
+    rankMetrics: true,
+    ...options,
+  });
+  for (let i = 0; i < data.labels.length; i++)
+    accumulator.add(data.labels[i]!, data.labels[i]!, data.probs.subarray(i * k, i * k + k));
+  return accumulator.finish().metrics;
+}
+
+/** ROC AUC of one column by counting every (positive, negative) pair. */
+function bruteForceAuc(data: ReturnType<typeof rows>, k: number, column: number, against?: number): number {
+  let wins = 0;
+  let pairs = 0;
+  for (let i = 0; i < data.labels.length; i++) {
+    if (data.labels[i] !== column) continue;
+    for (let j = 0; j < data.labels.length; j++) {
+      const other = data.labels[j]!;
+      if (other === column || (against !== undefined && other !== against)) continue;
+      const a = data.probs[i * k + column]!;
+      const b = data.probs[j * k + column]!;
+      wins += a > b ? 1 : a === b ? 0.5 : 0;
+      pairs++;
+    }
+  }
+  return wins / pairs;
+}
+
+describe('exact rank metrics from per-score counts', () => {
+  const k = 4;
+  for (const decimals of [2, undefined]) {
+    const data = rows(1500, k, decimals);
+    test(`${decimals ? `${decimals} decimals (many ties)` : 'full precision'}: hash, sorted and spilled agree exactly`, () => {
+      const hashed = metricsWith(data, k, {});
+      const sorted = metricsWith(data, k, { rankHashBytes: 1 });
+      const spilled = metricsWith(data, k, { rankHashBytes: 1, rankMemoryValues: 101 });
+      for (const name of ['roc_auc', 'roc_auc_ovo', 'roc_auc_weighted', 'average_precision']) {
+        expect(hashed[name], name).toBeDefined();
+        expect(sorted[name], name).toBe(hashed[name]);
+        expect(spilled[name], name).toBe(hashed[name]);
+      }
+    });
+    test(`${decimals ? `${decimals} decimals` : 'full precision'}: ROC AUC one-vs-rest and one-vs-one equal a pairwise count`, () => {
+      const metrics = metricsWith(data, k, {});
+      let ovr = 0;
+      for (let c = 0; c < k; c++) ovr += bruteForceAuc(data, k, c);
+      expect(Math.abs(metrics.roc_auc! - ovr / k)).toBeLessThan(1e-12);
+      const pairs: number[] = [];
+      for (let a = 0; a < k; a++)
+        for (let b = a + 1; b < k; b++)
+          pairs.push((bruteForceAuc(data, k, a, b) + bruteForceAuc(data, k, b, a)) / 2);
+      const ovo = pairs.reduce((x, y) => x + y, 0) / pairs.length;
+      expect(Math.abs(metrics.roc_auc_ovo! - ovo)).toBeLessThan(1e-12);
+    });
+  }
+
+  test('a column of nearly all distinct scores falls back to sorting, a column of few does not', () => {
+    const spill = new SpillDirectory();
+    const summary = new ScoreSummary({ k: 2, columns: [0, 1], spill });
+    const probs = new Float64Array(2);
+    for (let i = 0; i < 200_000; i++) {
+      probs[0] = i / 200_000; // every score distinct
+      probs[1] = (i % 10) / 10; // ten scores
+      summary.add(i % 2, probs, 0);
+    }
+    expect(summary.fallbacks).toBe(1);
+    const support = [100_000, 100_000];
+    let groups = 0;
+    summary.groups(1)(() => groups++);
+    expect(groups).toBe(10);
+    expect(rankColumn(1, support, summary.groups(1)).auc).toBe(rankColumn(1, support, summary.groups(1)).auc);
+    spill.dispose();
+  });
+
+  test('the radix sort orders scores as a comparison sort does, negatives and zeros included', () => {
+    const values = [0.5, -0, 0, 1, 1e-300, -2.5, 0.25, 3e10, -1e-10, 0.5];
+    const scores = Float64Array.from(values);
+    const labels = Uint16Array.from(values.map((_, i) => i));
+    sortScoreLabels(scores, labels, scores.length);
+    expect([...scores]).toEqual([...values].sort((a, b) => a - b));
+    for (let i = 0; i < values.length; i++) expect(values[labels[i]!]).toBe(scores[i]);
+    const many = Float64Array.from({ length: 20_000 }, (_, i) => Math.sin(i) * 1e3);
+    const expected = [...many].sort((a, b) => a - b);
+    sortScoreLabels(many, new Uint16Array(many.length), many.length);
+    expect([...many]).toEqual(expected);
+  });
+});
