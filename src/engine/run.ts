@@ -182,6 +182,8 @@ export async function runPlan(loaded: LoadedSpec, plan: Plan, options: RunOption
       }
       if (outcome?.status === 'pass' && needsService(planned))
         outcome = ownedThroughout(outcome, options.service);
+      else if (outcome && item.check && outcome.status === 'fail' && needsService(planned))
+        outcome = await listenerGoneMeanwhile(outcome, options.service);
       if (options.applyWaiver) outcome = options.applyWaiver(planned, outcome!);
       finish(planned, outcome!, startedAt, performance.now() - began);
     })();
@@ -278,6 +280,59 @@ function ownedThroughout(outcome: ItemOutcome, service: ServiceController | unde
       ],
     };
   }
+}
+
+/**
+ * A failure judged while the service had closed its listener (alive, but nothing accepts
+ * connections: the item was judging "connection refused", not the service) is an error. The
+ * listener may close between the check before the item and its requests, so it is looked at
+ * again here. A service that died on the request is a real failure: it is given a moment to
+ * be seen exiting first.
+ */
+async function listenerGoneMeanwhile(
+  outcome: ItemOutcome,
+  service: ServiceController | undefined,
+): Promise<ItemOutcome> {
+  if (!service?.managed) return outcome;
+  const gone = (): Error | undefined => {
+    try {
+      service.assertOwned();
+      return undefined;
+    } catch (error) {
+      return error as Error;
+    }
+  };
+  let problem = gone();
+  if (!problem) return outcome;
+  const { stranger } = problem as { stranger?: string };
+  if (stranger)
+    return {
+      ...outcome,
+      status: 'error',
+      summary: `the port was answered by another process during this item: ${stranger}`,
+      evidence: [
+        { type: 'text', title: 'what failed, judged against another process', text: outcome.summary },
+        ...(outcome.evidence ?? []),
+      ],
+    };
+  for (let waited = 0; waited < 500 && service.alive; waited += 50)
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  if (!service.alive) return outcome;
+  problem = gone();
+  if (!problem) return outcome;
+  return {
+    ...outcome,
+    status: 'error',
+    summary: problem.message,
+    evidence: [
+      {
+        type: 'text',
+        title: 'what failed, judged while the service was not listening',
+        text: outcome.summary,
+      },
+      ...(outcome.evidence ?? []),
+    ],
+  };
 }
 
 function pendingSignOff(planned: PlannedItem): ItemOutcome {
