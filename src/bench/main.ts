@@ -6,9 +6,12 @@ import { loadBenchmark } from './load.js';
 import { logScanBenchmark } from './log-scan.js';
 import { metricsBenchmark } from './metrics.js';
 import { onnxBenchmark } from './onnx.js';
+import { parquetBenchmark } from './parquet.js';
 import { reportsBenchmark } from './reports.js';
 import { secretsBenchmark } from './secrets.js';
+import { serverBenchmark } from './server.js';
 import { sqlBenchmark } from './sql.js';
+import { startupBenchmark } from './startup.js';
 
 const BENCHMARKS: Benchmark[] = [
   driftBenchmark,
@@ -17,9 +20,12 @@ const BENCHMARKS: Benchmark[] = [
   logScanBenchmark,
   metricsBenchmark,
   onnxBenchmark,
+  parquetBenchmark,
   reportsBenchmark,
   secretsBenchmark,
+  serverBenchmark,
   sqlBenchmark,
+  startupBenchmark,
 ];
 
 const filter = process.argv[2]?.toLowerCase();

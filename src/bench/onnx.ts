@@ -1,9 +1,12 @@
 /**
  * ONNX evaluation: mlgate's whole pipeline (reading .npy batches, tensors, inference,
  * softmax, metrics) against a bare onnxruntime-node loop over pre-built tensors of the same
- * inputs, in the same process, alternating so drift hits both.
+ * inputs, in the same process, alternating so drift hits both. mlgate reads the next batch
+ * while the model runs when a core is left beside the model's threads (src/onnx/feed.ts);
+ * BENCH_ONNX_THREADS sets the threads (default 2, as the reference timings).
  */
-import { closeSync, existsSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { encodeNpy, openNpy, readNpyRows } from '../data/npy.js';
 import { executeCheck } from '../engine/execute.js';
@@ -12,9 +15,13 @@ import { loadOrt } from '../onnx/session.js';
 import { REFERENCE_DIR } from '../testing/reference.js';
 import { BENCH_DIR, type Benchmark, fmt, row } from './harness.js';
 
-const MODEL = join(REFERENCE_DIR, 'perf', 'mobilenet_v3_small_random.onnx');
+const REFERENCE_MODEL = join(REFERENCE_DIR, 'perf', 'mobilenet_v3_small_random.onnx');
+/** A copy inside the bench folder, the check's project root (it refuses paths outside it). */
+const MODEL = join(BENCH_DIR, 'mobilenet_v3_small_random.onnx');
 const ROWS = Number(process.env.BENCH_ONNX_ROWS ?? 256);
-const THREADS = 2;
+const THREADS = Number(process.env.BENCH_ONNX_THREADS ?? 2);
+const BATCH_SIZES = [1, 16];
+const GOAL = 0.95;
 const ROW_SIZE = 3 * 224 * 224;
 
 function ensureData(): { features: string; labels: string } {
@@ -112,19 +119,25 @@ async function mlgatePipeline(
 }
 
 export const onnxBenchmark: Benchmark = {
-  name: `ONNX evaluation of mobilenet_v3_small (${ROWS} images, ${THREADS} intra-op threads)`,
-  goal: "mlgate's samples/s >= 0.95 of a bare onnxruntime-node loop (the pipeline costs under 5%)",
+  name: `ONNX evaluation of mobilenet_v3_small (${ROWS} images, ${THREADS} intra-op threads, batch ${BATCH_SIZES.join(' and ')})`,
+  goal: `mlgate's samples/s >= ${GOAL} of a bare onnxruntime-node loop (the pipeline costs under 5%), at each batch size`,
   // Two baselines: tensors already in memory, and the same loop reading each batch from the
   // .npy (the I/O any evaluation of a test set on disk pays). The second isolates mlgate's own
   // cost (tensors, probabilities, metrics) from reading the data.
   async run() {
-    if (!existsSync(MODEL)) {
-      console.log(`  skipped: ${MODEL} not found`);
+    if (!existsSync(REFERENCE_MODEL)) {
+      console.log(`  skipped: ${REFERENCE_MODEL} not found`);
       return;
     }
+    if (!existsSync(MODEL)) copyFileSync(REFERENCE_MODEL, MODEL);
     const data = ensureData();
+    const overlap = availableParallelism() > THREADS;
+    console.log(
+      `  ${availableParallelism()} cores, ${THREADS} intra-op threads: mlgate ${overlap ? 'reads the next batch while the model runs' : 'reads between runs (no core to spare)'}`,
+    );
     row('samples/s, best of 9 alternated', 'bare, in RAM', 'bare, reads', 'mlgate', 'vs in RAM', 'vs reads');
-    for (const batchSize of [1, 32]) {
+    const verdict = (ratio: number) => `${fmt.ratio(ratio)} ${ratio >= GOAL ? 'met' : 'MISSED'}`;
+    for (const batchSize of BATCH_SIZES) {
       const inMemory: number[] = [];
       const reading: number[] = [];
       const ours: number[] = [];
@@ -142,8 +155,8 @@ export const onnxBenchmark: Benchmark = {
         fmt.rate(a, '/s'),
         fmt.rate(b, '/s'),
         fmt.rate(m, '/s'),
-        fmt.ratio(m / a),
-        fmt.ratio(m / b),
+        verdict(m / a),
+        verdict(m / b),
       );
     }
   },

@@ -5,10 +5,11 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { extname } from 'node:path';
-import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, parquetSchema } from 'hyparquet';
-import { compressors } from 'hyparquet-compressors';
-import { CsvRecord, scanCsv } from './csv-stream.js';
-import { parseFloatBytes } from './float.js';
+import type { CsvRecord } from './csv-stream.js';
+import type { ColumnCursor, ParquetFile } from './parquet.js';
+// The readers (csv-stream, float, parquet) load when a table is read: every check kind that
+// can read a table imports this module, and `mlgate validate` imports every kind (startup).
+type ParseFloatBytes = typeof import('./float.js').parseFloatBytes;
 
 export const TABLE_FORMATS = ['csv', 'tsv', 'jsonl', 'parquet'] as const;
 export type TableFormat = (typeof TABLE_FORMATS)[number];
@@ -94,6 +95,7 @@ class CsvRow implements TableRow {
 async function scanCsvTable(path: string, options: ScanTableOptions): Promise<{ rows: number }> {
   let header = true;
   let rows = 0;
+  const { CsvRecord, scanCsv } = await import('./csv-stream.js');
   const row = new CsvRow();
   const shared = new CsvRecord();
   const hints: TableHints = {
@@ -124,31 +126,30 @@ async function scanCsvTable(path: string, options: ScanTableOptions): Promise<{ 
   return { rows };
 }
 
-class ValuesRow implements TableRow {
-  values: unknown[] = [];
+/** A row of decoded values (JSONL, Parquet): the same accessors over whatever a cell holds. */
+abstract class DecodedRow implements TableRow {
   position = 0;
-  label: 'line' | 'row' = 'line';
   fieldCount = 0;
-  where(): string {
-    return `${this.label} ${this.position}`;
-  }
+  constructor(private readonly parseFloatBytes: ParseFloatBytes) {}
+  abstract where(): string;
+  protected abstract value(column: number): unknown;
   text(column: number): string {
-    const value = this.values[column];
+    const value = this.value(column);
     return value === undefined || value === null ? '' : typeof value === 'string' ? value : String(value);
   }
   number(column: number): number {
-    const value = this.values[column];
+    const value = this.value(column);
     if (typeof value === 'number') return value;
     if (typeof value === 'bigint') return Number(value);
     if (typeof value === 'boolean') return value ? 1 : 0;
     if (typeof value === 'string') {
       const bytes = encoder.encode(value.trim());
-      return parseFloatBytes(bytes, 0, bytes.length);
+      return this.parseFloatBytes(bytes, 0, bytes.length);
     }
     return Number.NaN;
   }
   integer(column: number): number | undefined {
-    const value = this.values[column];
+    const value = this.value(column);
     if (typeof value === 'bigint') return Number(value);
     if (typeof value === 'boolean') return value ? 1 : 0;
     const number =
@@ -160,14 +161,25 @@ class ValuesRow implements TableRow {
     return Number.isInteger(number) ? number : undefined;
   }
 }
+
+class ValuesRow extends DecodedRow {
+  values: unknown[] = [];
+  where(): string {
+    return `line ${this.position}`;
+  }
+  protected value(column: number): unknown {
+    return this.values[column];
+  }
+}
+
 const encoder = new TextEncoder();
 const NO_HINTS: TableHints = { numeric() {} };
 
 async function scanJsonl(path: string, options: ScanTableOptions): Promise<{ rows: number }> {
+  const row = new ValuesRow((await import('./float.js')).parseFloatBytes);
   const fd = openSync(path, 'r');
   const chunk = Buffer.alloc(1 << 22);
   const decoder = new TextDecoder();
-  const row = new ValuesRow();
   let columns: string[] | undefined;
   let rest = '';
   let line = 0;
@@ -212,54 +224,83 @@ async function scanJsonl(path: string, options: ScanTableOptions): Promise<{ row
   return { rows };
 }
 
+/**
+ * Parquet, row group by row group and page by page: a column is read when a row first asks for
+ * it, so only the columns in use are read, and memory stays one page per column whatever the
+ * row-group size (src/data/parquet.ts).
+ */
 async function scanParquet(path: string, options: ScanTableOptions): Promise<{ rows: number }> {
-  const file = await asyncBufferFromFile(path);
-  let metadata: Awaited<ReturnType<typeof parquetMetadataAsync>>;
+  // hyparquet loads here, not when a check kind that may read Parquet is imported (startup).
+  const { ParquetError, ParquetFile } = await import('./parquet.js');
+  let file: ParquetFile;
   try {
-    metadata = await parquetMetadataAsync(file);
+    file = new ParquetFile(path);
   } catch (error) {
-    throw new TableError(`not a readable Parquet file: ${(error as Error).message}`);
+    if (error instanceof ParquetError) throw new TableError(`not a readable Parquet file: ${error.message}`);
+    throw error;
   }
-  const columns = parquetSchema(metadata).children.map((child) => child.element.name);
-  options.onHeader(columns, NO_HINTS);
-  const row = new ValuesRow();
-  row.label = 'row';
-  row.fieldCount = columns.length;
-  let rowStart = 0;
-  let rows = 0;
-  // One row group at a time keeps memory to the largest group, not the file.
-  for (const group of metadata.row_groups) {
-    const rowEnd = rowStart + Number(group.num_rows);
-    const data = new Map<string, ArrayLike<unknown>>();
-    await parquetRead({
-      file,
-      metadata,
-      rowStart,
-      rowEnd,
-      compressors,
-      onChunk(chunk) {
-        // Chunks may cover more than the requested range; keep our rows only.
-        const from = rowStart - chunk.rowStart;
-        const values = chunk.columnData as ArrayLike<unknown> & {
-          slice?: (a: number, b: number) => ArrayLike<unknown>;
-        };
-        const kept = values.slice
-          ? values.slice(from, from + (rowEnd - rowStart))
-          : Array.from(values).slice(from, from + (rowEnd - rowStart));
-        data.set(chunk.columnName, kept);
-      },
-    });
-    const arrays = columns.map((name) => data.get(name) ?? []);
-    for (let r = 0; r < rowEnd - rowStart; r++) {
-      row.values = arrays.map((array) => array[r]);
-      row.position = rowStart + r + 1;
-      rows++;
-      if (options.onRow(row) === false) return { rows };
+  try {
+    const columns = file.columns;
+    options.onHeader(columns, NO_HINTS);
+    const row = new ParquetRow((await import('./float.js')).parseFloatBytes, file, columns);
+    let rows = 0;
+    let groupStart = 0;
+    const groups = file.rowGroups;
+    for (let group = 0; group < groups.length; group++) {
+      row.startGroup(group, groupStart);
+      const groupRows = groups[group]!;
+      for (let r = 0; r < groupRows; r++) {
+        row.index = r;
+        rows++;
+        if (options.onRow(row) === false) return { rows };
+        if ((r & 0xffff) === 0xffff) {
+          if (options.signal?.aborted) throw options.signal.reason;
+          // Let timers and signals in between: a group may hold millions of rows.
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+      }
+      groupStart += groupRows;
+      if (options.signal?.aborted) throw options.signal.reason;
     }
-    rowStart = rowEnd;
-    if (options.signal?.aborted) throw options.signal.reason;
+    return { rows };
+  } catch (error) {
+    if (error instanceof ParquetError) throw new TableError(error.message);
+    throw error;
+  } finally {
+    file.close();
   }
-  return { rows };
+}
+
+class ParquetRow extends DecodedRow {
+  index = 0;
+  private group = 0;
+  private groupStart = 0;
+  private cursors: Array<ColumnCursor | undefined> = [];
+  /** The group before's cursors: a column's next cursor takes over its read buffer. */
+  private previous: Array<ColumnCursor | undefined> = [];
+  constructor(
+    parseFloatBytes: ParseFloatBytes,
+    private readonly file: ParquetFile,
+    private readonly names: string[],
+  ) {
+    super(parseFloatBytes);
+    this.fieldCount = names.length;
+  }
+  startGroup(group: number, groupStart: number): void {
+    this.group = group;
+    this.groupStart = groupStart;
+    this.previous = this.cursors;
+    this.cursors = new Array(this.names.length);
+  }
+  where(): string {
+    return `row ${this.groupStart + this.index + 1}`;
+  }
+  protected value(column: number): unknown {
+    const name = this.names[column];
+    if (name === undefined) return undefined;
+    const cursor = (this.cursors[column] ??= this.file.column(this.group, name, this.previous[column]));
+    return cursor.at(this.index);
+  }
 }
 
 /** Column names matching a glob ("prob_*"), in header order. */

@@ -11,8 +11,8 @@ import type { RunReport } from './schema.js';
 import { renderText } from './text.js';
 import { Redactor, sanitize } from '../redact/index.js';
 
-export const REPORT_FORMATS = ['md', 'html', 'junit', 'sarif', 'json', 'text'] as const;
-export type ReportFormat = (typeof REPORT_FORMATS)[number];
+import { REPORT_FORMATS, type ReportFormat } from './formats.js';
+export { REPORT_FORMATS, type ReportFormat };
 
 export interface RenderOptions {
   /** Paths in JUnit and SARIF are relative to this folder. */

@@ -3,11 +3,15 @@
  * implements the whole specification — zod's converter skips keywords on schemas without a
  * `type`, which would pass bodies a real validator rejects) and JSONPath assertions.
  */
-import { type SchemaDraft, Validator } from '@cfworker/json-schema';
+import type { SchemaDraft } from '@cfworker/json-schema';
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
+import { lazyRequire } from '../util/lazy.js';
 import { jsonType, parseJsonPath, selectJsonPath } from '../util/json-path.js';
 import { describeComparison, meets, parseThreshold, thresholdError } from '../util/threshold.js';
+
+/** Loaded when a schema is checked, not when the http kind is imported (startup). */
+const jsonSchema = lazyRequire<typeof import('@cfworker/json-schema')>('@cfworker/json-schema');
 
 const JSON_TYPES = ['null', 'boolean', 'integer', 'number', 'string', 'array', 'object'] as const;
 
@@ -198,7 +202,7 @@ export function validateJsonSchema(schema: unknown, document: unknown): SchemaPr
   }
   const declared = typeof schema === 'object' ? String((schema as { $schema?: unknown }).$schema ?? '') : '';
   const draft = Object.entries(DRAFTS).find(([marker]) => declared.includes(marker))?.[1] ?? '2020-12';
-  const result = new Validator(schema as never, draft, false).validate(document);
+  const result = new (jsonSchema().Validator)(schema as never, draft, false).validate(document);
   if (result.valid) return [];
   // Keep the most specific errors: drop the "a subschema had errors" wrappers above them.
   const errors = result.errors;

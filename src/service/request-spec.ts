@@ -7,7 +7,7 @@ import { basename, extname } from 'node:path';
 import { z } from 'zod';
 import type { CheckContext } from '../engine/types.js';
 import { formatSize } from '../util/units.js';
-import { FormData, type OutgoingRequest } from './request.js';
+import { newFormData, type OutgoingRequest } from './request.js';
 import { Secrets, TemplateError } from './template.js';
 
 export const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
@@ -150,7 +150,7 @@ export async function buildRequest(
     outgoing.bodyShown = `(file ${body.file}, ${formatSize(data.length)})`;
     setType(body.content_type ?? contentTypeFor(body.file));
   } else {
-    const form = new FormData();
+    const form = newFormData();
     const shown: string[] = [];
     for (const [field, value] of Object.entries(body.multipart)) {
       if (typeof value === 'string') {

@@ -4,10 +4,14 @@
  * separate timeouts for "no headers" (a hang) and "body stalls", no redirects followed, no
  * decompression — the evidence shows what the service actually sent.
  */
-import { Agent, FormData, request } from 'undici';
+import type { FormData } from 'undici';
+import { lazyRequire } from '../util/lazy.js';
 import type { Evidence } from '../report/schema.js';
 import { formatDuration, formatSize } from '../util/units.js';
 import { type Secrets, showHeader } from './template.js';
+
+/** undici loads when a request is made, not when a check kind is imported (startup). */
+const undici = lazyRequire<typeof import('undici')>('undici');
 
 export interface OutgoingRequest {
   method: string;
@@ -48,7 +52,11 @@ export function emptyExchange(request: OutgoingRequest): HttpExchange {
 
 /** A connection pool for one check: closed afterwards, so no socket outlives the check. */
 export class HttpClient {
-  private readonly agent = new Agent({ connections: 8, keepAliveTimeout: 4000, connect: { timeout: 5000 } });
+  private readonly agent = new (undici().Agent)({
+    connections: 8,
+    keepAliveTimeout: 4000,
+    connect: { timeout: 5000 },
+  });
 
   async send(outgoing: OutgoingRequest, signal?: AbortSignal): Promise<HttpExchange> {
     const began = performance.now();
@@ -56,7 +64,7 @@ export class HttpClient {
     const timeout = AbortSignal.timeout(outgoing.timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     try {
-      const response = await request(outgoing.url, {
+      const response = await undici().request(outgoing.url, {
         method: outgoing.method as 'GET',
         headers: outgoing.headers,
         body: outgoing.body,
@@ -178,4 +186,5 @@ export function exchangeEvidence(exchange: HttpExchange, secrets: Secrets, title
   };
 }
 
-export { FormData };
+/** A multipart body for OutgoingRequest (undici's FormData, loaded on first use). */
+export const newFormData = (): FormData => new (undici().FormData)();

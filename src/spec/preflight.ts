@@ -23,10 +23,12 @@ export interface Preflight {
 }
 
 export function preflight(loaded: LoadedSpec, text: string, shown: string): Preflight {
-  const source = new YamlSource(shown, text);
+  // Parsed again only to place a problem: a spec with none (the usual case) is not re-parsed.
+  let source: YamlSource | undefined;
   const problems: SpecProblem[] = [];
   const warnings: string[] = [];
   const problem = (path: YamlPath, message: string, context?: string) => {
+    source ??= new YamlSource(shown, text);
     const position = source.locate(path);
     problems.push({ file: shown, path, message, position, frame: source.frame(position), context });
   };

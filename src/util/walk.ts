@@ -7,9 +7,13 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import ignore, { type Ignore } from 'ignore';
+import type { Ignore } from 'ignore';
+import { lazyRequire } from './lazy.js';
 import { pathMatches } from '../rules/findings.js';
 import { isWithin, realLocation } from './project-path.js';
+
+/** Loaded on first use, not when a check kind is imported (startup). */
+const loadIgnore = lazyRequire<typeof import('ignore')>('ignore');
 
 const NEVER = new Set([
   '.git',
@@ -56,7 +60,7 @@ export function walkFiles(root: string, options: WalkOptions = {}): string[] {
           ...rules,
           {
             base: relative(root, dir).split(sep).join('/'),
-            matcher: ignore({ ignorecase: false }).add(readFileSync(file, 'utf8')),
+            matcher: loadIgnore()({ ignorecase: false }).add(readFileSync(file, 'utf8')),
           },
         ];
       }

@@ -1,5 +1,8 @@
 /** XML for test and coverage reports, with a clear error (and its line) for broken files. */
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { lazyRequire } from '../../util/lazy.js';
+
+/** Loaded when a report is read, not when a check kind is imported (startup). */
+const fxp = lazyRequire<typeof import('fast-xml-parser')>('fast-xml-parser');
 
 export class XmlError extends Error {
   constructor(
@@ -11,9 +14,9 @@ export class XmlError extends Error {
 }
 
 export function parseXml(text: string, arrays: string[]): Record<string, unknown> {
-  const valid = XMLValidator.validate(text);
+  const valid = fxp().XMLValidator.validate(text);
   if (valid !== true) throw new XmlError(valid.err.msg, valid.err.line);
-  const parser = new XMLParser({
+  const parser = new (fxp().XMLParser)({
     ignoreAttributes: false,
     attributeNamePrefix: '',
     parseAttributeValue: false,

@@ -1,7 +1,7 @@
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { posix } from 'node:path';
-import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
+import { lazyRequire } from '../../util/lazy.js';
 import { defineCheck } from '../../engine/types.js';
 import {
   type Finding,
@@ -22,6 +22,9 @@ import {
   REQUIREMENTS_FILE,
   unpinnedReason,
 } from './requirements.js';
+
+/** Loaded when a TOML file is read, not when the kind is imported (startup). */
+const smolToml = lazyRequire<typeof import('smol-toml')>('smol-toml');
 
 export const RULES: RuleSet = {
   prefix: 'dependencies',
@@ -294,7 +297,7 @@ export default defineCheck({
       if (name === 'pyproject.toml' || name === 'Pipfile') {
         let data: Record<string, unknown>;
         try {
-          data = parseToml(text) as Record<string, unknown>;
+          data = smolToml().parse(text) as Record<string, unknown>;
         } catch (error) {
           const line = (error as { line?: number }).line;
           add('unparseable', file, `not valid TOML: ${(error as Error).message.split('\n')[0]}`, line);
@@ -392,8 +395,8 @@ export default defineCheck({
                 ).map(normalise),
               )
             : new Set(
-                ((parseToml(lockText) as { package?: Array<{ name: string }> }).package ?? []).map((p) =>
-                  normalise(p.name),
+                ((smolToml().parse(lockText) as { package?: Array<{ name: string }> }).package ?? []).map(
+                  (p) => normalise(p.name),
                 ),
               );
         } catch (error) {

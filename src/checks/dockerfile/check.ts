@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { DockerfileParser, type Instruction } from 'dockerfile-ast';
-import ignore from 'ignore';
+import type { Instruction } from 'dockerfile-ast';
 import { z } from 'zod';
 import { defineCheck } from '../../engine/types.js';
+import { lazyRequire } from '../../util/lazy.js';
 import {
   type Finding,
   IgnoreParam,
@@ -24,6 +24,10 @@ import {
   registryMatches,
 } from '../../rules/image.js';
 import { downloadsRunAsCode, parseShell, program, type ShellCommand } from '../../rules/shell.js';
+
+// Parsers load when a Dockerfile is read, not when the kind is imported (startup).
+const dockerfileAst = lazyRequire<typeof import('dockerfile-ast')>('dockerfile-ast');
+const loadIgnore = lazyRequire<typeof import('ignore')>('ignore');
 
 export const RULES: RuleSet = {
   prefix: 'dockerfile',
@@ -306,7 +310,7 @@ export default defineCheck({
     }
     const text = readFileSync(absolute, 'utf8');
     const lines = text.split(/\r?\n/);
-    const dockerfile = DockerfileParser.parse(text);
+    const dockerfile = dockerfileAst().DockerfileParser.parse(text);
     const findings: Finding[] = [];
     const unreadable: string[] = [];
     const at = (instruction: Instruction) => ({
@@ -634,7 +638,7 @@ export default defineCheck({
         path: ctx.display(dockerignorePath),
       });
     } else {
-      const matcher = ignore().add(readFileSync(dockerignorePath, 'utf8'));
+      const matcher = loadIgnore()().add(readFileSync(dockerignorePath, 'utf8'));
       const missing = params.dockerignore_excludes.filter((entry) => {
         const clean = entry.replace(/^\/+|\/+$/g, '');
         return !matcher.ignores(clean) && !matcher.ignores(`${clean}/x`);

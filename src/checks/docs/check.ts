@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import type { Heading, Root, RootContent } from 'mdast';
-import { fromMarkdown } from 'mdast-util-from-markdown';
 import { toString as mdToString } from 'mdast-util-to-string';
 import { z } from 'zod';
 import { defineCheck } from '../../engine/types.js';
@@ -81,6 +80,8 @@ export default defineCheck({
           code === 'ENOENT' ? `${shown} not found` : `cannot read ${shown}: ${(error as Error).message}`,
       };
     }
+    // The Markdown parser (micromark) loads when a document is read, not at startup.
+    const { fromMarkdown } = await import('mdast-util-from-markdown');
     const found = collectHeadings(fromMarkdown(text));
     const placeholderPattern = placeholderRegex(params.placeholders);
     const evidence: Evidence[] = [];

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { z } from 'zod';
-import { iterateNpyNative, NpyError, type NpyInfo, openNpy, readNpyRows } from '../../data/npy.js';
+import { NpyError, type NpyInfo, openNpy, readNpyRows } from '../../data/npy.js';
 import { matchColumns, scanTable, TableError, tableFormatOf } from '../../data/table.js';
 import { defineCheck } from '../../engine/types.js';
 import type { CheckContext, CheckOutcome } from '../../engine/types.js';
@@ -11,6 +11,7 @@ import { checkJudgeParams, formatPercent, judge, JudgeParams, outcomeOf } from '
 import { RegressionAccumulator } from '../../metrics/regression.js';
 import { defaultOpset, OnnxFormatError, readModelInfo } from '../../onnx/model-info.js';
 import { type LatencyResult, profileLatency } from '../../onnx/latency.js';
+import { npyBatches, spareCoreForReading } from '../../onnx/feed.js';
 import { ParityAccumulator } from '../../onnx/parity.js';
 import {
   type IoSpec,
@@ -525,10 +526,14 @@ interface Batch {
   labels?: Float64Array;
 }
 
-/** The test set in batches: .npy streamed, tables read into memory first. */
+/**
+ * The test set in batches: .npy streamed (the next batch read while the model runs when
+ * `readAhead`), tables read into memory first.
+ */
 async function* testBatches(
   ctx: CheckContext,
   data: NonNullable<OnnxParams['data']>,
+  readAhead = false,
 ): AsyncGenerator<Batch & { rowSize: number; innerShape: number[] }> {
   const featuresPath = ctx.resolve(data.features);
   const featuresShown = ctx.display(featuresPath);
@@ -552,7 +557,7 @@ async function* testBatches(
     }
     // Labels are small (8 bytes a row): read once, sliced per batch without copies.
     const allLabels = labels ? readNpyRows(labels, 0, labels.rows) : undefined;
-    for await (const chunk of iterateNpyNative(features, data.batch_size)) {
+    for await (const chunk of npyBatches(features, data.batch_size, { readAhead })) {
       yield {
         start: chunk.start,
         rows: chunk.rows,
@@ -650,9 +655,8 @@ async function evaluateDataset(
   let outputTensor: Awaited<ReturnType<typeof makeTensor>> | undefined;
   let outputRows = 0;
   const began = performance.now();
-  // Read a batch, then run it at once: onnxruntime-node runs on this thread, so reading
-  // ahead overlaps nothing and would push the batch about to run out of the CPU caches.
-  for await (const batch of testBatches(ctx, data)) {
+  // With a core to spare, the next batch is read (in libuv's pool) while this one runs.
+  for await (const batch of testBatches(ctx, data, spareCoreForReading(params.threads))) {
     const modelInner = input.shape.slice(1);
     if (
       modelInner.every((d) => typeof d === 'number') &&
@@ -706,6 +710,7 @@ async function evaluateDataset(
       }
     }
     rows += batch.rows;
+    ctx.progress?.(`${rows} rows evaluated`);
     if (!batch.labels) continue;
     if (classification) {
       const k = width === 1 ? 2 : width;

@@ -14,9 +14,13 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import ignore, { type Ignore } from 'ignore';
+import type { Ignore } from 'ignore';
+import { lazyRequire } from '../../util/lazy.js';
 import { isWithin, realLocation } from '../../util/project-path.js';
 import { walkFiles } from '../../util/walk.js';
+
+/** Loaded on first use, not when a check kind is imported (startup). */
+const loadIgnore = lazyRequire<typeof import('ignore')>('ignore');
 
 /** Ignored files scanned anyway, at most (a gitignored build or data folder may hold many). */
 export const MAX_IGNORED_SCANNED = 1000;
@@ -132,7 +136,7 @@ export async function partitionByGitignore(root: string, signal?: AbortSignal): 
       continue;
     }
     const base = file === '.gitignore' ? '' : file.slice(0, -'/.gitignore'.length);
-    matchers.set(base, ignore({ ignorecase }).add(text));
+    matchers.set(base, loadIgnore()({ ignorecase }).add(text));
   }
   const isIgnored = (file: string): boolean => {
     // Each .gitignore above the file judges its path below that folder (and the folders on
