@@ -337,6 +337,7 @@ describe('the other commands', () => {
     const list = await runCli(['list-checks', '--format', 'json']);
     const kinds = JSON.parse(list.stdout) as Array<{ kind: string; params: unknown[] }>;
     expect(kinds.map((k) => k.kind)).toEqual([
+      'alerts',
       'baseline',
       'command',
       'compose',
@@ -344,6 +345,7 @@ describe('the other commands', () => {
       'dependencies',
       'dockerfile',
       'docs',
+      'drift',
       'env-file',
       'file',
       'http',

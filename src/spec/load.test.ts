@@ -121,7 +121,7 @@ describe('spec loading: every problem, with file:line:column and a fix', () => {
         check: { kind: metrc, file: m.json, key: a, expect: "> 1" }
 `),
     ).toEqual([
-      '8:24 unknown check kind "metrc". Did you mean "metric"? Known kinds: baseline, command, compose, coverage, dependencies, dockerfile, docs, env-file, file, http, http-contract, kubernetes, load, log, metric, onnx-model, predictions, secrets, service-log, service-shutdown, test-results (see `mlgate list-checks`).',
+      '8:24 unknown check kind "metrc". Did you mean "metric"? Known kinds: alerts, baseline, command, compose, coverage, dependencies, dockerfile, docs, drift, env-file, file, http, http-contract, kubernetes, load, log, metric, onnx-model, predictions, secrets, service-log, service-shutdown, test-results (see `mlgate list-checks`).',
     ]);
   });
 
@@ -319,7 +319,7 @@ sections:
     }
     expect(printed).toBe(
       [
-        'mlgate.yaml:8:24: error: unknown check kind "metrc". Did you mean "metric"? Known kinds: baseline, command, compose, coverage, dependencies, dockerfile, docs, env-file, file, http, http-contract, kubernetes, load, log, metric, onnx-model, predictions, secrets, service-log, service-shutdown, test-results (see `mlgate list-checks`).',
+        'mlgate.yaml:8:24: error: unknown check kind "metrc". Did you mean "metric"? Known kinds: alerts, baseline, command, compose, coverage, dependencies, dockerfile, docs, drift, env-file, file, http, http-contract, kubernetes, load, log, metric, onnx-model, predictions, secrets, service-log, service-shutdown, test-results (see `mlgate list-checks`).',
         '  at sections[0].items[0].check.kind, in item "acc"',
         '    7 |         title: Accuracy',
         '  > 8 |         check: { kind: metrc, file: m.json }',
