@@ -473,10 +473,21 @@ export function buildProgram(io: CliIO, run: Runner): Command {
       '--mlflow-webhook-secret-env <name>',
       "the environment variable holding MLflow's webhook secret (default MLGATE_MLFLOW_WEBHOOK_SECRET; unset: /api/v1/hooks/mlflow is off)",
     )
+    .option(
+      '--signing-key <file>',
+      "the server's private key (mlgate keys generate; default $MLGATE_SERVER_SIGNING_KEY): server-side sign-offs are also signed records, counting where a spec lists its public key",
+    )
     .action((options) =>
       run(async (signal) => (await commands.server()).serverCommand(options, io, signal), {
         interruptible: true,
       }),
+    );
+  server
+    .command('key')
+    .description("Print the server's public key (PEM) to commit and list under a role's signers.")
+    .option('--signing-key <file>', "the server's private key (default $MLGATE_SERVER_SIGNING_KEY)")
+    .action((_options, command: Command) =>
+      run(async () => (await commands.server()).serverKeyCommand(command.optsWithGlobals(), io)),
     );
   const token = server.command('token').description("The server's API tokens.");
   token

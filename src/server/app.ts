@@ -18,6 +18,7 @@ import { registerMlflowHook } from './mlflow-hook.js';
 import { listModelVersions } from './model-versions.js';
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimitOptions } from './rate-limit.js';
 import * as service from './service.js';
+import type { ServerSigner } from './signing.js';
 import { registerWeb } from './web/pages.js';
 
 export interface ServerOptions {
@@ -31,6 +32,8 @@ export interface ServerOptions {
   logger?: boolean;
   /** The secret MLflow signs its webhook deliveries with; without it /hooks/mlflow is off. */
   mlflowWebhookSecret?: string;
+  /** The server's signing key: server-side approvals and revocations are then also signed records. */
+  signer?: ServerSigner;
 }
 
 export const DEFAULT_UPLOAD_LIMIT = 16 * 1024 * 1024;
@@ -70,7 +73,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     // Behind a load balancer the client address comes from it; rate limits by token do not need it.
     trustProxy: false,
   });
-  const ctx: service.Service = { store: options.store, now: options.now ?? (() => new Date()) };
+  const ctx: service.Service = {
+    store: options.store,
+    now: options.now ?? (() => new Date()),
+    ...(options.signer ? { signer: options.signer } : {}),
+  };
   const auth = authenticator(options.store, options.oidc);
   const limiter = new RateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT);
 

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, test } from 'vitest';
+import { generateKey } from '../attest/keys.js';
 import { BIN, runCli } from '../testing/cli.js';
 import { sha256Hex } from './auth.js';
 
@@ -48,9 +49,10 @@ describe('mlgate server', () => {
     expect(sqlite.prepare('SELECT sha256 FROM api_tokens').all()).toEqual([{ sha256: sha256Hex(token) }]);
     sqlite.close();
 
+    const { privatePath, keyid } = generateKey(join(dir, 'server-key'));
     const server = spawn(
       process.execPath,
-      [BIN, 'server', '--database', database, '--listen', '127.0.0.1:0'],
+      [BIN, 'server', '--database', database, '--listen', '127.0.0.1:0', '--signing-key', privatePath],
       {
         cwd: dir,
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -61,7 +63,8 @@ describe('mlgate server', () => {
       server.stdout.on('data', (chunk: Buffer) => {
         text += chunk.toString();
         const match = /mlgate server on (http:\/\/\S+)/.exec(text);
-        if (match) resolve(match[1]!);
+        // The key's id is printed at startup: the one a team lists under a role's signers.
+        if (match && text.includes(`server-side sign-offs are signed with key ${keyid}`)) resolve(match[1]!);
       });
       server.once('exit', (code) => reject(new Error(`exited ${code}: ${text}`)));
     });

@@ -9,8 +9,17 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { z } from 'zod';
-import { assertP256, keyId } from '../attest/dsse.js';
-import { ATTESTATIONS_DIR, readSignedRecords, type RoleSigners, type Signers } from '../attest/signoffs.js';
+import { assertP256, keyId, parseEnvelope, verifyEnvelope } from '../attest/dsse.js';
+import {
+  ATTESTATIONS_DIR,
+  type BoundArtifacts,
+  readSignedRecords,
+  type RoleSigners,
+  type Signers,
+  SignoffPredicate,
+  type SignoffToSign,
+} from '../attest/signoffs.js';
+import { parseStatement } from '../attest/statement.js';
 import { diffRuns } from '../cli/commands/diff.js';
 import type { ArtifactRecord } from '../engine/artifacts.js';
 import { countItems, decide } from '../engine/gate.js';
@@ -42,12 +51,15 @@ import { ManualRequirement } from './api/contract.js';
 import { approverRoles, type Principal, requireApproverOf, requireRole } from './auth.js';
 import { gateModelVersion } from './model-versions.js';
 import { badRequest, conflict, forbidden, notFound, unprocessable } from './problems.js';
+import { type ServerSigner, signSignoff } from './signing.js';
 
 type Out<T extends z.ZodType> = z.output<T>;
 
 export interface Service {
   store: Store;
   now: () => Date;
+  /** The server's signing key (--signing-key): server-side sign-offs are then also signed records. */
+  signer?: ServerSigner;
 }
 
 interface ProjectRow {
@@ -696,31 +708,45 @@ export async function approve(
     );
   if (requirement.roles.length > 0 && !requirement.roles.includes(body.role))
     throw unprocessable(`"${item.id}" needs ${requirement.roles.join(', ')}, not ${body.role}`);
-  if (projectSigners(project).has(body.role))
-    throw conflict(
-      `${body.role} signs with a key on this project: upload a signed attestation (mlgate approve --key) instead`,
-    );
+  refuseUnsignable(service, project, body.role);
   if (requirement.comment_required && !body.comment?.trim())
     throw unprocessable(`"${item.id}" needs a justification with each approval (comment)`);
   if (requirement.evidence_required && !body.evidence)
     throw unprocessable(`"${item.id}" needs evidence with each approval (evidence.ref)`);
   const at = service.now();
-  const id = await write<number>(
+  const binding = bindingOf(report, item.id);
+  // The record the CLI would sign for this approver, bound as the unsigned event is.
+  const signed = serverSigned(service, {
+    action: 'approve',
+    itemId: item.id,
+    definitionDigest: item.definitionDigest,
+    role: body.role,
+    by: principal.name,
+    at,
+    comment: body.comment?.trim() || undefined,
+    evidence: body.evidence && {
+      ref: body.evidence.ref,
+      ...(body.evidence.sha256 ? { sha256: body.evidence.sha256 } : {}),
+    },
+    artifacts: binding.artifacts,
+  });
+  const { eventId } = await write<SignoffWritten>(
     service,
     principal,
     {
       action: 'signoff.approve',
       project: name,
       target: () => `item:${item.id}`,
-      detail: (eventId) => ({
-        eventId,
+      detail: (written) => ({
+        eventId: written.eventId,
         role: body.role,
         runId: body.runId,
         definitionDigest: item.definitionDigest,
+        ...signedDetail(written),
       }),
     },
-    (store) =>
-      appendEvent(store, {
+    async (store) => ({
+      eventId: await appendEvent(store, {
         action: 'approve',
         itemId: item.id,
         actor: principal.name,
@@ -729,12 +755,85 @@ export async function approve(
         comment: body.comment,
         evidence: body.evidence?.ref,
         evidenceSha256: body.evidence?.sha256,
-        binding: bindingOf(report, item.id),
+        binding,
         projectId: project.id,
       }),
+      attestation: signed && (await insertSigned(store, project, principal, signed, at)),
+    }),
   );
-  return oneEvent(service, project, id);
+  return oneEvent(service, project, eventId);
 }
+
+/**
+ * A role the project lists keys for counts only signed records: a server-side approval for it
+ * is refused (409) unless this server signs and its key is one of those listed.
+ */
+function refuseUnsignable(service: Service, project: ProjectRow, role: string): void {
+  const listed = projectSigners(project).get(role);
+  if (!listed) return;
+  const signer = service.signer;
+  if (!signer)
+    throw conflict(
+      `${role} signs with a key on this project: upload a signed attestation (mlgate approve --key) instead`,
+    );
+  if (!listed.keys.some((key) => key.keyid === signer.keyid))
+    throw conflict(
+      `${role} signs with a key on this project, and this server's key (${signer.keyid.slice(0, 8)}) is not listed for it: upload a signed attestation (mlgate approve --key) instead, or list the server's public key (mlgate server key) for ${role} (PUT /projects/${project.name}/signers)`,
+    );
+}
+
+interface ServerSignedSignoff {
+  record: SignoffToSign;
+  keyid: string;
+  text: string;
+  sha256: string;
+}
+
+const serverSigned = (service: Service, record: SignoffToSign): ServerSignedSignoff | undefined =>
+  service.signer
+    ? { record, keyid: service.signer.keyid, ...signSignoff(service.signer, record) }
+    : undefined;
+
+/** Stores a server-signed record with the uploaded ones: GET …/signoffs/attestations lists both. */
+async function insertSigned(
+  store: Store,
+  project: ProjectRow,
+  principal: Principal,
+  signed: ServerSignedSignoff,
+  at: Date,
+): Promise<{ id: number; keyid: string; sha256: string }> {
+  const keyid = signed.keyid;
+  const row = await store.db
+    .insertInto('attestations')
+    .values({
+      project_id: project.id,
+      item_id: signed.record.itemId,
+      action: signed.record.action,
+      role: signed.record.role ?? null,
+      keyid,
+      sha256: signed.sha256,
+      envelope: signed.text,
+      uploaded_by: principal.name,
+      at: at.toISOString(),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return { id: row.id, keyid, sha256: signed.sha256 };
+}
+
+interface SignoffWritten {
+  eventId: number;
+  attestation: { id: number; keyid: string; sha256: string } | undefined;
+}
+
+const signedDetail = (written: SignoffWritten) =>
+  written.attestation
+    ? {
+        attestationId: written.attestation.id,
+        keyid: written.attestation.keyid,
+        sha256: written.attestation.sha256,
+      }
+    : {};
 
 async function oneEvent(service: Service, project: ProjectRow, id: number) {
   const { events } = await signoffEvents(service, project.name);
@@ -749,27 +848,90 @@ export async function revoke(
 ) {
   requireApproverOf(principal, body.role);
   const project = await getProjectRow(service, name);
-  const id = await write<number>(
+  const at = service.now();
+  // A signed revocation withdraws the server key's approvals of the role (as the CLI's does for
+  // its key); it is bound to what the latest of them approved. Nothing signed to withdraw: none.
+  const approved = service.signer
+    ? await lastServerSignedApproval(service, service.signer, project, body.itemId, body.role)
+    : undefined;
+  const signed =
+    approved &&
+    serverSigned(service, {
+      action: 'revoke',
+      itemId: body.itemId,
+      definitionDigest: approved.definitionDigest,
+      role: body.role,
+      by: principal.name,
+      at,
+      comment: body.reason.trim() || undefined,
+      artifacts: approved.artifacts,
+    });
+  const { eventId } = await write<SignoffWritten>(
     service,
     principal,
     {
       action: 'signoff.revoke',
       project: name,
       target: () => `item:${body.itemId}`,
-      detail: (eventId) => ({ eventId, role: body.role }),
+      detail: (written) => ({ eventId: written.eventId, role: body.role, ...signedDetail(written) }),
     },
-    (store) =>
-      appendEvent(store, {
+    async (store) => ({
+      eventId: await appendEvent(store, {
         action: 'revoke',
         itemId: body.itemId,
         actor: principal.name,
         role: body.role,
-        at: service.now(),
+        at,
         comment: body.reason,
         projectId: project.id,
       }),
+      attestation: signed && (await insertSigned(store, project, principal, signed, at)),
+    }),
   );
-  return oneEvent(service, project, id);
+  return oneEvent(service, project, eventId);
+}
+
+/**
+ * The binding of the latest approval of ITEM as ROLE this server signed, read back from its
+ * record (verified with the server's key: only what the server signed is trusted here).
+ */
+async function lastServerSignedApproval(
+  service: Service,
+  signer: ServerSigner,
+  project: ProjectRow,
+  itemId: string,
+  role: string,
+): Promise<{ definitionDigest: string; artifacts: BoundArtifacts } | undefined> {
+  const rows = await service.store.db
+    .selectFrom('attestations')
+    .select('envelope')
+    .where('project_id', '=', project.id)
+    .where('item_id', '=', itemId)
+    .where('role', '=', role)
+    .where('action', '=', 'approve')
+    .where('keyid', '=', signer.keyid)
+    .orderBy('id', 'desc')
+    .execute();
+  for (const row of rows) {
+    try {
+      const { payload } = verifyEnvelope(parseEnvelope(JSON.parse(row.envelope)), [
+        createPublicKey(signer.key),
+      ]);
+      const statement = parseStatement(payload);
+      const predicate = SignoffPredicate.parse(statement.predicate);
+      if (predicate.item.id !== itemId || predicate.role !== role || predicate.action !== 'approve') continue;
+      const artifacts: BoundArtifacts = {};
+      for (const [artifact, path] of Object.entries(predicate.artifacts))
+        artifacts[artifact] = {
+          path,
+          sha256: statement.subject.find((s) => s.name === path)?.digest.sha256 ?? null,
+        };
+      return { definitionDigest: predicate.item.definitionDigest, artifacts };
+    } catch {
+      // Not one this server signed (or not readable): it is not withdrawn by this key either.
+    }
+  }
+  return undefined;
 }
 
 export async function listAttestations(service: Service, name: string) {

@@ -4,6 +4,8 @@
  *
  *   mlgate server --database postgres://…|FILE.db [--listen 127.0.0.1:8420]
  *                 [--mlflow-webhook-secret-env NAME]   (default $MLGATE_MLFLOW_WEBHOOK_SECRET)
+ *                 [--signing-key FILE]   (default $MLGATE_SERVER_SIGNING_KEY: server-side sign-offs are signed)
+ *   mlgate server key --signing-key FILE   (prints the public key to list under a role's signers)
  *   mlgate server token create --name ci --role runner --database …   (prints the token once)
  *   mlgate server token revoke --name ci --database …
  *   mlgate server audit verify --database …   (exit 0: the chain holds; 1: names the first broken link)
@@ -13,6 +15,12 @@ import { UsageError } from '../../engine/errors.js';
 import { buildServer } from '../../server/app.js';
 import { createToken } from '../../server/auth.js';
 import { appendAudit, verifyAuditChain } from '../../store/audit.js';
+import {
+  loadServerSigner,
+  readableByOthers,
+  type ServerSigner,
+  SigningKeyError,
+} from '../../server/signing.js';
 import { openStoreFile, type Store } from '../../store/db.js';
 import { isPostgresUrl, openPostgresStore } from '../../store/postgres.js';
 import { ExitCode } from '../exit-codes.js';
@@ -46,6 +54,27 @@ export interface ServeOptions extends DatabaseOptions {
   rateLimit?: number;
   /** The environment variable holding MLflow's webhook secret (never the secret itself: shell history, ps). */
   mlflowWebhookSecretEnv?: string;
+  /** The server's private signing key (default $MLGATE_SERVER_SIGNING_KEY). */
+  signingKey?: string;
+}
+
+export const SIGNING_KEY_ENV = 'MLGATE_SERVER_SIGNING_KEY';
+
+/** --signing-key, else $MLGATE_SERVER_SIGNING_KEY, read and checked; undefined when neither is given. */
+export function serverSigner(
+  options: { signingKey?: string },
+  io: CliIO,
+): { signer: ServerSigner; path: string } | undefined {
+  const given = options.signingKey ?? (io.env[SIGNING_KEY_ENV] || undefined);
+  if (given === undefined) return undefined;
+  const path = resolve(io.cwd, given);
+  try {
+    return { signer: loadServerSigner(path), path };
+  } catch (error) {
+    if (!(error instanceof SigningKeyError)) throw error;
+    const from = options.signingKey !== undefined ? '--signing-key' : `$${SIGNING_KEY_ENV}`;
+    throw new UsageError(`${from}: ${error.message}`, error.hint);
+  }
 }
 
 export const DEFAULT_MLFLOW_SECRET_ENV = 'MLGATE_MLFLOW_WEBHOOK_SECRET';
@@ -78,12 +107,15 @@ export async function serverCommand(options: ServeOptions, io: CliIO, signal: Ab
     if ((options.oidcIssuer === undefined) !== (options.oidcAudience === undefined))
       throw new UsageError('OIDC needs both --oidc-issuer and --oidc-audience');
     const webhookSecret = mlflowWebhookSecret(options, io.env);
+    // Read before the database opens: a bad key stops the server before it serves anything.
+    const signing = serverSigner(options, io);
     store = await openServerDatabase(options, io);
     printStoreNotices(store, io);
     const app = await buildServer({
       store,
       logger: false,
       ...(webhookSecret ? { mlflowWebhookSecret: webhookSecret } : {}),
+      ...(signing ? { signer: signing.signer } : {}),
       ...(options.oidcIssuer
         ? {
             oidc: {
@@ -115,6 +147,15 @@ export async function serverCommand(options: ServeOptions, io: CliIO, signal: Ab
         ? `MLflow webhook on at ${address}/api/v1/hooks/mlflow (secret from $${options.mlflowWebhookSecretEnv ?? DEFAULT_MLFLOW_SECRET_ENV})\n`
         : `MLflow webhook off (set $${DEFAULT_MLFLOW_SECRET_ENV} to turn it on)\n`,
     );
+    io.stdout.write(
+      signing
+        ? `server-side sign-offs are signed with key ${signing.signer.keyid} (${signing.path}); it counts for a role only where a spec's signers list its public key (mlgate server key --signing-key FILE)\n`
+        : `server-side sign-offs are unsigned: roles with signers need \`mlgate approve --key\` (or start the server with --signing-key)\n`,
+    );
+    if (signing && readableByOthers(signing.path))
+      io.stderr.write(
+        `${style.yellow('note')}: ${signing.path} is readable by other users: whoever reads it signs as this server (chmod 600 it)\n`,
+      );
     if (webhookSecret && webhookSecret.length < 16)
       io.stderr.write(
         `${style.yellow('note')}: the MLflow webhook secret is ${webhookSecret.length} characters: a guessable secret lets anyone record model versions; use 32 random bytes\n`,
@@ -132,6 +173,26 @@ export async function serverCommand(options: ServeOptions, io: CliIO, signal: Ab
     return reportKnownError(error, io, style);
   } finally {
     await store?.close();
+  }
+}
+
+/** Prints the server's public key (stdout, PEM) for a team to commit and list under a role's signers. */
+export async function serverKeyCommand(options: { signingKey?: string }, io: CliIO): Promise<number> {
+  const style = makeStyle(colourWanted(io.stderr as NodeJS.WriteStream, io.env));
+  try {
+    const signing = serverSigner(options, io);
+    if (!signing)
+      throw new UsageError(
+        `say which key: --signing-key FILE (or set $${SIGNING_KEY_ENV})`,
+        'make one with `mlgate keys generate --out PATH`; the server signs with PATH',
+      );
+    io.stdout.write(signing.signer.publicPem);
+    io.stderr.write(
+      `key ${signing.signer.keyid}: commit this as e.g. keys/mlgate-server.pub and list it under each role the server may sign for (signers: {technical-lead: [keys/mlgate-server.pub]})\n`,
+    );
+    return ExitCode.Pass;
+  } catch (error) {
+    return reportKnownError(error, io, style);
   }
 }
 

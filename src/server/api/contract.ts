@@ -49,6 +49,10 @@
  * JWT from the configured issuer. The web page uses a cookie set by its login form instead.
  * /hooks/mlflow takes no token: MLflow signs each delivery with the shared webhook secret
  * (X-MLflow-Signature), and the route is off unless the server has that secret.
+ * Server-side approve/revoke are events under the caller's identity; a server started with
+ * --signing-key also signs each as a DSSE sign-off record (by = the caller) listed with the
+ * attestations. For a role the project lists signers for, approve answers 409 unless that
+ * server key is one of them.
  */
 import { z } from 'zod';
 import { RunReport } from '../../report/schema.js';
