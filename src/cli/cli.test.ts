@@ -210,6 +210,7 @@ describe('mlgate check on the bundled examples', () => {
     expect(report.verdict.warningReasons.map((r) => r.itemId)).toEqual([
       'accuracy-not-luck',
       'every-class-f1',
+      'fairness-stroke-weight',
       'service-steady-rate',
       'tech-lead-approval',
     ]);
@@ -313,7 +314,7 @@ describe('the other commands', () => {
     expect(result.stdout).toBe(
       [
         '✓ examples/digits-classifier/mlgate.yaml is valid: 9 sections, 39 items',
-        '  automated 35 (baseline 1, command 2, compose 1, coverage 1, dependencies 1, dockerfile 1, docs 2, env-file 1, file 2, http 4, http-contract 1, kubernetes 1, load 2, log 1, metric 1, onnx-model 3, predictions 6, secrets 1, service-log 1, service-shutdown 1, test-results 1), manual 1',
+        '  automated 38 (alerts 1, baseline 1, command 2, compose 1, coverage 1, dependencies 1, dockerfile 1, docs 2, drift 1, env-file 1, file 2, http 4, http-contract 1, kubernetes 1, load 2, log 1, metric 1, onnx-model 3, predictions 7, secrets 1, service-log 1, service-shutdown 1, test-results 1), manual 1',
         '  artifacts: model, checksums, metrics, training_log, model_card, test_predictions',
         '  profiles: dev, prod (default dev)',
         '',
