@@ -6,7 +6,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import { fixtureReport } from '../testing/report-fixture.js';
-import { type ItemResult, RunReport } from '../report/schema.js';
+import { type ItemResult, RunReport } from '../domain/run-report.js';
 import { type Envelope, IN_TOTO_PAYLOAD_TYPE, signEnvelope } from './dsse.js';
 import { SIGNOFF_PREDICATE, statement, VSA_PREDICATE } from './statement.js';
 import {

@@ -7,7 +7,7 @@
  * of a PASSED summary at the level asked, signed by a key the deployer trusts.
  */
 import type { KeyObject } from 'node:crypto';
-import type { RunReport } from '../report/schema.js';
+import type { RunReport } from '../domain/run-report.js';
 import { formatDuration } from '../util/units.js';
 import { type Envelope, IN_TOTO_PAYLOAD_TYPE, signEnvelope, verifyEnvelope } from './dsse.js';
 import { parseStatement, type Statement, type Subject, statement, VSA_PREDICATE } from './statement.js';

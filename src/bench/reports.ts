@@ -14,7 +14,7 @@ import { renderHtml } from '../report/html.js';
 import { renderJunit } from '../report/junit.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderSarif } from '../report/sarif.js';
-import type { ItemResult, RunReport } from '../report/schema.js';
+import type { ItemResult, RunReport } from '../domain/run-report.js';
 import { type Benchmark, fmt, medianMs, row } from './harness.js';
 
 const ITEMS = 2000;

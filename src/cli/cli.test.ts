@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { RunReport } from '../report/schema.js';
+import { RunReport } from '../domain/run-report.js';
 import { REPO_ROOT, runCli } from '../testing/cli.js';
 import { TOY_MODEL } from '../testing/fixtures.js';
 import { TOOL_VERSION } from '../version.js';

@@ -14,7 +14,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
-import { RunReport } from '../report/schema.js';
+import { RunReport } from '../domain/run-report.js';
 import { REPO_ROOT, runCli } from '../testing/cli.js';
 import { tempFiles } from '../testing/temp.js';
 

@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, test } from 'vitest';
 import { loadProgressLine } from '../checks/load/progress.js';
 import type { PlannedItem } from '../engine/plan.js';
-import type { ItemResult } from '../report/schema.js';
+import type { ItemResult } from '../domain/run-report.js';
 import { makeProgress } from './progress.js';
 import { makeStyle } from './style.js';
 

@@ -7,7 +7,7 @@
 import type { PlannedItem } from '../engine/plan.js';
 import { inlineText } from '../redact/clean.js';
 import type { RunEvents } from '../engine/run.js';
-import type { ItemResult } from '../report/schema.js';
+import type { ItemResult } from '../domain/run-report.js';
 import { statusLabel } from '../report/text.js';
 import { formatDuration } from '../util/units.js';
 import type { Style } from './style.js';

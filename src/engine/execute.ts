@@ -4,7 +4,7 @@
  */
 import { relative, sep } from 'node:path';
 import { z } from 'zod';
-import { Evidence, type ItemResult, OutcomeStatus } from '../report/schema.js';
+import { Evidence, type ItemResult, OutcomeStatus } from '../domain/run-report.js';
 import { compact } from '../util/objects.js';
 import { isWithin, OutsideProjectError, realLocation, resolveInProject } from '../util/project-path.js';
 import { formatDuration } from '../util/units.js';

@@ -2,7 +2,7 @@
  * The verdict, decided over results after every check has run. PASS only when every
  * applicable required item passed (or carries a current waiver) and the run completed.
  */
-import type { Counts, GateReason, ItemResult, RunReport } from '../report/schema.js';
+import type { Counts, GateReason, ItemResult, RunReport } from '../domain/run-report.js';
 import type { ArtifactRecord } from './artifacts.js';
 
 export type Verdict = RunReport['verdict'];

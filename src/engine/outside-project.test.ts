@@ -21,7 +21,7 @@ import { describe, expect, test } from 'vitest';
 // Real CLI runs, several per test, on a shared machine: generous, never a bound to assert.
 const SLOW = 240_000;
 import { z } from 'zod';
-import { RunReport } from '../report/schema.js';
+import { RunReport } from '../domain/run-report.js';
 import { SpecError } from '../spec/errors.js';
 import { parseSpec } from '../spec/load.js';
 import { runCli } from '../testing/cli.js';

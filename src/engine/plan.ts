@@ -2,7 +2,7 @@
  * Which items run, at which severity: the profile picks severities and applicability,
  * --only picks a subset (plus everything it needs).
  */
-import type { Severity } from '../report/schema.js';
+import type { Severity } from '../domain/run-report.js';
 import type { LoadedItem, LoadedSpec } from '../spec/load.js';
 import { didYouMean } from '../util/suggest.js';
 import { UsageError } from './errors.js';

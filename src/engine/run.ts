@@ -4,7 +4,7 @@
  */
 import { sanitize } from '../redact/index.js';
 import type { Redactor } from '../redact/redactor.js';
-import type { ItemResult } from '../report/schema.js';
+import type { ItemResult } from '../domain/run-report.js';
 import type { LoadedSpec } from '../spec/load.js';
 import { compact } from '../util/objects.js';
 import { parseDuration } from '../util/units.js';

@@ -1,5 +1,12 @@
 import type { z } from 'zod';
-import type { Approval, Evidence, ItemResult, ItemStatus, OutcomeStatus, Waiver } from '../report/schema.js';
+import type {
+  Approval,
+  Evidence,
+  ItemResult,
+  ItemStatus,
+  OutcomeStatus,
+  Waiver,
+} from '../domain/run-report.js';
 
 /** What a check's run() returns. The runner adds timing, ids and section paths. */
 export interface CheckOutcome {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { generateKey } from '../attest/keys.js';
 import { main } from '../cli/main.js';
-import { RunReport } from '../report/schema.js';
+import { RunReport } from '../domain/run-report.js';
 import { buildServer } from '../server/app.js';
 import { createToken } from '../server/auth.js';
 import type { Store } from '../store/db.js';

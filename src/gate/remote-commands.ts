@@ -37,7 +37,7 @@ import { colourWanted, makeStyle, type Style } from '../cli/style.js';
 import { digestArtifacts } from '../engine/artifacts.js';
 import { UsageError } from '../engine/errors.js';
 import { cleanDeep, inlineText } from '../redact/clean.js';
-import type { RunReport } from '../report/schema.js';
+import type { RunReport } from '../domain/run-report.js';
 import { renderText } from '../report/text.js';
 import {
   Attestation,

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { checkCommand } from '../cli/commands/check.js';
-import { RunReport } from '../report/schema.js';
+import { RunReport } from '../domain/run-report.js';
 import { bufferedIO } from '../testing/io.js';
 import { serverTarget } from './remote.js';
 

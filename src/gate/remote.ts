@@ -8,7 +8,7 @@
  * never "no baseline yet", which `on_missing_baseline: pass` would turn into a pass.
  */
 import type { RunHistory } from '../engine/types.js';
-import type { RunReport } from '../report/schema.js';
+import type { RunReport } from '../domain/run-report.js';
 import {
   AttestationList,
   SignoffEventList,

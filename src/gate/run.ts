@@ -9,7 +9,7 @@ import { type RunEvents, runPlan } from '../engine/run.js';
 import type { LoadedSpec } from '../spec/load.js';
 import { redactorForRun, type Redactor } from '../redact/index.js';
 import { buildReport } from '../report/build.js';
-import type { RunReport } from '../report/schema.js';
+import type { RunReport } from '../domain/run-report.js';
 import { serviceFromSpec } from '../service/controller.js';
 import { SignoffBook } from '../store/signoffs.js';
 import type { GateStore } from './store.js';

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { IN_TOTO_PAYLOAD_TYPE, keyId, signEnvelope } from '../attest/dsse.js';
 import { signoffStatement } from '../attest/signoffs.js';
 import { checkCommand } from '../cli/commands/check.js';
-import { RunReport } from '../report/schema.js';
+import { RunReport } from '../domain/run-report.js';
 import { buildServer } from '../server/app.js';
 import { createToken } from '../server/auth.js';
 import type { Store } from '../store/db.js';

@@ -4,7 +4,7 @@
  * gate go through this interface, so both are decided by the same code (see run.ts).
  */
 import type { RunHistory } from '../engine/types.js';
-import type { RunReport } from '../report/schema.js';
+import type { RunReport } from '../domain/run-report.js';
 import type { Store } from '../store/db.js';
 import { saveRun, storeHistory } from '../store/runs.js';
 import { loadEvents, type SignoffEvent } from '../store/signoffs.js';

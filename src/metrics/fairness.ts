@@ -37,7 +37,7 @@
  */
 import { thresholdSanityProblem } from '../util/threshold-sanity.js';
 import { z } from 'zod';
-import type { Evidence } from '../report/schema.js';
+import type { Evidence } from '../domain/run-report.js';
 import { didYouMean } from '../util/suggest.js';
 import { formatNumber, meets, parseThreshold, type Threshold, thresholdError } from '../util/threshold.js';
 import { positiveClass } from './classes.js';

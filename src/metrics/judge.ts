@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { CheckOutcome } from '../engine/types.js';
-import type { Evidence } from '../report/schema.js';
+import type { Evidence } from '../domain/run-report.js';
 import { didYouMean } from '../util/suggest.js';
 import { formatNumber, meets, parseThreshold, type Threshold, thresholdError } from '../util/threshold.js';
 import { bootstrapConfusion, bootstrapRows, type Interval } from './bootstrap.js';

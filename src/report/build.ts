@@ -7,7 +7,7 @@ import type { Redactor } from '../redact/redactor.js';
 import type { LoadedSpec } from '../spec/load.js';
 import { TOOL_VERSION } from '../version.js';
 import { computeMlTestScore } from './ml-test-score.js';
-import { REPORT_SCHEMA_VERSION, type RunReport } from './schema.js';
+import { REPORT_SCHEMA_VERSION, type RunReport } from '../domain/run-report.js';
 
 export interface BuildReportInput {
   loaded: LoadedSpec;

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { inlineText } from '../redact/clean.js';
 import { formatNumber } from '../util/threshold.js';
-import type { Evidence, ItemResult, Location, RunReport } from './schema.js';
+import type { Evidence, ItemResult, Location, RunReport } from '../domain/run-report.js';
 
 export type DisplayStatus = ItemResult['status'] | 'n/a';
 

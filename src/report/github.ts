@@ -4,7 +4,7 @@
  */
 import { displayStatus, pathFromCwd, primaryLocation } from './format.js';
 import { renderMarkdown } from './markdown.js';
-import type { RunReport } from './schema.js';
+import type { RunReport } from '../domain/run-report.js';
 
 /** GitHub shows at most 10 errors and 10 warnings per step; a few more cost nothing. */
 const MAX_ANNOTATIONS = 50;

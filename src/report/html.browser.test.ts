@@ -15,7 +15,7 @@ import { CHROMIUM, chromiumAvailable, launchChromium } from '../testing/browser.
 import { REPO_ROOT } from '../testing/cli.js';
 import { fixtureReport } from '../testing/report-fixture.js';
 import { renderHtml } from './html.js';
-import { RunReport } from './schema.js';
+import { RunReport } from '../domain/run-report.js';
 
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 const EXAMPLES = join(REPO_ROOT, 'src', 'report', 'fixtures', 'examples');

@@ -24,7 +24,7 @@ import {
   signoffLines,
 } from './format.js';
 import { ML_TEST_SCORE_SECTIONS } from './ml-test-score.js';
-import type { Counts, Evidence, ItemResult, RunReport } from './schema.js';
+import type { Counts, Evidence, ItemResult, RunReport } from '../domain/run-report.js';
 
 // Colours: every status colour carries white text at a contrast of at least 4.5:1 (WCAG AA);
 // n/a is a light grey and carries dark text instead.

@@ -14,7 +14,7 @@ import {
   primaryLocation,
   specFileInRoot,
 } from './format.js';
-import type { ItemResult, RunReport } from './schema.js';
+import type { ItemResult, RunReport } from '../domain/run-report.js';
 
 /** XML 1.0 cannot carry most control characters, even escaped. */
 function xmlText(text: string): string {

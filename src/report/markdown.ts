@@ -19,7 +19,7 @@ import {
   signoffLines,
 } from './format.js';
 import { mlTestScoreLine } from './ml-test-score.js';
-import type { Counts, Evidence, ItemResult, RunReport } from './schema.js';
+import type { Counts, Evidence, ItemResult, RunReport } from '../domain/run-report.js';
 
 /** Text that Markdown must not read as markup (emphasis, links, HTML, table cells). */
 export function escapeMarkdown(text: string): string {

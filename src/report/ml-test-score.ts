@@ -11,7 +11,7 @@
  * anything else scores 0. The score says how much the system is tested; the verdict says
  * whether the tests pass. Reports show the score beside the verdict, never instead of it.
  */
-import type { ItemResult } from './schema.js';
+import type { ItemResult } from '../domain/run-report.js';
 
 export const ML_TEST_SCORE_VERSION = '2017';
 export const ML_TEST_SCORE_TAG = 'ml-test-score:';

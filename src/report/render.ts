@@ -7,7 +7,7 @@ import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
 import { renderSarif } from './sarif.js';
-import type { RunReport } from './schema.js';
+import type { RunReport } from '../domain/run-report.js';
 import { renderText } from './text.js';
 import { Redactor, sanitize } from '../redact/index.js';
 

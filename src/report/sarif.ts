@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import type * as Sarif from 'sarif';
 import { TOOL_VERSION } from '../version.js';
 import { displayStatus, pathFromCwd, primaryLocation } from './format.js';
-import type { Location, RunReport } from './schema.js';
+import type { Location, RunReport } from '../domain/run-report.js';
 
 export interface SarifOptions {
   cwd?: string;

@@ -12,7 +12,7 @@ import { fixtureReport } from '../testing/report-fixture.js';
 import { XsdStructure } from '../testing/xsd.js';
 import { renderJunit } from './junit.js';
 import { renderSarif } from './sarif.js';
-import { RunReport } from './schema.js';
+import { RunReport } from '../domain/run-report.js';
 
 const FIXTURES = join(REPO_ROOT, 'src', 'report', 'fixtures');
 const schemaText = (name: string) => readFileSync(join(FIXTURES, 'schemas', name), 'utf8');

@@ -10,7 +10,7 @@ import { formatNumber } from '../util/threshold.js';
 import { cleanDeep, inlineText } from '../redact/clean.js';
 import { formatDuration } from '../util/units.js';
 import { mlTestScoreLine } from './ml-test-score.js';
-import type { Counts, Evidence, ItemResult, ItemStatus, RunReport } from './schema.js';
+import type { Counts, Evidence, ItemResult, ItemStatus, RunReport } from '../domain/run-report.js';
 
 export interface TextOptions {
   style: Style;

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { CheckOutcome } from '../engine/types.js';
-import type { Evidence } from '../report/schema.js';
+import type { Evidence } from '../domain/run-report.js';
 import { closest } from '../util/suggest.js';
 
 export type Level = 'error' | 'warning';

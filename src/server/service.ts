@@ -23,7 +23,7 @@ import { parseStatement } from '../attest/statement.js';
 import { diffRuns } from '../cli/commands/diff.js';
 import type { ArtifactRecord } from '../engine/artifacts.js';
 import { countItems, decide } from '../engine/gate.js';
-import type { RunReport } from '../report/schema.js';
+import type { RunReport } from '../domain/run-report.js';
 import type { LoadedItem } from '../spec/load.js';
 import { appendAudit } from '../store/audit.js';
 import { type Store, StoreError } from '../store/db.js';

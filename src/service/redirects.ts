@@ -5,7 +5,7 @@
  * explicitly, one hop at a time, refusing any Location that leaves this machine unless the
  * service is allowed to be remote, and records every hop as evidence.
  */
-import type { Evidence } from '../report/schema.js';
+import type { Evidence } from '../domain/run-report.js';
 import { formatDuration } from '../util/units.js';
 import { isLoopbackHost } from './managed.js';
 import { type HttpClient, type HttpExchange, type OutgoingRequest } from './request.js';

@@ -6,7 +6,7 @@
  */
 import type { FormData } from 'undici';
 import { lazyRequire } from '../util/lazy.js';
-import type { Evidence } from '../report/schema.js';
+import type { Evidence } from '../domain/run-report.js';
 import { formatDuration, formatSize } from '../util/units.js';
 import { type Secrets, showHeader } from './template.js';
 

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { CheckRegistry } from '../engine/registry.js';
 import type { CheckDefinition } from '../engine/types.js';
-import { RunReport } from '../report/schema.js';
+import { RunReport } from '../domain/run-report.js';
 import { buildSpecSchema } from './schema.js';
 
 const OPTIONS = { io: 'input', unrepresentable: 'any', target: 'draft-7' } as const;

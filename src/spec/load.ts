@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import { loadSigners, type Signers } from '../attest/signoffs.js';
 import type { CheckRegistry } from '../engine/registry.js';
 import type { CheckDefinition } from '../engine/types.js';
-import type { Severity } from '../report/schema.js';
+import type { Severity } from '../domain/run-report.js';
 import { canonicalJson, sha256OfText } from '../util/digest.js';
 import { didYouMean } from '../util/suggest.js';
 import { formatDuration, parseDuration } from '../util/units.js';

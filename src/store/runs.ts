@@ -4,7 +4,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { RunHistory } from '../engine/types.js';
-import { RunReport } from '../report/schema.js';
+import { RunReport } from '../domain/run-report.js';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Store } from './db.js';
 import { readStored, StoreError } from './db.js';

@@ -2,7 +2,7 @@
  * For tests and the benchmark: a run report as `mlgate check` writes it, with N check items
  * and optionally a manual item pending sign-off. Validated by the report schema.
  */
-import { RunReport } from '../report/schema.js';
+import { RunReport } from '../domain/run-report.js';
 
 export interface SampleOptions {
   project?: string;

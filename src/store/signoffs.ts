@@ -12,7 +12,7 @@ import { ATTESTATIONS_DIR, readSignedRecords, type SignedRecord, type Signers } 
 import type { ArtifactRecord } from '../engine/artifacts.js';
 import type { ItemOutcome } from '../engine/types.js';
 import { cleanText, inlineText } from '../redact/clean.js';
-import type { Approval, Evidence, ItemStatus, Waiver } from '../report/schema.js';
+import type { Approval, Evidence, ItemStatus, Waiver } from '../domain/run-report.js';
 import type { LoadedItem, LoadedSpec } from '../spec/load.js';
 import { formatDuration, parseDuration } from '../util/units.js';
 import { readStored, type Store } from './db.js';

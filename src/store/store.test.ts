@@ -7,7 +7,7 @@ import { appendFileSync, mkdirSync, readFileSync, renameSync, statSync, writeFil
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, test } from 'vitest';
-import { RunReport } from '../report/schema.js';
+import { RunReport } from '../domain/run-report.js';
 import { runCli } from '../testing/cli.js';
 import { tempFiles } from '../testing/temp.js';
 import { openStore } from './db.js';

@@ -21,7 +21,7 @@ import { parse } from 'yaml';
 import { executeCheck } from '../engine/execute.js';
 import { loadBuiltinChecks } from '../engine/registry.js';
 import type { CheckDefinition, CheckOutcome } from '../engine/types.js';
-import type { ItemResult, ItemStatus } from '../report/schema.js';
+import type { ItemResult, ItemStatus } from '../domain/run-report.js';
 import { serviceFromSpec } from '../service/controller.js';
 import { ServiceSpec } from '../spec/schema.js';
 import { openStore } from '../store/db.js';

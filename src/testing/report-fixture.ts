@@ -5,7 +5,7 @@
  * against the report schema, so it cannot drift from what `check` writes.
  */
 import { computeMlTestScore } from '../report/ml-test-score.js';
-import { type ItemResult, RunReport } from '../report/schema.js';
+import { type ItemResult, RunReport } from '../domain/run-report.js';
 
 const digest = (c: string) => c.repeat(64);
 

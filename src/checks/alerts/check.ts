@@ -29,7 +29,7 @@ import {
 import { type Expr, type LabelMatcher, render, selectors } from '../../alerts/promql.js';
 import { type AlertingRule, readRuleFiles } from '../../alerts/rule-files.js';
 import { Redactor } from '../../redact/redactor.js';
-import type { Evidence } from '../../report/schema.js';
+import type { Evidence } from '../../domain/run-report.js';
 import {
   type Finding,
   IgnoreParam,

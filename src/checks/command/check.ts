@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { type CheckContext, type CheckOutcome, defineCheck } from '../../engine/types.js';
-import type { Evidence } from '../../report/schema.js';
+import type { Evidence } from '../../domain/run-report.js';
 import { runProcess, tail } from '../../util/process.js';
 
 const REGEX_HINT = 'a JavaScript regular expression';

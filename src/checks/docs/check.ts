@@ -3,7 +3,7 @@ import type { Heading, Root, RootContent } from 'mdast';
 import { toString as mdToString } from 'mdast-util-to-string';
 import { z } from 'zod';
 import { defineCheck } from '../../engine/types.js';
-import type { Evidence } from '../../report/schema.js';
+import type { Evidence } from '../../domain/run-report.js';
 import { closest } from '../../util/suggest.js';
 
 const RequiredHeading = z.union([

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { TABLE_FORMATS, tableFormatOf } from '../../data/table.js';
 import { defineCheck } from '../../engine/types.js';
 import type { CheckOutcome } from '../../engine/types.js';
-import type { Evidence } from '../../report/schema.js';
+import type { Evidence } from '../../domain/run-report.js';
 import { sha256OfFile } from '../../util/digest.js';
 import { didYouMean } from '../../util/suggest.js';
 import { formatNumber, meets, parseThreshold, thresholdError } from '../../util/threshold.js';

@@ -1,7 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { defineCheck } from '../../engine/types.js';
-import type { Evidence } from '../../report/schema.js';
+import type { Evidence } from '../../domain/run-report.js';
 import { Size } from '../../spec/schema.js';
 import { sha256OfFile } from '../../util/digest.js';
 import { formatSize, parseSize } from '../../util/units.js';

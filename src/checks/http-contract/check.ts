@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { type CheckOutcome, defineCheck } from '../../engine/types.js';
-import type { Evidence } from '../../report/schema.js';
+import type { Evidence } from '../../domain/run-report.js';
 import { sendOversized } from '../../service/oversized.js';
 import { type ExpositionProblem, parseExposition } from '../../service/prometheus.js';
 import {

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { executeCheck } from '../../engine/execute.js';
 import { loadBuiltinChecks } from '../../engine/registry.js';
 import type { CheckOutcome } from '../../engine/types.js';
-import type { Evidence } from '../../report/schema.js';
+import type { Evidence } from '../../domain/run-report.js';
 import { parseSpec } from '../../spec/load.js';
 import { SpecError } from '../../spec/errors.js';
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { defineCheck } from '../../engine/types.js';
-import type { Evidence } from '../../report/schema.js';
+import type { Evidence } from '../../domain/run-report.js';
 import { checkJsonAssertion, JsonAssertion, validateJsonSchema } from '../../service/json-assert.js';
 import { buildRequest, RequestFields, requestTargetIssue, Secrets } from '../../service/request-spec.js';
 import {

@@ -21,7 +21,7 @@ import {
   openSession,
   tensorValues,
 } from '../../onnx/session.js';
-import type { Evidence } from '../../report/schema.js';
+import type { Evidence } from '../../domain/run-report.js';
 import { formatNumber, meets, parseThreshold, thresholdError } from '../../util/threshold.js';
 import { formatSize, parseSize, SIZE_PATTERN } from '../../util/units.js';
 import { readReported } from '../_shared/reported.js';

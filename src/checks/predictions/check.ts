@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { TABLE_FORMATS, tableFormatOf } from '../../data/table.js';
 import { defineCheck } from '../../engine/types.js';
 import type { CheckContext } from '../../engine/types.js';
-import type { Evidence } from '../../report/schema.js';
+import type { Evidence } from '../../domain/run-report.js';
 import { formatNumber, meets, parseThreshold } from '../../util/threshold.js';
 import { evaluateArrays } from '../../metrics/arrays.js';
 import { evaluateSqlSource } from '../../metrics/sql-predictions.js';

@@ -12,7 +12,7 @@ import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { loadBuiltinChecks } from '../../engine/registry.js';
 import type { CheckOutcome } from '../../engine/types.js';
-import type { Evidence } from '../../report/schema.js';
+import type { Evidence } from '../../domain/run-report.js';
 import { runFixture } from '../../testing/fixtures.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineCheck } from '../../engine/types.js';
-import type { Evidence } from '../../report/schema.js';
+import type { Evidence } from '../../domain/run-report.js';
 import { DEFAULT_ERROR_PATTERNS } from './patterns.js';
 
 const Patterns = z.array(

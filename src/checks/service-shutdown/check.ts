@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineCheck } from '../../engine/types.js';
-import type { Evidence } from '../../report/schema.js';
+import type { Evidence } from '../../domain/run-report.js';
 import { buildRequest, RequestFields, Secrets } from '../../service/request-spec.js';
 import { exchangeEvidence, HttpClient, type HttpExchange } from '../../service/request.js';
 import { TemplateError } from '../../service/template.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { defineCheck } from '../../engine/types.js';
-import type { Evidence } from '../../report/schema.js';
+import type { Evidence } from '../../domain/run-report.js';
 import { expandPaths } from '../../util/walk.js';
 import { parseXml, textOf, XmlError } from '../_shared/xml.js';
 

@@ -18,7 +18,7 @@ import {
 import { makePlan } from '../../engine/plan.js';
 import { githubAnnotations, githubJobSummary } from '../../report/github.js';
 import { parseReportTarget, renderReport, writeFileAtomic } from '../../report/render.js';
-import type { RunReport } from '../../report/schema.js';
+import type { RunReport } from '../../domain/run-report.js';
 import { renderText } from '../../report/text.js';
 import { openStore } from '../../store/db.js';
 import { sha256OfFile } from '../../util/digest.js';

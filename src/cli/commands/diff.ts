@@ -5,7 +5,7 @@
  * they are left out of the text unless --all.
  */
 import { remoteDiff, type ServerFlags, serverWanted } from '../../gate/remote-commands.js';
-import type { RunReport } from '../../report/schema.js';
+import type { RunReport } from '../../domain/run-report.js';
 import { loadRun, resolveRun } from '../../store/runs.js';
 import { formatNumber } from '../../util/threshold.js';
 import { ExitCode } from '../exit-codes.js';

@@ -12,7 +12,7 @@ import {
   renderReport,
   writeFileAtomic,
 } from '../../report/render.js';
-import { RunReport } from '../../report/schema.js';
+import { RunReport } from '../../domain/run-report.js';
 import { loadRun, resolveRun } from '../../store/runs.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CliIO } from '../io.js';

@@ -8,7 +8,7 @@
  * landed: a write cut short leaves PENDING, never an earlier run's PASS beside this run's details.
  */
 import { UsageError } from '../../engine/errors.js';
-import type { RunReport } from '../../report/schema.js';
+import type { RunReport } from '../../domain/run-report.js';
 
 /** MLflow refuses longer model-version tag values (5,000 on older servers). */
 const MAX_TAG_VALUE = 5000;

@@ -55,7 +55,7 @@
  * server key is one of them.
  */
 import { z } from 'zod';
-import { RunReport } from '../../report/schema.js';
+import { RunReport } from '../../domain/run-report.js';
 
 export const API_PREFIX = '/api/v1';
 

@@ -1,5 +1,7 @@
 /**
- * The one run-report structure every output format is written from. Versioned:
+ * The domain model: a gate run, its items, their evidence, approvals and waivers, and the
+ * verdict. The engine and the checks produce it, the store and the server keep it, and every
+ * output format (text, JSON, Markdown, HTML, JUnit, SARIF) is written from it. Versioned:
  * `schemaVersion` changes when a field is removed or changes meaning; added fields do not
  * change it. `mlgate schema --report` prints it as JSON Schema.
  */
