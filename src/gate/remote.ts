@@ -174,6 +174,21 @@ export async function remoteGateStore(
           events.push(rest as SignoffEvent);
           byItem.set(event.itemId, events);
         }
+        // A sign-off is given by its spec roles. The server learns an item's roles from the
+        // runner's upload, so its waiver decisions cannot show an approver of those roles
+        // decided: waivers of sign-off items from a server do not count here.
+        const manualItems = new Set(loaded.items.filter((item) => item.manual).map((item) => item.id));
+        for (const itemId of manualItems) {
+          const events = byItem.get(itemId);
+          if (!events?.some((event) => event.action === 'waive' || event.action === 'unwaive')) continue;
+          byItem.set(
+            itemId,
+            events.filter((event) => event.action !== 'waive' && event.action !== 'unwaive'),
+          );
+          notices.push(
+            `the server's waivers of the sign-off ${itemId} do not count: a sign-off is given by its roles, not waived`,
+          );
+        }
         for (const itemId of unreadable) {
           byItem.delete(itemId);
           notices.push(

@@ -153,6 +153,35 @@ describe(`check against a server (${dialect})`, () => {
     }
   });
 
+  test('a waiver of a sign-off decided on the server does not count: sign-offs are given by their roles', async () => {
+    const run = await check('prod');
+    const requested = await api(tokens.ci!, 'POST', '/projects/flow-test/waivers', {
+      itemId: 'lead',
+      runId: run.report.runId,
+      reason: 'lead is away',
+      expires: new Date(Date.now() + 86_400_000).toISOString(),
+    });
+    if (requested.status === 201) {
+      await api(
+        tokens.lead!,
+        'POST',
+        `/projects/flow-test/waivers/${(requested.json as { id: number }).id}/approve`,
+        {},
+      );
+      // Revoke the standing approval so only the waiver could make it pass.
+      await api(tokens.lead!, 'POST', '/projects/flow-test/signoffs/revoke', {
+        itemId: 'lead',
+        role: 'technical-lead',
+        reason: 'withdrawn',
+      });
+      const after = await check('prod');
+      expect(after.status.lead!.status).not.toBe('waived');
+      expect(after.code).toBe(1);
+    } else {
+      expect(requested.status).toBeGreaterThanOrEqual(400);
+    }
+  });
+
   test('a runner cannot approve, and the model changing makes the approval stale', async () => {
     const refused = await api(tokens.ci!, 'POST', '/projects/flow-test/signoffs/approve', {
       runId: 1,

@@ -283,6 +283,20 @@ export function judgeManual(
   const judge = (event: SignoffEvent): Approval => {
     const stale = staleReason(event, binding, 'approved');
     if (stale) return approvalRecord(event, 'stale', stale);
+    // What the spec requires of an approval is checked where it is counted, not only where it is
+    // written: a record from elsewhere (a server told other requirements) may lack it.
+    if (manual.comment_required && !event.comment?.trim())
+      return approvalRecord(
+        event,
+        'stale',
+        `${event.actor}'s approval has no comment, and the spec requires one`,
+      );
+    if (manual.evidence_required && !event.evidence?.trim())
+      return approvalRecord(
+        event,
+        'stale',
+        `${event.actor}'s approval links no evidence, and the spec requires it`,
+      );
     // An approval whose date cannot be read has lapsed: it cannot show it is recent enough.
     const at = Date.parse(event.at);
     if (renewMs !== undefined && (Number.isNaN(at) || now.getTime() - at > renewMs)) {
