@@ -12,6 +12,7 @@
  * `secretValues` lists every such value so the caller can redact them from anything it prints.
  */
 import type { YamlSource } from '../util/yaml-source.js';
+import { parsePromDuration } from './promql.js';
 
 export interface Matcher {
   label: string;
@@ -27,6 +28,8 @@ export interface Route {
   line: number;
   /** Only active in these time intervals, or muted in these: not always delivering. */
   timeLimited?: string;
+  /** A mute interval that covers all time: whatever reaches this route is never delivered. */
+  mutedAlways?: string;
 }
 
 export interface Receiver {
@@ -158,10 +161,119 @@ export function readAlertmanager(source: YamlSource): AlertmanagerConfig {
     config.problems.push({ line: 1, message: 'no "route:": Alertmanager needs a root route' });
     return config;
   }
-  config.route = readRoute(source, data.route, ['route'], config);
+  const allTime = new Set<string>();
+  for (const key of ['time_intervals', 'mute_time_intervals'])
+    for (const entry of Array.isArray(data[key]) ? data[key] : [])
+      if (isObject(entry) && typeof entry.name === 'string' && Array.isArray(entry.time_intervals))
+        if (entry.time_intervals.some(coversAllTime)) allTime.add(entry.name);
+  const defined = new Set<string>();
+  for (const key of ['time_intervals', 'mute_time_intervals'])
+    for (const entry of Array.isArray(data[key]) ? data[key] : [])
+      if (isObject(entry) && typeof entry.name === 'string') defined.add(entry.name);
+  config.route = readRoute(source, data.route, ['route'], config, allTime, defined);
+  for (const key of ['mute_time_intervals', 'active_time_intervals'])
+    if (Array.isArray(data.route[key]) && data.route[key].length)
+      config.problems.push({
+        line: config.route.line,
+        message: `the root route has "${key}": Alertmanager refuses to load a configuration whose root route has time intervals`,
+      });
   if (config.route.receiver === undefined)
     config.problems.push({ line: config.route.line, message: 'the root route needs a receiver' });
   return config;
+}
+
+/** Longest sensible waits of a route before (re)notifying, in seconds. */
+const ROUTE_WAIT_LIMITS: Record<string, { seconds: number; shown: string }> = {
+  group_wait: { seconds: 300, shown: '5m' },
+  group_interval: { seconds: 3600, shown: '1h' },
+  repeat_interval: { seconds: 7 * 86_400, shown: '7d' },
+};
+
+const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
+const MONTHS = [
+  'january',
+  'february',
+  'march',
+  'april',
+  'may',
+  'june',
+  'july',
+  'august',
+  'september',
+  'october',
+  'november',
+  'december',
+];
+
+/** The numbers a list of ranges names (`monday:friday`, `1:15`, `-1`), via `index` for names. */
+function rangeSet(values: unknown[], index: (word: string) => number | undefined): Set<number> | undefined {
+  const out = new Set<number>();
+  for (const value of values) {
+    const [from, to = from] = String(value).replace(/\s/g, '').toLowerCase().split(':');
+    const a = index(from!);
+    const b = index(to!);
+    if (a === undefined || b === undefined || b - a > 366) return undefined;
+    for (let n = a; n <= b; n++) out.add(n);
+  }
+  return out;
+}
+
+const number = (word: string) => (/^-?\d+$/.test(word) ? Number(word) : undefined);
+
+/**
+ * Whether one entry of a time interval covers every instant: each field it has spans its
+ * whole range (times 00:00-24:00, every weekday, days 1 to 31 or -31 to -1, every month).
+ * `years` always narrows it. An entry Alertmanager would reject is not called all-time.
+ */
+function coversAllTime(entry: unknown): boolean {
+  if (!isObject(entry)) return false;
+  if (entry.years !== undefined) return false;
+  const list = (key: string) => (Array.isArray(entry[key]) ? (entry[key] as unknown[]) : undefined);
+  const covers = (key: string, size: number, index: (word: string) => number | undefined) => {
+    if (entry[key] === undefined) return true;
+    const values = list(key);
+    const set = values && rangeSet(values, index);
+    return set !== undefined && [...set].filter((n) => n >= 0 && n < size).length === size;
+  };
+  const weekdays = covers('weekdays', 7, (word) => {
+    const at = WEEKDAYS.indexOf(word);
+    return at < 0 ? undefined : at;
+  });
+  const months = covers('months', 12, (word) => {
+    const at = MONTHS.indexOf(word);
+    const n = at >= 0 ? at : number(word) !== undefined ? number(word)! - 1 : undefined;
+    return n;
+  });
+  // Days 1..31 (or -31..-1: counted from the month's end) cover every day of every month.
+  const dayValues = list('days_of_month');
+  let days = entry.days_of_month === undefined;
+  if (dayValues) {
+    const positive = rangeSet(dayValues, (word) =>
+      number(word) !== undefined && number(word)! > 0 ? number(word)! - 1 : undefined,
+    );
+    const negative = rangeSet(dayValues, (word) =>
+      number(word) !== undefined && number(word)! < 0 ? number(word)! + 31 : undefined,
+    );
+    days = [positive, negative].some((set) => set !== undefined && set.size >= 31);
+  }
+  let times = entry.times === undefined;
+  const timeValues = list('times');
+  if (timeValues) {
+    const minutes = new Array<boolean>(1440).fill(false);
+    const clock = (value: unknown) => {
+      const match = /^(\d{1,2}):(\d{2})$/.exec(String(value ?? ''));
+      return match ? Number(match[1]) * 60 + Number(match[2]) : undefined;
+    };
+    for (const time of timeValues) {
+      if (!isObject(time)) continue;
+      const from = clock(time.start_time);
+      const to = clock(time.end_time);
+      if (from === undefined || to === undefined) continue;
+      for (let m = from; m < Math.min(to, 1440); m++) minutes[m] = true;
+    }
+    times = minutes.every(Boolean);
+  }
+  return weekdays && months && days && times;
 }
 
 function readRoute(
@@ -169,13 +281,36 @@ function readRoute(
   raw: Obj,
   path: Array<string | number>,
   config: AlertmanagerConfig,
+  allTime: ReadonlySet<string> = new Set(),
+  defined: ReadonlySet<string> = new Set(),
 ): Route {
   // The root route at its key ("route:"), child routes at their list entry.
   const line = (path.length === 1 ? source.locateKey(path)?.line : undefined) ?? source.locate(path).line;
   const matchers = matchersOf(raw.match, raw.match_re, raw.matchers, line, config);
+  for (const [key, limit] of Object.entries(ROUTE_WAIT_LIMITS)) {
+    if (raw[key] === undefined || raw[key] === null) continue;
+    const seconds = parsePromDuration(String(raw[key]));
+    if (seconds === undefined || seconds > limit.seconds)
+      config.problems.push({
+        line,
+        message: `the route has "${key}: ${String(raw[key])}"${seconds === undefined ? ', not a duration' : `, longer than ${limit.shown}`}: notifications ${key === 'group_wait' ? 'start' : key === 'group_interval' ? 'about new alerts come' : 'repeat'} too late`,
+      });
+  }
+  for (const key of ['mute_time_intervals', 'active_time_intervals'])
+    for (const name of Array.isArray(raw[key]) ? raw[key].map(String) : [])
+      if (!defined.has(name))
+        config.problems.push({
+          line,
+          message: `the route's ${key} names "${name}", which no time_intervals entry defines: Alertmanager refuses the configuration`,
+        });
+  const mutedAlways = Array.isArray(raw.mute_time_intervals)
+    ? raw.mute_time_intervals.map(String).find((name) => allTime.has(name))
+    : undefined;
   const routes = Array.isArray(raw.routes)
     ? raw.routes.flatMap((child, index) =>
-        isObject(child) ? [readRoute(source, child, [...path, 'routes', index], config)] : [],
+        isObject(child)
+          ? [readRoute(source, child, [...path, 'routes', index], config, allTime, defined)]
+          : [],
       )
     : [];
   const limited = [
@@ -193,6 +328,7 @@ function readRoute(
     routes,
     line,
     ...(limited.length ? { timeLimited: limited.join('; ') } : {}),
+    ...(mutedAlways !== undefined ? { mutedAlways } : {}),
   };
 }
 
@@ -214,7 +350,39 @@ function matchersOf(
     if (typeof parsed === 'string') config.problems.push({ line, message: parsed });
     else out.push(...parsed);
   }
+  for (const matcher of out) {
+    if (matcher.op !== '=~' && matcher.op !== '!~') continue;
+    const compiled = compileRe2(matcher.value);
+    if (typeof compiled === 'string')
+      config.problems.push({
+        line,
+        message: `the matcher ${matcher.label}${matcher.op}"${matcher.value}" cannot be evaluated (${compiled}): where alerts go cannot be told`,
+      });
+  }
   return out;
+}
+
+/**
+ * An Alertmanager (Go RE2) pattern as a JavaScript expression, anchored as Alertmanager
+ * anchors it; leading flags `(?i)`, `(?s)`, `(?m)` become JavaScript flags. What cannot be
+ * translated faithfully is a string saying why: the caller must not guess.
+ */
+export function compileRe2(pattern: string): RegExp | string {
+  let body = pattern;
+  let flags = 'u';
+  const leading = /^\(\?([imsU]+)\)/.exec(body);
+  if (leading) {
+    if (leading[1]!.includes('U')) return 'the RE2 flag U (ungreedy) has no JavaScript equivalent';
+    flags += [...new Set(leading[1]!)].join('');
+    body = body.slice(leading[0].length);
+  }
+  if (/\(\?[a-zA-Z-]*[:)]/.test(body)) return 'an inline RE2 flag group has no JavaScript equivalent here';
+  if (/\[\[:[a-z]+:\]/.test(body) || /\\[zQEpP]/.test(body)) return 'RE2 syntax JavaScript reads differently';
+  try {
+    return new RegExp(`^(?:${body})$`, flags);
+  } catch (error) {
+    return (error as Error).message;
+  }
 }
 
 /**
@@ -270,12 +438,10 @@ export function matches(matcher: Matcher, labels: Readonly<Record<string, string
 }
 
 function anchored(pattern: string): RegExp {
-  try {
-    return new RegExp(`^(?:${pattern})$`);
-  } catch {
-    // An expression JavaScript cannot read matches nothing rather than everything.
-    return /(?!)/;
-  }
+  const compiled = compileRe2(pattern);
+  // Not readable: the configuration reading reported it as a problem (routing unknown), so
+  // the verdict cannot pass whatever this returns.
+  return typeof compiled === 'string' ? /(?!)/ : compiled;
 }
 
 export interface Delivery {
@@ -283,6 +449,8 @@ export interface Delivery {
   /** Lines of the routes taken, root first. */
   path: number[];
   timeLimited?: string;
+  /** The all-time mute interval of a route on the way: never delivered. */
+  mutedAlways?: string;
 }
 
 /** Where Alertmanager sends an alert with these labels (several with `continue: true`). */
@@ -292,23 +460,31 @@ export function route(root: Route, labels: Readonly<Record<string, string>>): De
     inherited: string | undefined,
     path: number[],
     limited: string | undefined,
+    muted: string | undefined,
   ): Delivery[] | undefined => {
     if (path.length > 0 && !node.matchers.every((matcher) => matches(matcher, labels))) return undefined;
     const receiver = node.receiver ?? inherited ?? '';
     const here = [...path, node.line];
     const timeLimited = node.timeLimited ?? limited;
+    const mutedAlways = node.mutedAlways ?? (node.timeLimited ? undefined : muted);
     const all: Delivery[] = [];
     for (const child of node.routes) {
-      const found = visit(child, receiver, here, timeLimited);
+      const found = visit(child, receiver, here, timeLimited, mutedAlways);
       if (found) {
         all.push(...found);
         if (!child.continue) break;
       }
     }
-    if (all.length === 0) all.push({ receiver, path: here, ...(timeLimited ? { timeLimited } : {}) });
+    if (all.length === 0)
+      all.push({
+        receiver,
+        path: here,
+        ...(timeLimited ? { timeLimited } : {}),
+        ...(mutedAlways ? { mutedAlways } : {}),
+      });
     return all;
   };
-  return visit(root, undefined, [], undefined) ?? [];
+  return visit(root, undefined, [], undefined, undefined) ?? [];
 }
 
 /** Labels that routes match on, for telling which ones an alert's rule cannot know. */

@@ -53,7 +53,11 @@ export class ExportedNames {
   /** Every name a query may use for what the service exports, and the family it belongs to. */
   private readonly names = new Map<string, MetricFamily>();
 
-  constructor(exposition: Exposition) {
+  /** Per sample name: how many series, and the values each label takes in them. */
+  private readonly series = new Map<string, SeriesLabels>();
+
+  constructor(exposition: Exposition, text = '') {
+    this.series = seriesLabels(text);
     for (const family of exposition.families.values()) {
       this.names.set(family.name, family);
       for (const suffix of SUFFIXES[family.type ?? ''] ?? []) this.names.set(family.name + suffix, family);
@@ -74,6 +78,11 @@ export class ExportedNames {
   labelsOf(name: string): ReadonlySet<string> | undefined {
     const family = this.names.get(name);
     return family && family.samples > 0 ? family.labelNames : undefined;
+  }
+
+  /** The series of a sample name and their label values, when the exposition shows any. */
+  seriesOf(name: string): SeriesLabels | undefined {
+    return this.series.get(name);
   }
 
   /** Names matching a `__name__=~` pattern (anchored, as PromQL anchors it). */
@@ -161,4 +170,34 @@ function boundedDistance(a: string, b: string, bound: number): number | undefine
   }
   const distance = previous[b.length]!;
   return distance > bound ? undefined : distance;
+}
+
+export interface SeriesLabels {
+  count: number;
+  /** Label → the values it takes, and in how many series it is there. */
+  labels: Map<string, { values: Set<string>; carriers: number }>;
+}
+
+// The label block ends at the first "}" outside quotes (an OpenMetrics exemplar may follow the value).
+const SAMPLE_LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{((?:[^"}]|"(?:[^"\\]|\\.)*")*)\})?\s+\S/;
+const LABEL_PAIR = /([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"/g;
+
+/** Label values by sample name, read from the exposition's sample lines. */
+function seriesLabels(text: string): Map<string, SeriesLabels> {
+  const out = new Map<string, SeriesLabels>();
+  for (const line of text.split('\n')) {
+    const match = SAMPLE_LINE.exec(line.trim());
+    if (!match) continue;
+    const entry = out.get(match[1]!) ?? { count: 0, labels: new Map() };
+    out.set(match[1]!, entry);
+    entry.count++;
+    for (const [, label, raw] of (match[2] ?? '').matchAll(LABEL_PAIR)) {
+      const value = raw!.replace(/\\(.)/g, (_, char: string) => (char === 'n' ? '\n' : char));
+      const known = entry.labels.get(label!) ?? { values: new Set<string>(), carriers: 0 };
+      entry.labels.set(label!, known);
+      known.values.add(value);
+      known.carriers++;
+    }
+  }
+  return out;
 }

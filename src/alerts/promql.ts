@@ -36,11 +36,26 @@ export type Expr =
       matchers: LabelMatcher[];
       /** A range (`[5m]`) or subquery: not an instant vector. */
       range: boolean;
+      /** The range's length in seconds (`[5m]` → 300), when written as a duration. */
+      rangeSeconds?: number;
+      /** `offset 1h` (on it or on a subquery around it), in seconds. */
+      offsetSeconds?: number;
+      /** How far back its values reach: its range plus the ranges of subqueries around it. */
+      windowSeconds?: number;
+      /** `@ 1609459200`: evaluated at that fixed time, whatever the time of evaluation. */
+      pinnedAt?: number;
       /** Offset of the selector in the expression. */
       from: number;
     }
   | { type: 'call'; fn: string; args: Expr[] }
-  | { type: 'aggregate'; op: string; param?: Expr; body: Expr }
+  | {
+      type: 'aggregate';
+      op: string;
+      param?: Expr;
+      body: Expr;
+      /** `by (...)` / `without (...)` labels, when written. */
+      grouping?: { without: boolean; labels: string[] };
+    }
   | {
       type: 'binary';
       op: string;
@@ -176,8 +191,28 @@ function convert(node: SyntaxNode, text: string): Expr {
     const inner = expressionChildren(node)[0];
     if (!inner) return { type: 'other', text: source, children: [] };
     const expr = convert(inner, text);
-    if ((node.name === 'MatrixSelector' || node.name === 'SubqueryExpr') && expr.type === 'selector')
-      return { ...expr, range: true };
+    if (node.name === 'OffsetExpr') {
+      const offset = children(node).find((child) => child.name === 'OffsetDurationExpr');
+      const seconds = offset ? signedDuration(text.slice(offset.from, offset.to)) : undefined;
+      return seconds === undefined ? expr : withOffset(expr, seconds);
+    }
+    if (node.name === 'StepInvariantExpr') {
+      const at = children(node).find((child) => child.name === 'NumberDurationLiteral');
+      return at
+        ? mapSelectors(expr, (s) => ({ ...s, pinnedAt: parseNumber(text.slice(at.from, at.to)) }))
+        : expr;
+    }
+    if (node.name === 'MatrixSelector' || node.name === 'SubqueryExpr') {
+      const duration = children(node).find((child) => child.name === 'DurationExpr');
+      const seconds = duration ? signedDuration(text.slice(duration.from, duration.to)) : undefined;
+      const widened =
+        seconds === undefined
+          ? expr
+          : mapSelectors(expr, (s) => ({ ...s, windowSeconds: (s.windowSeconds ?? 0) + seconds }));
+      if (widened.type === 'selector')
+        return { ...widened, range: true, ...(seconds !== undefined ? { rangeSeconds: seconds } : {}) };
+      return widened;
+    }
     return expr;
   }
   switch (node.name) {
@@ -224,15 +259,70 @@ function convert(node: SyntaxNode, text: string): Expr {
       const args = body ? expressionChildren(body).map((arg) => convert(arg, text)) : [];
       const last = args[args.length - 1];
       if (!last) return other(node, text);
+      const modifier = children(node).find((child) => child.name === 'AggregateModifier');
+      const grouping = modifier
+        ? {
+            without: children(modifier).some((child) => child.name === 'Without'),
+            labels: children(modifier)
+              .filter((child) => child.name === 'GroupingLabels')
+              .flatMap((list) => children(list))
+              .filter((child) => child.name === 'LabelName' || child.name === 'QuotedLabelName')
+              .map((child) =>
+                child.name === 'QuotedLabelName'
+                  ? unquote(text.slice(child.from, child.to))
+                  : text.slice(child.from, child.to),
+              ),
+          }
+        : undefined;
       return {
         type: 'aggregate',
         op: op ? text.slice(op.from, op.to) : '',
         ...(args.length > 1 ? { param: args[0] } : {}),
         body: last,
+        ...(grouping ? { grouping } : {}),
       };
     }
     default:
       return other(node, text);
+  }
+}
+
+/** `5m`, `-1h`, `30`: seconds; undefined for a duration expression (`5m * 2`). */
+function signedDuration(written: string): number | undefined {
+  const trimmed = written.trim();
+  const negative = trimmed.startsWith('-');
+  const body = trimmed.replace(/^[-+]/, '');
+  if (!/^(\d+(?:\.\d+)?(ms|s|m|h|d|w|y)?)+$/.test(body)) return undefined;
+  const seconds = parseNumber(body);
+  if (!Number.isFinite(seconds)) return undefined;
+  return negative ? -seconds : seconds;
+}
+
+type Selector = Extract<Expr, { type: 'selector' }>;
+
+/** Adds an offset to every selector below (an offset on a subquery shifts all it reads). */
+function withOffset(expr: Expr, seconds: number): Expr {
+  return mapSelectors(expr, (s) => ({ ...s, offsetSeconds: (s.offsetSeconds ?? 0) + seconds }));
+}
+
+/** The tree with every selector replaced by what `change` makes of it. */
+export function mapSelectors(expr: Expr, change: (selector: Selector) => Selector): Expr {
+  const again = (inner: Expr) => mapSelectors(inner, change);
+  switch (expr.type) {
+    case 'selector':
+      return change(expr);
+    case 'call':
+      return { ...expr, args: expr.args.map(again) };
+    case 'aggregate':
+      return { ...expr, ...(expr.param ? { param: again(expr.param) } : {}), body: again(expr.body) };
+    case 'binary':
+      return { ...expr, left: again(expr.left), right: again(expr.right) };
+    case 'unary':
+      return { ...expr, expr: again(expr.expr) };
+    case 'other':
+      return { ...expr, children: expr.children.map(again) };
+    default:
+      return expr;
   }
 }
 

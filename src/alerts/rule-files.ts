@@ -30,8 +30,18 @@ export interface AlertingRule {
   /** The line of `alert:` / `record:`. */
   line: number;
   group: string;
+  /** The group's evaluation settings, as written (`interval`, `query_offset`, `limit`). */
+  groupSettings?: GroupSettings;
   /** Where Prometheus refuses the file or resource ("rules.yaml:14"): then the rule does not exist. */
   refused?: string;
+}
+
+export interface GroupSettings {
+  /** The line of the group's `name:`. */
+  line: number;
+  interval?: { text: string; seconds?: number; line: number };
+  queryOffset?: { text: string; seconds?: number; line: number };
+  limit?: { value: number; line: number };
 }
 
 export interface RuleFileProblem {
@@ -179,10 +189,44 @@ function readGroups(out: RuleFilesRead, unit: Unit, source: YamlSource, base: Ya
     }
     // Group labels (Prometheus 3) apply to every rule of the group; a rule's own win.
     const groupLabels = stringMap(out, unit, source, [...at, 'labels'], group.labels, 'labels');
+    const settings = groupSettings(source, at, group);
+    for (const [key, value] of [
+      ['interval', settings?.interval],
+      ['query_offset', settings?.queryOffset],
+    ] as const)
+      if (value && value.seconds === undefined)
+        refuse(out, unit, source, [...at, key], `"${key}: ${value.text}" is not a duration (e.g. 1m)`);
+    const before = out.rules.length;
     group.rules.forEach((rule, ruleIndex) =>
       readRule(out, unit, source, [...at, 'rules', ruleIndex], rule, name || '(unnamed)', groupLabels),
     );
+    if (settings) for (const rule of out.rules.slice(before)) rule.groupSettings = settings;
   });
+}
+
+/** The group's `interval`, `query_offset` and `limit`, when any is written. */
+function groupSettings(source: YamlSource, at: YamlPath, group: Obj): GroupSettings | undefined {
+  const lineOf = (key: string) => source.locate([...at, key]).line;
+  const duration = (key: string) => {
+    const value = group[key];
+    if (value === undefined || value === null) return undefined;
+    const text = String(value);
+    const seconds = parsePromDuration(text);
+    return { text, ...(seconds !== undefined ? { seconds } : {}), line: lineOf(key) };
+  };
+  const interval = duration('interval');
+  const queryOffset = duration('query_offset');
+  const limit =
+    typeof group.limit === 'number' && group.limit > 0
+      ? { value: group.limit, line: lineOf('limit') }
+      : undefined;
+  if (!interval && !queryOffset && !limit) return undefined;
+  return {
+    line: source.locate([...at, 'name']).line,
+    ...(interval ? { interval } : {}),
+    ...(queryOffset ? { queryOffset } : {}),
+    ...(limit ? { limit } : {}),
+  };
 }
 
 function readRule(

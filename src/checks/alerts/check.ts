@@ -13,11 +13,13 @@ import {
   absentTrigger,
   brokenCondition,
   expandRecorded,
+  formatSeconds,
   formatShare,
+  lateness,
+  mayAlwaysFire,
   readAvailability,
   readErrorRate,
   readLatency,
-  staticResult,
   triggers,
 } from '../../alerts/conditions.js';
 import {
@@ -27,7 +29,8 @@ import {
   isExternal,
 } from '../../alerts/exported.js';
 import { type Expr, type LabelMatcher, render, selectors } from '../../alerts/promql.js';
-import { type AlertingRule, readRuleFiles } from '../../alerts/rule-files.js';
+import { matcherCanMatch } from '../../alerts/label-values.js';
+import { type AlertingRule, type GroupSettings, readRuleFiles } from '../../alerts/rule-files.js';
 import { Redactor } from '../../redact/redactor.js';
 import type { Evidence } from '../../domain/run-report.js';
 import {
@@ -117,6 +120,18 @@ export const RULES: RuleSet = {
       title: "The labels alerts select on are ones the service's series carry",
       level: 'error',
       fix: 'Select on the label the service exports (e.g. code, not status), or add it to metrics.target_labels when Prometheus attaches it to the target.',
+    },
+    {
+      id: 'alerts/timing',
+      title: 'Alerts react in time: no long offsets, windows or evaluation intervals',
+      level: 'error',
+      fix: 'Drop the offset, use a window of minutes ([5m]), and evaluate the group every 1m (interval) with query_offset under 10m.',
+    },
+    {
+      id: 'alerts/group-limit',
+      title: 'No rule group has a "limit" that can fail all its alerts',
+      level: 'error',
+      fix: 'Remove "limit:" from the group: when a rule yields more alerts than the limit, Prometheus fails every alert of the group.',
     },
     {
       id: 'alerts/delivery',
@@ -236,6 +251,19 @@ const params = z
       .describe(
         'Annotations each required alert must carry, not empty and not a placeholder (default summary, runbook_url).',
       ),
+    scrape_interval: Duration.default('15s').describe(
+      "Prometheus's scrape interval: rate(x[w]) needs w of at least two scrapes, or it returns nothing.",
+    ),
+    max_offset: Duration.default('1h').describe(
+      'Longest "offset" an alert may read with: the alert sees a change that much later.',
+    ),
+    max_window: Duration.default('1h').describe(
+      'Longest range window ([5m], *_over_time) in the required alerts: a change shows only after it.',
+    ),
+    max_group_interval: Duration.default('5m').describe(
+      'Longest evaluation "interval" of a rule group holding alerts.',
+    ),
+    max_query_offset: Duration.default('10m').describe('Longest "query_offset" of a rule group.'),
     metrics: z
       .union([z.literal(false), MetricsSource])
       .default({ path: '/metrics', headers: {}, external: [], target_labels: [] })
@@ -289,15 +317,27 @@ export default defineCheck({
     '`probe_success == 0`), each with `for:`, a `severity` label and the required annotations',
     '(with no `require`, every alert is held to that form).',
     'Recording rules are followed. An alert that can never fire (`vector(0) > 1`, a ratio above',
-    '1, `> bool`) counts for nothing and is a finding. Cross-check: every metric an alert uses',
+    '1, `> bool`, `> NaN`, `clamp_max(q, 0.01) > 0.05`, a gate `unless on() up`, `rate(x[1s])`,',
+    '`histogram_quantile` over `sum without (le)`) counts for nothing and is a finding;',
+    '`absent()` counts for availability only around a plain selector (`absent(up == 0)` fires',
+    'while the service is up); an error ratio must have the errors as its numerator. An alert',
+    'that reacts too late counts for nothing either: an `offset` above `max_offset`, a window',
+    'above `max_window` in a required alert, `@` a fixed time; groups with an `interval` above',
+    '`max_group_interval`, a `query_offset` above `max_query_offset`, or a `limit` are findings.',
+    'Cross-check: every metric an alert uses',
     "must be in the service's /metrics (or a saved exposition): a missing one fails, naming the",
     'alert, the metric and the closest exported names; `up`, `probe_*`, `kube_*` and the like',
     'come from elsewhere and are allowed. A label an alert selects on (`status=~"5.."`) that the',
-    "service's series do not carry fails too (target labels such as job and namespace excepted).",
+    "service's series do not carry fails too (target labels such as job and namespace excepted),",
+    'and so does a label VALUE no series of the metric has (`route="/predictx"`; status codes',
+    'are judged against every code, failure values and metrics without series are skipped).',
     'With `alertmanager`, each required alert must be routed',
     'to a receiver with a working integration (a receiver without one is a black hole), and not be',
-    "muted for good by an inhibit rule whose source always fires (a Watchdog); receivers' secrets",
-    'are never shown. No rule file,',
+    'muted for good by an inhibit rule whose source may always fire (a Watchdog, `time() > 0`),',
+    'nor by a mute time interval covering all time; RE2 flags such as `(?i)` are honoured and a',
+    'matcher that cannot be evaluated is a finding (routing unknown); group_wait above 5m,',
+    "group_interval above 1h, repeat_interval above 7d are findings. Receivers' secrets",
+    'are never shown. No rule file, a glob in paths that matches nothing,',
     'no alerting rule, unreadable YAML or an unreadable exposition is an error.',
   ].join(' '),
   defaultTimeout: '60s',
@@ -350,6 +390,16 @@ async function judge(ctx: CheckContext, p: Params, redactor: Redactor) {
       status: 'error' as const,
       summary: `${missing.join(', ')} named in paths but not found: fix the path, or remove it`,
     };
+  // A glob that matches nothing is as wrong as a missing file: the rules it meant are not read.
+  const emptyGlobs = p.paths.filter(
+    (pattern) =>
+      /[*?[]/.test(pattern) && expandPaths(ctx.root, [pattern], /\.(ya?ml|json)$/i).files.length === 0,
+  );
+  if (emptyGlobs.length > 0)
+    return {
+      status: 'error' as const,
+      summary: `${emptyGlobs.join(', ')} in paths matches no file: fix the pattern, or remove it`,
+    };
   if (ruleFileNames.length === 0)
     return { status: 'error' as const, summary: `no rule files found at ${p.paths.join(', ')}` };
 
@@ -395,7 +445,9 @@ async function judge(ctx: CheckContext, p: Params, redactor: Redactor) {
   const expanded = new Map(live.map((alert) => [alert, expandRecorded(alert.parsed!, recorded)]));
   const broken = new Map<AlertingRule, string>();
   for (const [alert, expr] of expanded) {
-    const why = brokenCondition(expr, alert.name);
+    const why = brokenCondition(expr, alert.name, {
+      scrapeSeconds: parseDuration(p.scrape_interval)! / 1000,
+    });
     if (why) {
       broken.set(alert, why);
       findings.push({
@@ -409,6 +461,26 @@ async function judge(ctx: CheckContext, p: Params, redactor: Redactor) {
 
   // Requirements.
   const requirements = requirementsOf(p);
+  const timingLimits = {
+    maxOffsetSeconds: parseDuration(p.max_offset)! / 1000,
+    maxWindowSeconds: parseDuration(p.max_window)! / 1000,
+  };
+  const late = new Map<AlertingRule, string>();
+  // Offsets make any alert late, required or not.
+  for (const [alert, expr] of expanded) {
+    if (broken.has(alert)) continue;
+    const tooLate = lateness(expr, { maxOffsetSeconds: timingLimits.maxOffsetSeconds });
+    if (!tooLate) continue;
+    const message = `"${alert.name}": ${tooLate.why}`;
+    late.set(alert, message);
+    findings.push({
+      rule: 'alerts/timing',
+      message,
+      ...at(alert),
+      excerpt: alert.expr.trim().split('\n')[0],
+    });
+  }
+  findings.push(...groupFindings(alerts, p));
   const rows: Row[] = [];
   const judgedAlerts = new Set<AlertingRule>();
   const roles = new Map<AlertingRule, string[]>();
@@ -441,6 +513,28 @@ async function judge(ctx: CheckContext, p: Params, redactor: Redactor) {
       }
       if (assessed.ok && broken.has(alert)) {
         near.push(`${alert.name} (${where(alert)}) ${assessed.reading}, but ${broken.get(alert)}`, alert);
+        continue;
+      }
+      const tooLate = assessed.ok ? lateness(expanded.get(alert)!, timingLimits) : undefined;
+      if (tooLate) {
+        const message = `"${alert.name}": ${tooLate.why}`;
+        if (!late.has(alert)) {
+          late.set(alert, message);
+          findings.push({
+            rule: 'alerts/timing',
+            message,
+            ...at(alert),
+            excerpt: alert.expr.trim().split('\n')[0],
+          });
+        }
+        near.push(`${alert.name} (${where(alert)}) ${assessed.reading}, but ${message}`, alert);
+        rows.push([
+          requirement.wording,
+          alert.name,
+          where(alert),
+          assessed.reading,
+          'does not count: too late',
+        ]);
         continue;
       }
       if (assessed.ok) {
@@ -496,9 +590,9 @@ async function judge(ctx: CheckContext, p: Params, redactor: Redactor) {
   });
   // Alertmanager routing.
   // Alerts that fire all the time (a Watchdog on vector(1)): as inhibition sources they mute for good.
-  const alwaysFiring = live.filter(
-    (alert) => selectors(expanded.get(alert)!).length === 0 && staticResult(expanded.get(alert)!) === true,
-  );
+  // Any alert on no metric (`time() > 0`, `vector(1)`) may fire at every evaluation: unless it
+  // provably never fires, it is taken as always firing.
+  const alwaysFiring = live.filter((alert) => mayAlwaysFire(expanded.get(alert)!));
   const routeRows = judgeRouting(ctx, p, alertmanagerPath, [...judgedAlerts], alwaysFiring, redactor, {
     findings,
     evidence,
@@ -519,7 +613,9 @@ async function judge(ctx: CheckContext, p: Params, redactor: Redactor) {
         ? `not loaded (refused at ${alert.refused})`
         : broken.has(alert)
           ? 'nothing: cannot fire'
-          : (roles.get(alert) ?? []).join(', ') || '—',
+          : late.has(alert) && !roles.has(alert)
+            ? 'nothing: too late'
+            : (roles.get(alert) ?? []).join(', ') || '—',
       alert.expr.trim().replace(/\s+/g, ' ').slice(0, 160),
     ]),
   });
@@ -594,6 +690,42 @@ async function judge(ctx: CheckContext, p: Params, redactor: Redactor) {
   return { ...outcome, threshold };
 }
 
+/** Group settings that delay or drop every alert of the group (once per group). */
+function groupFindings(alerts: AlertingRule[], p: Params): Finding[] {
+  const out: Finding[] = [];
+  const seen = new Set<GroupSettings>();
+  const maxInterval = parseDuration(p.max_group_interval)! / 1000;
+  const maxQueryOffset = parseDuration(p.max_query_offset)! / 1000;
+  for (const alert of alerts) {
+    const settings = alert.groupSettings;
+    if (!settings || seen.has(settings)) continue;
+    seen.add(settings);
+    const { interval, queryOffset, limit } = settings;
+    if (interval?.seconds !== undefined && interval.seconds > maxInterval)
+      out.push({
+        rule: 'alerts/timing',
+        message: `group "${alert.group}" is evaluated every ${interval.text} ("interval"), longer than ${formatSeconds(maxInterval)}: its alerts fire up to ${interval.text} late`,
+        path: alert.file,
+        line: interval.line,
+      });
+    if (queryOffset?.seconds !== undefined && queryOffset.seconds > maxQueryOffset)
+      out.push({
+        rule: 'alerts/timing',
+        message: `group "${alert.group}" has "query_offset: ${queryOffset.text}", longer than ${formatSeconds(maxQueryOffset)}: its alerts evaluate data ${queryOffset.text} old`,
+        path: alert.file,
+        line: queryOffset.line,
+      });
+    if (limit)
+      out.push({
+        rule: 'alerts/group-limit',
+        message: `group "${alert.group}" has "limit: ${limit.value}": when its alerts yield more than ${limit.value} alert(s) at once, Prometheus fails ALL alerts of the group`,
+        path: alert.file,
+        line: limit.line,
+      });
+  }
+  return out;
+}
+
 /** `for:`, the severity label and the annotations of the alerts held to the form. */
 function formFindings(alerts: AlertingRule[], p: Params): Finding[] {
   const out: Finding[] = [];
@@ -638,7 +770,13 @@ function formFindings(alerts: AlertingRule[], p: Params): Finding[] {
       });
     const lacking = p.annotations.filter((name) => {
       const value = alert.annotations[name]?.trim();
-      return value === undefined || value === '' || PLACEHOLDER.test(value);
+      return (
+        value === undefined ||
+        value === '' ||
+        PLACEHOLDER.test(value) ||
+        // "{{ $labels.runbook }}": a link only the series could fill in, none the rule gives.
+        (/runbook|_url$/.test(name) && /^\{\{[^}]*\}\}$/.test(value))
+      );
     });
     if (lacking.length)
       out.push({
@@ -690,6 +828,7 @@ async function crossCheck(
       evidence.push(exposition.evidence);
       measured.exported_names = exposition.names.size;
       const external = [...DEFAULT_EXTERNAL_METRICS, ...p.metrics.external];
+      const notes = new Set<string>();
       for (const alert of live) {
         for (const use of metricsUsed(alert.parsed!, recorded)) {
           const label = use.via ? `${use.name} (via recording rule ${use.via})` : use.name;
@@ -721,6 +860,33 @@ async function crossCheck(
             });
           }
           metricRows.push([alert.name, label, exported ? 'exported' : 'NOT EXPORTED', shownClosest]);
+          if (exported && use.pattern === undefined) {
+            const series = exposition.names.seriesOf(use.name);
+            const targetLabels = [...DEFAULT_TARGET_LABELS, ...p.metrics.target_labels];
+            for (const matcher of use.all) {
+              if (targetLabels.includes(matcher.label)) continue;
+              if (!series) {
+                notes.add(
+                  `${use.name} has no series in ${exposition.source} yet: the values its labels take were not checked`,
+                );
+                continue;
+              }
+              const verdict = matcherCanMatch(matcher, series);
+              if (verdict.ok === 'unknown') couldNotTell.push(`alert "${alert.name}": ${verdict.why}`);
+              else if (verdict.ok === 'skipped')
+                notes.add(`alert "${alert.name}" on ${use.name}: ${verdict.why}`);
+              else if (!verdict.ok)
+                findings.push({
+                  rule: 'alerts/label-not-exported',
+                  message: `alert "${alert.name}" selects ${use.name}{${matcher.label}${matcher.op}"${matcher.value}"}, but no series of ${use.name} in ${exposition.source} has such a ${matcher.label} (its values: ${verdict.present
+                    .slice(0, 10)
+                    .map((v) => JSON.stringify(v))
+                    .join(', ')}${verdict.present.length > 10 ? ', …' : ''}): the selector matches nothing`,
+                  path: alert.file,
+                  line: alert.line,
+                });
+            }
+          }
           const carried =
             exported && use.pattern === undefined ? exposition.names.labelsOf(use.name) : undefined;
           if (carried) {
@@ -737,6 +903,8 @@ async function crossCheck(
           }
         }
       }
+      if (notes.size)
+        evidence.push({ type: 'text', title: 'label values not checked', text: [...notes].join('\n') });
     }
   }
 
@@ -775,7 +943,7 @@ function judgeRouting(
           if (muted)
             findings.push({
               rule: 'alerts/delivery',
-              message: `"${alert.name}" is muted for good by the inhibit rule at ${amShown}:${muted.rule.line}: "${muted.source}" fires all the time and matches its source side${muted.rule.equal.length ? ` with equal ${muted.rule.equal.join(', ')}` : ', with no "equal" labels'}`,
+              message: `"${alert.name}" is muted for good by the inhibit rule at ${amShown}:${muted.rule.line}: "${muted.source}" can fire at any time, whatever the service does, and matches its source side${muted.rule.equal.length ? ` with equal ${muted.rule.equal.join(', ')}` : ', with no "equal" labels'}`,
               path: amShown,
               line: muted.rule.line,
             });
@@ -793,13 +961,22 @@ function judgeRouting(
               delivery.receiver || '(none)',
               shown,
               `${amShown}:${delivery.path.join(' → ')}`,
-              working.length
-                ? delivery.timeLimited
-                  ? `delivered (${delivery.timeLimited})`
-                  : 'delivered'
-                : 'NOT DELIVERED',
+              delivery.mutedAlways
+                ? `MUTED (${delivery.mutedAlways} covers all time)`
+                : working.length
+                  ? delivery.timeLimited
+                    ? `delivered (${delivery.timeLimited})`
+                    : 'delivered'
+                  : 'NOT DELIVERED',
             ]);
-            if (working.length === 0)
+            if (delivery.mutedAlways)
+              findings.push({
+                rule: 'alerts/delivery',
+                message: `"${alert.name}" is routed through a route with mute_time_intervals "${delivery.mutedAlways}", which covers all time: it is never delivered`,
+                path: amShown,
+                line: delivery.path[delivery.path.length - 1],
+              });
+            else if (working.length === 0)
               findings.push({
                 rule: 'alerts/delivery',
                 message: `"${alert.name}" (severity ${labels.severity ?? 'none'}) is routed to receiver "${delivery.receiver}", ${receiver ? (receiver.integrations.length ? `whose integrations cannot deliver (${shown})` : 'which has no integration') : 'which is not defined'}: its notifications go nowhere`,
@@ -971,6 +1148,8 @@ interface MetricUse {
   via?: string;
   /** Matchers that need the label to be there (`status=~"5.."`, not `status!="200"`). */
   required: LabelMatcher[];
+  /** Every matcher on it, to judge against the values its series carry. */
+  all: LabelMatcher[];
 }
 
 function metricsUsed(expr: Expr, recorded: ReadonlyMap<string, Expr>): MetricUse[] {
@@ -983,15 +1162,33 @@ function metricsUsed(expr: Expr, recorded: ReadonlyMap<string, Expr>): MetricUse
           visit(inner, via ?? selector.name, depth + 1);
           continue;
         }
-        const use = out.get(selector.name) ?? { name: selector.name, ...(via ? { via } : {}), required: [] };
+        const use = out.get(selector.name) ?? {
+          name: selector.name,
+          ...(via ? { via } : {}),
+          required: [],
+          all: [],
+        };
         out.set(selector.name, use);
+        for (const matcher of selector.matchers)
+          if (
+            !use.all.some(
+              (m) => m.label === matcher.label && m.op === matcher.op && m.value === matcher.value,
+            )
+          )
+            use.all.push(matcher);
         for (const matcher of selector.matchers)
           if (needsLabel(matcher) && !use.required.some((m) => m.label === matcher.label))
             use.required.push(matcher);
       } else if (selector.namePattern !== undefined) {
         const key = `~${selector.namePattern}`;
         if (!out.has(key))
-          out.set(key, { name: key, pattern: selector.namePattern, ...(via ? { via } : {}), required: [] });
+          out.set(key, {
+            name: key,
+            pattern: selector.namePattern,
+            ...(via ? { via } : {}),
+            required: [],
+            all: [],
+          });
       }
     }
   };
@@ -1032,7 +1229,7 @@ async function readExposition(
     if (exposition.families.size === 0)
       return { error: `${shown} holds no metric: is it a saved /metrics exposition?` };
     return {
-      names: new ExportedNames(exposition),
+      names: new ExportedNames(exposition, text),
       source: `the saved exposition ${shown}`,
       evidence: {
         type: 'file',
@@ -1086,7 +1283,7 @@ async function readExposition(
     if (exchange.truncated) return { error: `GET ${url}: the exposition is larger than 16 MB` };
     const exposition = parseExposition(text);
     return {
-      names: new ExportedNames(exposition),
+      names: new ExportedNames(exposition, text),
       source: 'the service',
       evidence: {
         type: 'text',
