@@ -54,7 +54,7 @@ const parsePositiveInt = (value: string) => {
  */
 export type Runner = (
   work: (signal: AbortSignal) => Promise<number>,
-  options?: { interruptible?: boolean },
+  options?: { interruptible?: boolean; stopping?: string },
 ) => Promise<void>;
 
 export function buildProgram(io: CliIO, run: Runner): Command {
@@ -480,6 +480,7 @@ export function buildProgram(io: CliIO, run: Runner): Command {
     .action((options) =>
       run(async (signal) => (await commands.server()).serverCommand(options, io, signal), {
         interruptible: true,
+        stopping: 'stopping the server: finishing the requests in flight',
       }),
     );
   server
@@ -539,7 +540,7 @@ export async function main(
     if (own!.signal.aborted) process.exit(ExitCode.Interrupted);
     own!.abort();
   };
-  const program = buildProgram(io, async (work, { interruptible = false } = {}) => {
+  const program = buildProgram(io, async (work, { interruptible = false, stopping } = {}) => {
     if (own) {
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
@@ -547,7 +548,7 @@ export async function main(
     const announce = () => {
       io.stderr.write(
         interruptible
-          ? '\nInterrupted: stopping checks and writing a partial report (Ctrl-C again to quit now)\n'
+          ? `\nInterrupted: ${stopping ?? 'stopping checks and writing a partial report'} (Ctrl-C again to quit now)\n`
           : '\nInterrupted\n',
       );
     };
