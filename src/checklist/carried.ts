@@ -36,6 +36,27 @@ export function isLoopbackUrl(url: string): boolean {
   }
 }
 
+/**
+ * A `url` anywhere in a check's params that leaves the machine: the top-level one (http) and
+ * nested ones such as the alerts kind's `metrics.url`, whose headers may carry `${env.NAME}`.
+ */
+function offMachineUrl(value: unknown): string | undefined {
+  if (Array.isArray(value)) {
+    for (const entry of value) {
+      const found = offMachineUrl(entry);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (!isObj(value)) return undefined;
+  for (const [key, entry] of Object.entries(value)) {
+    if (key === 'url' && typeof entry === 'string' && !isLoopbackUrl(entry)) return entry;
+    const found = offMachineUrl(entry);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 export function vetCarriedItem(item: ChecklistItem): Vetted<Obj> {
   const carried = item.carried;
   if (!carried) return { notes: [] };
@@ -62,10 +83,11 @@ export function vetCarriedItem(item: ChecklistItem): Vetted<Obj> {
       ],
     };
   const check = isObj(carried.check) ? { ...carried.check } : undefined;
-  if (check && typeof check.url === 'string' && !isLoopbackUrl(check.url))
+  const away = check ? offMachineUrl(check) : undefined;
+  if (away)
     return {
       notes: [
-        `${where}: an mlgate comment sends the ${kind} check to ${check.url}, off this machine; ignored, the check comes from the words`,
+        `${where}: an mlgate comment sends the ${kind} check to ${away}, off this machine; ignored, the check comes from the words`,
       ],
     };
   const notes: string[] = [];

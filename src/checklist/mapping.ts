@@ -3,10 +3,13 @@
  * words ("coverage > 85%", "mAP > 0.7", "< 500ms", "<2GB", "2+ instances"). Deliberately
  * narrow: a wrong mapping gives a confident wrong verdict, so an item maps only when its
  * words say what to measure and how much; everything else stays a manual sign-off.
- * Paths a checklist does not name are placeholders the spec marks with a TODO.
+ * Paths a checklist does not name are placeholders the spec marks with a TODO. Alerts, drift
+ * and fairness words are read in mapping-signals.ts.
  */
 import type { ChecklistItem } from './parse.js';
 import { slugify } from './slug.js';
+import { alerting, drift, fairness } from './mapping-signals.js';
+import { CMP, comparator, isUpper, NUM } from './words.js';
 
 export interface Mapping {
   kind: string;
@@ -21,18 +24,6 @@ export interface ManualMapping {
   kind: 'manual';
   roles: string[];
   reason: string;
-}
-
-const CMP = String.raw`(>=|≥|=>|>|<=|≤|=<|<|at least|at most|above|over|below|under|more than|less than)`;
-const NUM = String.raw`(\d+(?:\.\d+)?)`;
-
-function comparator(word: string): string {
-  const w = word.toLowerCase();
-  if (w === '≥' || w === '=>' || w === 'at least') return '>=';
-  if (w === '≤' || w === '=<' || w === 'at most') return '<=';
-  if (w === 'above' || w === 'over' || w === 'more than') return '>';
-  if (w === 'below' || w === 'under' || w === 'less than') return '<';
-  return w;
 }
 
 /** Metrics mlgate recomputes from a predictions table, by the words checklists use. */
@@ -156,7 +147,7 @@ const metricThreshold: Rule = (item, all) => {
       return undefined;
     // "Accuracy drop < 2%", "F1 change vs. the last model < 0.01": a difference, not the metric.
     if (
-      /\b(drop|decrease|degrad\w*|regress\w*|change|delta|difference|deviation|variance|std|loss|vs\.?|versus|compared)\b/i.test(
+      /\b(drops?|dropping|decreas\w*|degrad\w*|regress\w*|change|delta|difference|deviation|variance|std|loss|vs\.?|versus|compared)\b/i.test(
         quoted!,
       )
     )
@@ -197,7 +188,8 @@ const latency: Rule = (item, all) => {
     String.raw`(?:latency|response time|inference time|inference)[^\n]{0,40}?(p\d{2}\s*)?${CMP}\s*${NUM}\s*(ms|s)\b`,
     'i',
   ).exec(all);
-  if (!m) return undefined;
+  // "Flag requests with latency > 500ms": the slow side, which a limit to stay under is not.
+  if (!m || !isUpper(comparator(m[2]!))) return undefined;
   const percentile = m[1]?.trim().toLowerCase() ?? 'p95';
   const limit = `${comparator(m[2]!)} ${m[3]}${m[4]}`;
   const memory = new RegExp(String.raw`memory[^\n]{0,30}?${CMP}\s*${NUM}\s*(GB|GiB|MB|MiB)`, 'i').exec(all);
@@ -236,7 +228,8 @@ const latency: Rule = (item, all) => {
 
 const errorRate: Rule = (_item, all) => {
   const m = new RegExp(String.raw`error rate[^\n]{0,20}?${CMP}\s*${NUM}\s*%`, 'i').exec(all);
-  if (!m) return undefined;
+  // "error rate > 1%" is the failing side: as a threshold it would pass only a failing service.
+  if (!m || !isUpper(comparator(m[1]!))) return undefined;
   return {
     kind: 'load',
     params: {
@@ -823,6 +816,10 @@ const RULES: Rule[] = [
   coverage,
   exportParity,
   valTestGap,
+  // An item about alerts, drift or fairness is about that, whatever metric or latency it names.
+  alerting,
+  fairness,
+  drift,
   metricThreshold,
   latency,
   errorRate,

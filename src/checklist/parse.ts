@@ -23,7 +23,7 @@ import { fromMarkdown } from 'mdast-util-from-markdown';
 import { gfmFromMarkdown } from 'mdast-util-gfm';
 import { toString } from 'mdast-util-to-string';
 import { gfm } from 'micromark-extension-gfm';
-import type { Severity } from '../report/schema.js';
+import type { Severity } from '../domain/run-report.js';
 import { parse as parseYaml } from 'yaml';
 import { CP1252 } from './decode.js';
 

@@ -4,7 +4,7 @@
  * the rest become manual sign-offs. The YAML says where each item came from.
  */
 import { Document, isMap, isScalar, isSeq, type YAMLMap, type YAMLSeq } from 'yaml';
-import type { Severity } from '../report/schema.js';
+import type { Severity } from '../domain/run-report.js';
 import { SPEC_VERSION } from '../spec/schema.js';
 import { type ManualMapping, type Mapping, mapItem } from './mapping.js';
 import type { Checklist, ChecklistItem } from './parse.js';
@@ -70,7 +70,8 @@ function keyedSections(checklist: Checklist): Map<string, SectionNode> | undefin
   return nodes;
 }
 
-const SERVICE_KINDS = new Set(['http', 'http-contract', 'load', 'service-log', 'service-shutdown']);
+/** Kinds that talk to the service (alerts: its /metrics, for the cross-check of every alert's metric). */
+const SERVICE_KINDS = new Set(['http', 'http-contract', 'load', 'service-log', 'service-shutdown', 'alerts']);
 
 /**
  * Kinds that run what the checklist wrote. A checklist may come from anyone, so its shell is
@@ -213,7 +214,7 @@ export function checklistToSpec(
   if (needsService && !carriedSpec) {
     const service = doc.get('service', true) as YAMLMap;
     service.commentBefore =
-      ' TODO: the service the http and load checks talk to: its url, or start: {command: ...}';
+      ' TODO: the service the http, load and alerts checks talk to: its url, or start: {command: ...}';
   }
   annotate(doc, root.sections, options.source);
   return {

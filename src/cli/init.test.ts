@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { RunReport } from '../report/schema.js';
+import { RunReport } from '../domain/run-report.js';
 import { REPO_ROOT, runCli } from '../testing/cli.js';
 
 function copyOfExample(): string {
@@ -24,10 +24,18 @@ describe('mlgate init', () => {
     expect(init.stdout).toContain('  ✓ model files: model/model.onnx');
     expect(init.stdout).toContain('  ✓ Kubernetes manifests: k8s/');
     expect(init.stdout).toContain('  · README: none found');
-    expect(init.stdout).toContain('21 items in 7 sections (13 checks, 8 manual sign-offs)');
+    expect(init.stdout).toContain('  ✓ alert rules: monitoring/alerts.yaml');
+    expect(init.stdout).toContain('  ✓ reference and current features: data/X_val.npy vs data/X_test.npy');
+    expect(init.stdout).toContain('24 items in 7 sections (15 checks, 9 manual sign-offs)');
     const spec = readFileSync(join(dir, 'mlgate.yaml'), 'utf8');
     expect(spec).toContain('file: data/predictions_test.csv');
     expect(spec).toContain("# TODO: your team's targets (0.9 is a placeholder)");
+    // Alerts and drift from the rule file and the feature tables found; with no service, the
+    // metrics cross-check is off, and the TODO says how to turn it on.
+    expect(spec).toMatch(/kind: alerts\n {10}paths: monitoring\/alerts\.yaml\n/);
+    expect(spec).toContain('metrics: false');
+    expect(spec).toContain("metrics: false turns off the check that every alert's metric is exported");
+    expect(spec).toMatch(/kind: drift\n {10}reference: data\/X_val\.npy\n {10}current: data\/X_test\.npy\n/);
     // The files found are artifacts: a sign-off goes stale when the model or the image changes.
     expect(spec).toMatch(
       /artifacts:\n {2}model: model\/model\.onnx\n {2}predictions: data\/predictions_test\.csv\n {2}dockerfile: Dockerfile\n/,

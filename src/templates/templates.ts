@@ -230,7 +230,7 @@ const security: Template = {
 
 const mlops: Template = {
   name: 'mlops',
-  description: 'Tests, coverage, versioning, monitoring and rollback',
+  description: 'Tests, coverage, versioning, alerts, data drift, fairness and rollback',
   byDefault: () => true,
   build: (found) => [
     {
@@ -253,12 +253,87 @@ const mlops: Template = {
             }
           : manual('coverage', 'Test coverage meets the target', { severity: 'recommended' }),
         manual('versioned', 'Model, data and configuration are versioned (registry, DVC, git tag)'),
-        manual('monitoring', 'Latency, errors and prediction drift are monitored, with alerts'),
+        manual('monitoring', 'Latency, errors and predictions are on a dashboard in production'),
+        alertsItem(found),
+        driftItem(found),
+        fairnessItem(found),
         manual('rollback', 'A rollback plan exists and was tested'),
       ],
     },
   ],
 };
+
+/**
+ * Alerts on the error rate, p95 latency and downtime, in the rule files found. Without a
+ * service in the spec, the cross-check of every alert's metric against /metrics reads a saved
+ * exposition when there is one, and is off otherwise (the evidence says so, and a TODO too).
+ */
+function alertsItem(found: Detected): TemplateItem {
+  if (found.alertRules.length === 0)
+    return manual('alerts', 'Alerts fire on the error rate, p95 latency and downtime, and reach someone', {
+      todo: 'keep your Prometheus rule files in the project and make this an alerts check',
+    });
+  return {
+    id: 'alerts',
+    title: 'Alerts watch the error rate, p95 latency and downtime, with for:, severity and runbook',
+    check: {
+      kind: 'alerts',
+      paths: found.alertRules.length === 1 ? found.alertRules[0] : found.alertRules,
+      require: { error_rate: true, latency: { quantile: 0.95, max: '500ms' }, availability: true },
+      metrics: found.exposition ? { file: found.exposition } : false,
+      ...(found.alertmanager ? { alertmanager: found.alertmanager } : {}),
+    },
+    todo: [
+      "your latency target (500ms is a placeholder: the alert's threshold may be at most this)",
+      found.exposition
+        ? `metrics: ${found.exposition} is a saved exposition; remove the line to read the running service's /metrics instead`
+        : "metrics: false turns off the check that every alert's metric is exported: remove the line once the spec has a service: section",
+    ].join('; '),
+    remediation:
+      'Add the missing alert (the evidence names it), with for:, a severity label and summary and runbook_url annotations.',
+  };
+}
+
+/** The current features against the reference, feature by feature, PSI below 0.2. */
+function driftItem(found: Detected): TemplateItem {
+  if (!found.drift)
+    return manual('drift', 'Serving data is checked for drift against the training data', {
+      severity: 'recommended',
+      todo: 'save training features and a serving sample (CSV, Parquet or .npy) and make this a drift check',
+    });
+  return {
+    id: 'drift',
+    title: 'The current features are distributed like the reference features (PSI below 0.2 on each)',
+    severity: 'recommended',
+    check: {
+      kind: 'drift',
+      reference: found.drift.reference,
+      current: found.drift.current,
+      thresholds: { psi: '< 0.2' },
+    },
+    todo: 'current: a recent serving sample when you have one; 0.2 is the usual PSI bound; exclude: ids and labels',
+  };
+}
+
+/** Outcomes across the groups of a sensitive column: the four-fifths rule. */
+function fairnessItem(found: Detected): TemplateItem {
+  if (!found.groups)
+    return manual('fairness', 'Model bias evaluated: outcomes compared across sensitive groups', {
+      severity: 'recommended',
+      todo: 'save the test predictions with the sensitive column (sex, age_group, ...) and make this a predictions check with groups:',
+    });
+  return {
+    id: 'fairness',
+    title: `Selection rates across ${found.groups.column} meet the four-fifths rule`,
+    severity: 'recommended',
+    check: {
+      kind: 'predictions',
+      file: found.groups.file,
+      groups: { column: found.groups.column, thresholds: { demographic_parity_ratio: '>= 0.8' } },
+    },
+    todo: 'positive: the favourable class (required with more than two classes); add equalized_odds_difference if errors matter more than selection',
+  };
+}
 
 const documentation: Template = {
   name: 'documentation',
