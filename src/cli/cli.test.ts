@@ -137,7 +137,11 @@ describe('mlgate check on the bundled examples', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('Verdict: BLOCKED — 20 reasons:');
     const report = RunReport.parse(JSON.parse(readFileSync(out, 'utf8')));
-    expect(report.verdict.blocking.map((r) => [r.itemId, r.status])).toEqual([
+    // alert-rules reads /metrics after the load tests: on a loaded machine the hurried service may
+    // still be working through their backlog and not answer in time — an error; it blocks either way.
+    const seen = (r: { itemId: string | null; status: string }) =>
+      r.itemId === 'alert-rules' && r.status === 'error' ? 'fail' : r.status;
+    expect(report.verdict.blocking.map((r) => [r.itemId, seen(r)])).toEqual([
       ['model-checksum', 'fail'],
       ['test-accuracy', 'fail'],
       ['onnx-parity', 'fail'],
