@@ -27,7 +27,7 @@ import {
   type SignoffOptions,
 } from '../cli/commands/signoff.js';
 import { printDiff, diffRuns, type DiffOptions } from '../cli/commands/diff.js';
-import { table } from '../cli/commands/history.js';
+import { runRow, table } from '../cli/commands/history.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import type { CliIO } from '../cli/io.js';
 import { reportKnownError } from '../cli/problems.js';
@@ -642,27 +642,7 @@ export function remoteHistory(
       io.stdout.write('no runs recorded on the server yet\n');
       return ExitCode.Pass;
     }
-    const rows = runs.map((run) => [
-      `#${run.id}`,
-      run.startedAt.slice(0, 19).replace('T', ' '),
-      inlineText(run.profile ?? '—'),
-      run.verdict === 'PASS' ? style.green('PASS') : style.red('BLOCKED'),
-      `${run.counts.pass ?? 0}/${run.counts.total ?? 0}`,
-      [
-        !run.complete ? 'interrupted' : '',
-        run.partial ? 'partial (--only)' : '',
-        run.counts.waived ? `${run.counts.waived} waived` : '',
-        run.problems.length ? 'DOES NOT MATCH ITS REPORT' : '',
-      ]
-        .filter(Boolean)
-        .join(', '),
-      Object.entries(run.artifacts)
-        .slice(0, 2)
-        .map(([name, sha]) => `${inlineText(name)} ${sha ? sha.slice(0, 8) : '—'}`)
-        .join(' '),
-      inlineText(run.uploadedBy ?? ''),
-      inlineText(run.tags.join(', ')),
-    ]);
+    const rows = runs.map((run) => runRow(run, style, [inlineText(run.uploadedBy ?? '')]));
     io.stdout.write(
       table(
         ['run', 'started (UTC)', 'profile', 'verdict', 'passed', 'notes', 'artifacts', 'uploaded by', 'tags'],

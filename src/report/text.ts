@@ -5,7 +5,7 @@
  * every item with its evidence and the per-section table. A pure function of the report.
  */
 import type { Style } from '../cli/style.js';
-import { verdictLine } from '../engine/gate.js';
+import { countItems, verdictLine } from '../engine/gate.js';
 import { formatNumber } from '../util/threshold.js';
 import { cleanDeep, inlineText } from '../redact/clean.js';
 import { formatDuration } from '../util/units.js';
@@ -148,7 +148,7 @@ function renderSections(report: RunReport, options: TextOptions): string[] {
   const lines: string[] = [];
   let listed = false;
   for (const [name, items] of groups) {
-    const counts = tally(items);
+    const counts = countItems(items);
     // A blank line after a section that listed items, so each section's lines stay together.
     if (listed) lines.push('');
     listed = items.some(needsAttention);
@@ -156,25 +156,6 @@ function renderSections(report: RunReport, options: TextOptions): string[] {
     for (const item of items.filter(needsAttention)) lines.push(...renderItem(item, options));
   }
   return lines;
-}
-
-function tally(items: ItemResult[]): Counts {
-  const counts: Counts = {
-    total: 0,
-    pass: 0,
-    fail: 0,
-    error: 0,
-    skip: 0,
-    pending: 0,
-    waived: 0,
-    notApplicable: 0,
-  };
-  for (const item of items) {
-    counts.total++;
-    if (!item.applicable) counts.notApplicable++;
-    else counts[item.status]++;
-  }
-  return counts;
 }
 
 function renderItem(item: ItemResult, options: TextOptions): string[] {

@@ -1,11 +1,11 @@
 /** mlgate history: the project's runs, newest first. */
 import { remoteHistory, type ServerFlags, serverWanted } from '../../gate/remote-commands.js';
 import { cleanDeep, inlineText } from '../../redact/clean.js';
-import { historyWarnings, listRuns } from '../../store/runs.js';
+import { historyWarnings, listRuns, type RunSummary } from '../../store/runs.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CliIO } from '../io.js';
 import { type StoreOptions, withExistingStore } from '../store.js';
-import { colourWanted, makeStyle } from '../style.js';
+import { colourWanted, makeStyle, type Style } from '../style.js';
 
 export interface HistoryOptions extends StoreOptions, ServerFlags {
   limit?: number;
@@ -34,31 +34,53 @@ export async function historyCommand(
       io.stdout.write('no runs recorded yet\n');
       return ExitCode.Pass;
     }
-    const rows = runs.map((run) => [
-      `#${run.id}`,
-      run.startedAt.slice(0, 19).replace('T', ' '),
-      inlineText(run.profile ?? '—'),
-      run.verdict === 'PASS' ? style.green('PASS') : style.red('BLOCKED'),
-      `${run.counts.pass ?? 0}/${run.counts.total ?? 0}`,
-      [
-        !run.complete ? 'interrupted' : '',
-        run.partial ? 'partial (--only)' : '',
-        run.counts.waived ? `${run.counts.waived} waived` : '',
-        run.problems.length ? 'DOES NOT MATCH ITS REPORT' : '',
-      ]
-        .filter(Boolean)
-        .join(', '),
-      Object.entries(run.artifacts)
-        .slice(0, 2)
-        .map(([name, sha]) => `${inlineText(name)} ${sha ? sha.slice(0, 8) : '—'}`)
-        .join(' '),
-      // Tags are people's input (mlgate tag): one line, no escape sequences.
-      inlineText(run.tags.join(', ')),
-    ]);
+    const rows = runs.map((run) => runRow(run, style));
     const header = ['run', 'started (UTC)', 'profile', 'verdict', 'passed', 'notes', 'artifacts', 'tags'];
     io.stdout.write(table(header, rows));
     return ExitCode.Pass;
   });
+}
+
+/** A run as one row of history: number, start, profile, verdict, passed, notes, artifacts, then `extra` (local or server). */
+export function runRow(
+  run: Pick<
+    RunSummary,
+    | 'id'
+    | 'startedAt'
+    | 'profile'
+    | 'verdict'
+    | 'counts'
+    | 'complete'
+    | 'partial'
+    | 'problems'
+    | 'artifacts'
+    | 'tags'
+  >,
+  style: Style,
+  extra: string[] = [],
+): string[] {
+  return [
+    `#${run.id}`,
+    run.startedAt.slice(0, 19).replace('T', ' '),
+    inlineText(run.profile ?? '—'),
+    run.verdict === 'PASS' ? style.green('PASS') : style.red('BLOCKED'),
+    `${run.counts.pass ?? 0}/${run.counts.total ?? 0}`,
+    [
+      !run.complete ? 'interrupted' : '',
+      run.partial ? 'partial (--only)' : '',
+      run.counts.waived ? `${run.counts.waived} waived` : '',
+      run.problems.length ? 'DOES NOT MATCH ITS REPORT' : '',
+    ]
+      .filter(Boolean)
+      .join(', '),
+    Object.entries(run.artifacts)
+      .slice(0, 2)
+      .map(([name, sha]) => `${inlineText(name)} ${sha ? sha.slice(0, 8) : '—'}`)
+      .join(' '),
+    ...extra,
+    // Tags are people's input (mlgate tag): one line, no escape sequences.
+    inlineText(run.tags.join(', ')),
+  ];
 }
 
 /** Columns padded to their widest cell (colour codes not counted). */
