@@ -58,23 +58,6 @@ function initPowers(): void {
 }
 initPowers();
 
-// Four ASCII digits at once (SWAR): the little-endian 32-bit word at i, when all four bytes
-// are digits, gives their value with a few integer operations instead of four loop trips.
-let viewOf: Uint8Array | undefined;
-let view: DataView | undefined;
-function fourDigits(buf: Uint8Array, i: number): number {
-  if (buf !== viewOf) {
-    viewOf = buf;
-    view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  }
-  const word = view!.getUint32(i, true);
-  const d = (word - 0x30303030) >>> 0;
-  // Each byte must be 0..9: no borrow from the subtraction, and adding 6 must not carry past 9.
-  if ((word & 0xf0f0f0f0) >>> 0 !== 0x30303030 || ((d + 0x06060606) & 0xf0f0f0f0) >>> 0 !== 0) return -1;
-  const pairs = (d * 10 + (d >>> 8)) & 0x00ff00ff; // [d0d1, d2d3] in 16-bit lanes
-  return (pairs & 0xffff) * 100 + (pairs >>> 16);
-}
-
 /** Where the last parseFloatPrefix call stopped (module state: no object per number). */
 export let parsedEnd = 0;
 
@@ -91,6 +74,78 @@ export function parseFloatBytes(buf: Uint8Array, start: number, end: number): nu
  * path (very long mantissas, extreme exponents): the caller then parses the field as text.
  */
 export function parseFloatPrefix(buf: Uint8Array, start: number, limit: number): number {
+  // The common forms ("0.123456", "-12.5", "0.12345678901234567"): small enough for V8 to
+  // inline into the row loop. An exponent, or no digit at all: the full parser.
+  let i = start;
+  let negative = false;
+  if (i < limit && buf[i] === 45) {
+    negative = true;
+    i++;
+  }
+  let hi = 0;
+  let digits = 0;
+  let c = 0;
+  const first = i;
+  while (i < limit && buf[i] === 48) i++;
+  while (i < limit && (c = buf[i]! - 48) >>> 0 <= 9 && digits < 15) {
+    hi = hi * 10 + c;
+    digits++;
+    i++;
+  }
+  let exponent = 0;
+  if (i < limit && buf[i] === 46) {
+    const fraction = ++i;
+    if (digits === 0) while (i < limit && buf[i] === 48) i++;
+    while (i < limit && (c = buf[i]! - 48) >>> 0 <= 9 && digits < 15) {
+      hi = hi * 10 + c;
+      digits++;
+      i++;
+    }
+    // 16 to 19 digits (a float64 written in full has 17): finished out of line.
+    if (digits === 15 && i < limit && (buf[i]! - 48) >>> 0 <= 9)
+      return parseLongFraction(buf, start, i, limit, hi, fraction, negative);
+    exponent = fraction - i;
+  }
+  // More digits than that, an exponent, a lone sign or dot: the full parser.
+  if (
+    (i < limit && ((c = buf[i]! - 48) >>> 0 <= 9 || buf[i] === 101 || buf[i] === 69)) ||
+    i === first ||
+    (i === first + 1 && buf[first] === 46) ||
+    exponent < -300
+  )
+    return parseFloatFull(buf, start, limit);
+  parsedEnd = i;
+  const value = exponent >= -22 ? hi / EXACT_POWERS[-exponent]! : scaleDecimal(hi, 0, 0, exponent);
+  return negative ? -value : value;
+}
+
+/** parseFloatPrefix past the 15th significant digit of a fraction: up to 4 more in lo. */
+function parseLongFraction(
+  buf: Uint8Array,
+  start: number,
+  i: number,
+  limit: number,
+  hi: number,
+  fraction: number,
+  negative: boolean,
+): number {
+  let lo = 0;
+  let loDigits = 0;
+  let c = 0;
+  while (i < limit && (c = buf[i]! - 48) >>> 0 <= 9 && loDigits < 4) {
+    lo = lo * 10 + c;
+    loDigits++;
+    i++;
+  }
+  const exponent = fraction - i;
+  if (i < limit && ((c = buf[i]! - 48) >>> 0 <= 9 || buf[i] === 101 || buf[i] === 69 || exponent < -300))
+    return parseFloatFull(buf, start, limit);
+  parsedEnd = i;
+  const value = scaleDecimal(hi, lo, loDigits, exponent);
+  return negative ? -value : value;
+}
+
+function parseFloatFull(buf: Uint8Array, start: number, limit: number): number {
   let i = start;
   let negative = false;
   parsedEnd = start;
@@ -100,65 +155,42 @@ export function parseFloatPrefix(buf: Uint8Array, start: number, limit: number):
   } else if (i < limit && buf[i] === 43) i++;
   let hi = 0; // first 15 significant digits
   let lo = 0; // the next up to 4
-  let digits = 0;
+  let digits = 0; // significant digits in hi
   let loDigits = 0;
   let exponent = 0;
-  let seen = false;
   let c = 0;
-  // Integer part: leading zeros, then significant digits.
-  while (i < limit && buf[i] === 48) {
-    i++;
-    seen = true;
-  }
-  while (digits <= 11 && i + 4 <= limit) {
-    const four = fourDigits(buf, i);
-    if (four < 0) break;
-    hi = hi * 10_000 + four;
-    digits += 4;
-    i += 4;
-    seen = true;
-  }
-  for (; i < limit; i++) {
-    c = buf[i]! - 48;
-    if (c >>> 0 > 9) break;
-    seen = true;
-    if (digits < 15) hi = hi * 10 + c;
-    else if (digits < 19) {
-      lo = lo * 10 + c;
-      loDigits++;
-    } else return Number.NaN; // beyond 19 digits: the slow path
+  const first = i;
+  // Integer part: leading zeros, then up to 15 significant digits in a tight loop (the
+  // common case: every digit of a probability fits hi, one division finishes it).
+  while (i < limit && buf[i] === 48) i++;
+  while (i < limit && (c = buf[i]! - 48) >>> 0 <= 9 && digits < 15) {
+    hi = hi * 10 + c;
     digits++;
+    i++;
   }
+  // Digits past the fifteenth go to lo; past the nineteenth, the slow path.
+  for (; i < limit && (c = buf[i]! - 48) >>> 0 <= 9; i++) {
+    if (loDigits === 4) return Number.NaN;
+    lo = lo * 10 + c;
+    loDigits++;
+  }
+  let seen = i > first;
   if (i < limit && buf[i] === 46) {
     i++;
-    if (digits === 0) {
-      while (i < limit && buf[i] === 48) {
-        i++;
-        exponent--;
-        seen = true;
-      }
-    }
-    while (digits <= 11 && i + 4 <= limit) {
-      const four = fourDigits(buf, i);
-      if (four < 0) break;
-      hi = hi * 10_000 + four;
-      digits += 4;
-      exponent -= 4;
-      i += 4;
-      seen = true;
-    }
-    for (; i < limit; i++) {
-      c = buf[i]! - 48;
-      if (c >>> 0 > 9) break;
-      seen = true;
-      if (digits < 15) hi = hi * 10 + c;
-      else if (digits < 19) {
-        lo = lo * 10 + c;
-        loDigits++;
-      } else return Number.NaN;
+    const fraction = i;
+    if (digits === 0) while (i < limit && buf[i] === 48) i++; // leading zeros: scale only
+    while (i < limit && (c = buf[i]! - 48) >>> 0 <= 9 && digits < 15) {
+      hi = hi * 10 + c;
       digits++;
-      exponent--;
+      i++;
     }
+    for (; i < limit && (c = buf[i]! - 48) >>> 0 <= 9; i++) {
+      if (loDigits === 4) return Number.NaN;
+      lo = lo * 10 + c;
+      loDigits++;
+    }
+    exponent = fraction - i;
+    if (i > fraction) seen = true;
   }
   if (!seen) return Number.NaN;
   if (i < limit && (buf[i] === 101 || buf[i] === 69)) {
@@ -185,39 +217,47 @@ export function parseFloatPrefix(buf: Uint8Array, start: number, limit: number):
   }
   if (exponent < -300 || exponent > 290) return Number.NaN;
   parsedEnd = i;
-  let value: number;
-  if (loDigits === 0 && exponent >= -22 && exponent <= 22) {
-    value = exponent < 0 ? hi / EXACT_POWERS[-exponent]! : hi * EXACT_POWERS[exponent]!;
-  } else {
-    // mantissa = hi * 10^loDigits + lo, as a double-double (mh, ml)
-    const b = POW10_SMALL[loDigits]!;
-    const p = hi * b;
-    let t = SPLIT * hi;
-    const ah = t - (t - hi);
-    const al = hi - ah;
-    t = SPLIT * b;
-    const bh = t - (t - b);
-    const bl = b - bh;
-    const pe = ah * bh - p + ah * bl + al * bh + al * bl;
-    let mh = p + lo;
-    let ml = pe + (lo - (mh - p));
-    const s = mh + ml;
-    ml -= s - mh;
-    mh = s;
-    // times 10^exponent (double-double), rounded once
-    const ph = POW_HI[exponent + OFFSET]!;
-    const pl = POW_LO[exponent + OFFSET]!;
-    const q = mh * ph;
-    t = SPLIT * mh;
-    const ch = t - (t - mh);
-    const cl = mh - ch;
-    t = SPLIT * ph;
-    const dh = t - (t - ph);
-    const dl = ph - dh;
-    const qe = ch * dh - q + ch * dl + cl * dh + cl * dl;
-    value = q + (qe + mh * pl + ml * ph);
-  }
+  const value =
+    loDigits === 0 && exponent >= -22 && exponent <= 22
+      ? exponent < 0
+        ? hi / EXACT_POWERS[-exponent]!
+        : hi * EXACT_POWERS[exponent]!
+      : scaleDecimal(hi, lo, loDigits, exponent);
   return negative ? -value : value;
+}
+
+/**
+ * (hi × 10^loDigits + lo) × 10^exponent, correctly rounded but for values within ~2^-100 of a
+ * halfway point: mantissa and power as double-doubles, one rounding at the end.
+ */
+function scaleDecimal(hi: number, lo: number, loDigits: number, exponent: number): number {
+  // mantissa = hi * 10^loDigits + lo, as a double-double (mh, ml)
+  const b = POW10_SMALL[loDigits]!;
+  const p = hi * b;
+  let t = SPLIT * hi;
+  const ah = t - (t - hi);
+  const al = hi - ah;
+  t = SPLIT * b;
+  const bh = t - (t - b);
+  const bl = b - bh;
+  const pe = ah * bh - p + ah * bl + al * bh + al * bl;
+  let mh = p + lo;
+  let ml = pe + (lo - (mh - p));
+  const s = mh + ml;
+  ml -= s - mh;
+  mh = s;
+  // times 10^exponent (double-double), rounded once
+  const ph = POW_HI[exponent + OFFSET]!;
+  const pl = POW_LO[exponent + OFFSET]!;
+  const q = mh * ph;
+  t = SPLIT * mh;
+  const ch = t - (t - mh);
+  const cl = mh - ch;
+  t = SPLIT * ph;
+  const dh = t - (t - ph);
+  const dl = ph - dh;
+  const qe = ch * dh - q + ch * dl + cl * dh + cl * dl;
+  return q + (qe + mh * pl + ml * ph);
 }
 
 const decoder = new TextDecoder();

@@ -10,7 +10,8 @@
  * recall, F1, ROC AUC, average precision, Brier) are for the class positiveClass() names.
  */
 import { type ClassIndex, positiveClass } from './classes.js';
-import { type ColumnRanks, rankColumn, ScoreSummary } from './score-summary.js';
+import { type RankSummary, rankSummary } from './parallel-score-summary.js';
+import type { ColumnRanks } from './score-summary.js';
 import { SpillDirectory } from './sorted-runs.js';
 
 export const ECE_BINS = 15;
@@ -28,6 +29,8 @@ export interface ClassificationOptions {
   rankHashBytes?: number;
   /** The positive class of two, as the spec names it (default: see positiveClass). */
   positive?: string;
+  /** Worker threads for rank metrics (default: the spare cores, see defaultRankThreads). */
+  rankThreads?: number;
 }
 
 /** The metrics of the positive class of two: not computed while it is not known. */
@@ -149,7 +152,7 @@ export class ClassificationAccumulator {
   private readonly eceConfidence = new Float64Array(ECE_BINS);
   private topHits = new Float64Array(6); // topHits[k] for k = 1..5
   private readonly spill = new SpillDirectory();
-  private readonly scores: ScoreSummary | undefined;
+  private readonly scores: RankSummary | undefined;
   private readonly scoreColumns: number[] = [];
 
   constructor(readonly options: ClassificationOptions) {
@@ -160,7 +163,8 @@ export class ClassificationAccumulator {
     if (options.probabilities && options.rankMetrics) {
       this.scoreColumns = rankColumnsOf(options.classes, options.positive);
       if (this.scoreColumns.length > 0)
-        this.scores = new ScoreSummary({
+        this.scores = rankSummary({
+          threads: options.rankThreads,
           k: options.classes.size,
           columns: this.scoreColumns,
           spill: this.spill,
@@ -243,7 +247,7 @@ export class ClassificationAccumulator {
       scores: scores
         ? {
             columns: this.scoreColumns,
-            ranks: (column, support) => rankColumn(column, support, scores.groups(column)),
+            ranks: (column, support) => scores.ranks(column, support),
           }
         : undefined,
     };
@@ -253,8 +257,14 @@ export class ClassificationAccumulator {
     try {
       return finishClassification(this.summary(), this.options);
     } finally {
-      this.spill.dispose();
+      this.dispose();
     }
+  }
+
+  /** Frees what the rank metrics hold (threads, files on disk); finish() does it too. */
+  dispose(): void {
+    this.scores?.dispose();
+    this.spill.dispose();
   }
 }
 

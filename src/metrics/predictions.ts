@@ -358,6 +358,7 @@ export async function evaluatePredictions(
       },
     });
   } catch (error) {
+    release();
     if (error instanceof PredictionsError) throw error;
     if (error instanceof TableError || error instanceof ClassLabelError || error instanceof GroupError)
       throw new PredictionsError(error.message);
@@ -381,29 +382,40 @@ export async function evaluatePredictions(
     return slice;
   }
 
+  // The rank metrics' threads and spilled runs, when the evaluation ends without finishing.
+  function release() {
+    if (accumulator instanceof ClassificationAccumulator) accumulator.dispose();
+  }
+
   if (badCount > 0) {
+    release();
     throw new PredictionsError(
       `${badCount} row${badCount === 1 ? '' : 's'} cannot be judged (first: ${bad[0]!.where}: ${bad[0]!.problem})`,
       bad,
       badCount,
     );
   }
-  if (!accumulator || accumulator.n === 0) throw new PredictionsError('the file has no data rows');
-  const mixed = classes?.mixedTypes();
-  if (mixed) {
-    throw new PredictionsError(
-      `labels mix numbers and text (e.g. ${mixed.number} and "${mixed.text}"): is a column shifted, or a header repeated? Classes seen: ${classes!.names.slice(0, 12).join(', ')}`,
-    );
-  }
-  if (options.positive !== undefined && task === 'classification') {
-    const names = classes!.sortedOrder().map((index) => classes!.names[index]!);
-    // More than two classes: positive: means nothing. Fewer: no positive-class metric to refuse.
-    if (names.length > 2)
+  try {
+    if (!accumulator || accumulator.n === 0) throw new PredictionsError('the file has no data rows');
+    const mixed = classes?.mixedTypes();
+    if (mixed) {
       throw new PredictionsError(
-        `positive: is for two classes, and there are ${names.length} (${names.slice(0, 12).join(', ')})`,
+        `labels mix numbers and text (e.g. ${mixed.number} and "${mixed.text}"): is a column shifted, or a header repeated? Classes seen: ${classes!.names.slice(0, 12).join(', ')}`,
       );
-    const found = positiveClass(names, options.positive);
-    if (names.length === 2 && !found.found) throw new PredictionsError(found.problem);
+    }
+    if (options.positive !== undefined && task === 'classification') {
+      const names = classes!.sortedOrder().map((index) => classes!.names[index]!);
+      // More than two classes: positive: means nothing. Fewer: no positive-class metric to refuse.
+      if (names.length > 2)
+        throw new PredictionsError(
+          `positive: is for two classes, and there are ${names.length} (${names.slice(0, 12).join(', ')})`,
+        );
+      const found = positiveClass(names, options.positive);
+      if (names.length === 2 && !found.found) throw new PredictionsError(found.problem);
+    }
+  } catch (error) {
+    release();
+    throw error;
   }
   return {
     result: accumulator.finish(),

@@ -124,4 +124,25 @@ describe('exact rank metrics from per-score counts', () => {
     sortScoreLabels(many, new Uint16Array(many.length), many.length);
     expect([...many]).toEqual(expected);
   });
+
+  test('scores that share their high 32 bits are ordered by the low ones, in short and long runs', () => {
+    let seed = 5;
+    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    // 0.5 + a few ulps: one long run of one high word (the radix sort of the low word);
+    // values near 0.25 in groups of three: many short runs (insertion sort); exact ties too.
+    const values = [
+      ...Array.from({ length: 5000 }, () => 0.5 + Math.floor(random() * 1e6) * 2 ** -53),
+      ...Array.from({ length: 3000 }, (_, i) => 0.25 + Math.floor(i / 3) * 2 ** -30 + (i % 3) * 2 ** -50),
+      ...Array.from({ length: 500 }, () => 0.125),
+    ];
+    for (let i = values.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [values[i], values[j]] = [values[j]!, values[i]!];
+    }
+    const scores = Float64Array.from(values);
+    const labels = Uint32Array.from(values.map((_, i) => i));
+    sortScoreLabels(scores, labels, scores.length);
+    expect([...scores]).toEqual([...values].sort((a, b) => a - b));
+    for (let i = 0; i < values.length; i++) expect(values[labels[i]!]).toBe(scores[i]);
+  });
 });

@@ -249,10 +249,10 @@ export class ScoreSummary {
   private readonly hash: Array<HashColumn | undefined>;
   private readonly runs: Array<ScoreLabelRuns | undefined>;
   private rows = 0;
-  private buffered = 0;
   private readonly slotBytes: number;
   private readonly slotBudget: number;
-  private readonly runsBudget: number;
+  /** Pairs each column that sorts may hold in memory before it writes a sorted run. */
+  private readonly runCapacity: number;
   /** Columns that fell back to sorted runs (for the report's notes and tests). */
   fallbacks = 0;
 
@@ -268,7 +268,10 @@ export class ScoreSummary {
       1024,
       Math.floor((options.hashBudgetBytes ?? 96_000_000) / this.slotBytes / options.columns.length),
     );
-    this.runsBudget = options.runsMemoryValues ?? 8_000_000;
+    this.runCapacity = Math.max(
+      1,
+      Math.floor((options.runsMemoryValues ?? 8_000_000) / options.columns.length),
+    );
   }
 
   /** One row: its true class and its probabilities at probs[offset..offset+k). */
@@ -282,7 +285,6 @@ export class ScoreSummary {
         if (table.size * 4 > table.slots * 3) this.growOrFallBack(column, table);
       } else {
         this.runs[column]!.push(score, label);
-        if (++this.buffered >= this.runsBudget) this.spillAll();
       }
     }
   }
@@ -294,7 +296,14 @@ export class ScoreSummary {
       return;
     }
     // The table would cost more than the scores themselves, or more than its share: sort instead.
-    const runs = new ScoreLabelRuns(this.options.spill);
+    // Columns fill at the same pace: the first run of each is cut at a different size, so
+    // their sorts come one at a time (a worker thread pauses briefly, never for every column).
+    const position = this.options.columns.indexOf(column);
+    const firstRun = Math.max(
+      1,
+      Math.floor((this.runCapacity * (position + 1)) / this.options.columns.length),
+    );
+    const runs = new ScoreLabelRuns(this.options.spill, this.runCapacity, firstRun);
     const k = this.options.k;
     for (let s = 0; s < table.keys.length; s++) {
       const score = table.keys[s]!;
@@ -302,18 +311,16 @@ export class ScoreSummary {
       for (let c = 0; c < k; c++) {
         const times = table.counts[s * k + c]!;
         for (let t = 0; t < times; t++) runs.push(score, c);
-        this.buffered += times;
       }
     }
     this.hash[column] = undefined;
     this.runs[column] = runs;
     this.fallbacks++;
-    if (this.buffered >= this.runsBudget) this.spillAll();
   }
 
-  private spillAll(): void {
-    for (const runs of this.runs) runs?.spillToDisk();
-    this.buffered = 0;
+  /** Rank metrics of one column, given the rows of each class. */
+  ranks(column: number, support: ArrayLike<number>): ColumnRanks {
+    return rankColumn(column, support, this.groups(column));
   }
 
   /** The groups of one column, ascending. */

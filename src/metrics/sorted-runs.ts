@@ -193,10 +193,14 @@ export class AscendingReader {
 }
 
 /**
- * Sorts `n` (score, label) pairs by score, ascending, in O(n): an LSD radix sort on the
- * float64 bit patterns, 11 bits a pass, carrying the labels (a comparison sort of tens of
- * millions of scores is the slowest part of exact rank metrics). Digits every key shares are
- * skipped. No NaN; -0 sorts before 0 (they are one score to ===, and stay adjacent).
+ * Sorts `n` (score, label) pairs by score, ascending, in O(n), carrying the labels (a
+ * comparison sort of tens of millions of scores is the slowest part of exact rank metrics).
+ * An LSD radix sort on the float64 bit patterns taken as unsigned 64-bit keys: first by the
+ * high 32-bit word (three passes of 11, 11 and 10 bits; digits every key shares are skipped),
+ * then each run of keys sharing that word is put in order by the low word (insertion sort
+ * for short runs, the same radix sort for long ones). Scores are probabilities, which spread
+ * over the high word: most runs are a single key or a tie, so this does half the passes of a
+ * sort by all 64 bits. No NaN; -0 sorts before 0 (one score to ===, and they stay adjacent).
  */
 export function sortScoreLabels(scores: Float64Array, labels: Uint16Array | Uint32Array, n: number): void {
   if (n < 2) return;
@@ -214,42 +218,21 @@ export function sortScoreLabels(scores: Float64Array, labels: Uint16Array | Uint
       } else words[2 * i + 1] = hi | 0x80000000;
     }
   }
-  // One sweep for every pass's histogram (six 11-bit digits, the last one 9 bits).
-  const counts = new Uint32Array(PASSES * RADIX);
-  for (let i = 0; i < n; i++) {
-    const lo = words[2 * i]!;
-    const hi = words[2 * i + 1]!;
-    counts[lo & 0x7ff]!++;
-    counts[RADIX + ((lo >>> 11) & 0x7ff)]!++;
-    counts[2 * RADIX + (((lo >>> 22) | (hi << 10)) & 0x7ff)]!++;
-    counts[3 * RADIX + ((hi >>> 1) & 0x7ff)]!++;
-    counts[4 * RADIX + ((hi >>> 12) & 0x7ff)]!++;
-    counts[5 * RADIX + (hi >>> 23)]!++;
-  }
-  let source: Uint32Array = words;
-  let sourceLabels: Uint16Array | Uint32Array = labels;
-  let target: Uint32Array = new Uint32Array(n * 2);
-  let targetLabels: Uint16Array | Uint32Array =
-    labels instanceof Uint16Array ? new Uint16Array(n) : new Uint32Array(n);
-  for (let pass = 0; pass < PASSES; pass++) {
-    const offset = pass * RADIX;
-    // A digit every key shares: nothing to do this pass.
-    let used = 0;
-    for (let d = 0; d < RADIX && used < 2; d++) if (counts[offset + d]! > 0) used++;
-    if (used < 2) continue;
-    let sum = 0;
-    for (let d = 0; d < RADIX; d++) {
-      const count = counts[offset + d]!;
-      counts[offset + d] = sum;
-      sum += count;
-    }
-    scatter(source, sourceLabels, target, targetLabels, counts, offset, pass, n);
-    [source, target] = [target, source];
-    [sourceLabels, targetLabels] = [targetLabels, sourceLabels];
-  }
-  if (source !== words) {
-    words.set(source.subarray(0, n * 2));
-    labels.set(sourceLabels.subarray(0, n));
+  const scratch: RadixScratch = {
+    words: new Uint32Array(n * 2),
+    labels: labels instanceof Uint16Array ? new Uint16Array(n) : new Uint32Array(n),
+    counts: new Uint32Array(3 * RADIX),
+  };
+  radixByWord(words, labels, scratch, 0, n, HIGH_WORD);
+  // Runs of one high word, in order by the low word.
+  let start = 0;
+  while (start < n) {
+    const hi = words[2 * start + 1]!;
+    let end = start + 1;
+    while (end < n && words[2 * end + 1] === hi) end++;
+    if (end - start > INSERTION_MAX) radixByWord(words, labels, scratch, start, end, LOW_WORD);
+    else if (end - start > 1) insertionByLowWord(words, labels, start, end);
+    start = end;
   }
   if (negatives) {
     for (let i = 0; i < n; i++) {
@@ -264,38 +247,96 @@ export function sortScoreLabels(scores: Float64Array, labels: Uint16Array | Uint
 }
 
 const RADIX = 2048;
-const PASSES = 6;
+const LOW_WORD = 0;
+const HIGH_WORD = 1;
+const INSERTION_MAX = 48;
 
-/** One pass of the radix sort: each pair to its digit's next place. */
-function scatter(
-  source: Uint32Array,
-  sourceLabels: Uint16Array | Uint32Array,
-  target: Uint32Array,
-  targetLabels: Uint16Array | Uint32Array,
-  counts: Uint32Array,
-  offset: number,
-  pass: number,
-  n: number,
+interface RadixScratch {
+  words: Uint32Array;
+  labels: Uint16Array | Uint32Array;
+  counts: Uint32Array;
+}
+
+/**
+ * Stable LSD radix sort of pairs [start, end) by one 32-bit word of their key (three digits
+ * of 11, 11 and 10 bits), carrying the other word and the labels; the result is left in
+ * place. Pairs already in order by the other words stay so (stable).
+ */
+function radixByWord(
+  words: Uint32Array,
+  labels: Uint16Array | Uint32Array,
+  scratch: RadixScratch,
+  start: number,
+  end: number,
+  word: number,
 ): void {
-  for (let i = 0; i < n; i++) {
-    const lo = source[2 * i]!;
-    const hi = source[2 * i + 1]!;
-    const digit =
-      pass === 0
-        ? lo & 0x7ff
-        : pass === 1
-          ? (lo >>> 11) & 0x7ff
-          : pass === 2
-            ? ((lo >>> 22) | (hi << 10)) & 0x7ff
-            : pass === 3
-              ? (hi >>> 1) & 0x7ff
-              : pass === 4
-                ? (hi >>> 12) & 0x7ff
-                : hi >>> 23;
-    const at = counts[offset + digit]!++;
-    target[2 * at] = lo;
-    target[2 * at + 1] = hi;
-    targetLabels[at] = sourceLabels[i]!;
+  const counts = scratch.counts;
+  counts.fill(0);
+  for (let i = start; i < end; i++) {
+    const key = words[2 * i + word]!;
+    counts[key & 0x7ff]!++;
+    counts[RADIX + ((key >>> 11) & 0x7ff)]!++;
+    counts[2 * RADIX + (key >>> 22)]!++;
+  }
+  let source = words;
+  let sourceLabels = labels;
+  let target = scratch.words;
+  let targetLabels = scratch.labels;
+  // Source and target index the same places: pairs [start, end) of either array.
+  for (let pass = 0; pass < 3; pass++) {
+    const offset = pass * RADIX;
+    // A digit every key shares: nothing to do this pass.
+    let used = 0;
+    for (let d = 0; d < RADIX && used < 2; d++) if (counts[offset + d]! > 0) used++;
+    if (used < 2) continue;
+    let sum = start;
+    for (let d = 0; d < RADIX; d++) {
+      const count = counts[offset + d]!;
+      counts[offset + d] = sum;
+      sum += count;
+    }
+    const shift = pass * 11;
+    const mask = pass === 2 ? 0x3ff : 0x7ff;
+    for (let i = start; i < end; i++) {
+      const lo = source[2 * i]!;
+      const hi = source[2 * i + 1]!;
+      const digit = ((word === HIGH_WORD ? hi : lo) >>> shift) & mask;
+      const at = counts[offset + digit]!++;
+      target[2 * at] = lo;
+      target[2 * at + 1] = hi;
+      targetLabels[at] = sourceLabels[i]!;
+    }
+    [source, target] = [target, source];
+    [sourceLabels, targetLabels] = [targetLabels, sourceLabels];
+  }
+  if (source !== words) {
+    words.set(source.subarray(2 * start, 2 * end), 2 * start);
+    labels.set(sourceLabels.subarray(start, end), start);
+  }
+}
+
+/** Insertion sort of pairs [start, end) that share their high word, by the low word. */
+function insertionByLowWord(
+  words: Uint32Array,
+  labels: Uint16Array | Uint32Array,
+  start: number,
+  end: number,
+): void {
+  for (let i = start + 1; i < end; i++) {
+    const lo = words[2 * i]!;
+    if (words[2 * i - 2]! <= lo) continue;
+    const hi = words[2 * i + 1]!;
+    const label = labels[i]!;
+    let j = i - 1;
+    while (j >= start && words[2 * j]! > lo) {
+      words[2 * j + 2] = words[2 * j]!;
+      words[2 * j + 3] = words[2 * j + 1]!;
+      labels[j + 1] = labels[j]!;
+      j--;
+    }
+    words[2 * j + 2] = lo;
+    words[2 * j + 3] = hi;
+    labels[j + 1] = label;
   }
 }
 
@@ -316,8 +357,19 @@ export class ScoreLabelRuns {
   private labels = new Uint16Array(1024);
   private length = 0;
   private runs: Array<{ path: string; count: number }> = [];
+  private runLength: number;
 
-  constructor(private readonly spill: SpillDirectory) {}
+  /**
+   * @param capacity pairs held in memory at most: a full buffer is sorted and written as a run
+   * @param firstRun the first run's length, when it is to be cut earlier (see ScoreSummary)
+   */
+  constructor(
+    private readonly spill: SpillDirectory,
+    private readonly capacity = Number.POSITIVE_INFINITY,
+    firstRun = capacity,
+  ) {
+    this.runLength = Math.max(1, Math.min(capacity, firstRun));
+  }
 
   get buffered(): number {
     return this.length;
@@ -325,15 +377,22 @@ export class ScoreLabelRuns {
 
   push(score: number, label: number): void {
     if (this.length === this.scores.length) {
-      const scores = new Float64Array(this.scores.length * 2);
+      // Grows by doubling, never past the capacity (the buffer is written out when full).
+      const scores = new Float64Array(
+        Math.min(Math.max(this.scores.length * 2, 1024), Math.max(this.capacity, 1024)),
+      );
       scores.set(this.scores);
       this.scores = scores;
-      const labels = new Uint16Array(this.labels.length * 2);
+      const labels = new Uint16Array(scores.length);
       labels.set(this.labels);
       this.labels = labels;
     }
     this.scores[this.length] = score;
     this.labels[this.length++] = label;
+    if (this.length >= this.runLength) {
+      this.spillToDisk();
+      this.runLength = this.capacity;
+    }
   }
 
   spillToDisk(): void {
@@ -352,9 +411,7 @@ export class ScoreLabelRuns {
       }
     }
     this.runs.push({ path, count: this.length });
-    this.length = 0;
-    this.scores = new Float64Array(1024);
-    this.labels = new Uint16Array(1024);
+    this.length = 0; // the buffer is kept: it fills again at the same pace
   }
 
   /**
@@ -390,6 +447,8 @@ export class ScoreLabelRuns {
       return;
     }
     this.spillToDisk();
+    this.scores = new Float64Array(0); // everything is on disk: free the buffer for the merge
+    this.labels = new Uint16Array(0);
     // Merge the runs: the head score of each in a typed array, a group's labels gathered
     // into one buffer, so each pair costs a few array reads whatever the number of classes.
     const sources = this.runs.map((run) => new FilePairRun(run.path, run.count));

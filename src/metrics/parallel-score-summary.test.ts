@@ -1,0 +1,155 @@
+/**
+ * Rank metrics summarised in worker threads equal those of one thread to the last bit, with
+ * batches, a ring that wraps, spilled runs and columns shared between workers; a worker that
+ * fails or never starts fails the evaluation (never a metric from part of the rows).
+ * The fixture workers stand in for what a user never runs: a thread that fails on purpose.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { evaluatePredictions } from './predictions.js';
+import { ParallelScoreSummary, rankSummary } from './parallel-score-summary.js';
+import { ScoreSummary } from './score-summary.js';
+import { SpillDirectory } from './sorted-runs.js';
+
+function rows(count: number, k: number, decimals: number | undefined, seed = 5) {
+  const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  const labels = new Int32Array(count);
+  const probs = new Float64Array(count * k);
+  for (let i = 0; i < count; i++) {
+    labels[i] = Math.floor(random() * k);
+    let sum = 0;
+    for (let c = 0; c < k; c++) {
+      probs[i * k + c] = random() ** 3 + (c === labels[i] ? random() : 0);
+      sum += probs[i * k + c]!;
+    }
+    for (let c = 0; c < k; c++) {
+      const p = probs[i * k + c]! / sum;
+      probs[i * k + c] = decimals === undefined ? p : Math.round(p * 10 ** decimals) / 10 ** decimals;
+    }
+  }
+  const support = new Float64Array(k);
+  for (const label of labels) support[label]!++;
+  return { labels, probs, support };
+}
+
+const k = 5;
+const columns = [0, 1, 2, 3, 4];
+
+function ranksOf(
+  summary: { add(label: number, probs: Float64Array, offset: number): void; ranks: ScoreSummary['ranks'] },
+  data: ReturnType<typeof rows>,
+) {
+  for (let i = 0; i < data.labels.length; i++) summary.add(data.labels[i]!, data.probs, i * k);
+  return columns.map((column) => summary.ranks(column, data.support));
+}
+
+describe('rank metrics in worker threads', () => {
+  for (const decimals of [2, undefined]) {
+    for (const forced of [{}, { hashBudgetBytes: 1, runsMemoryValues: 700 }]) {
+      test(`${decimals ? `${decimals} decimals` : 'full precision'}${forced.hashBudgetBytes ? ', sorted and spilled' : ''}: one and two workers give the bits of one thread`, () => {
+        const data = rows(6000, k, decimals);
+        const spill = new SpillDirectory();
+        const expected = ranksOf(new ScoreSummary({ k, columns, spill, ...forced }), data);
+        for (const threads of [1, 2]) {
+          const parallel = new ParallelScoreSummary({
+            k,
+            columns,
+            spill,
+            threads,
+            batchRows: 97, // 62 batches through a ring of 3: it wraps many times
+            ringSize: 3,
+            ...forced,
+          });
+          const ranks = ranksOf(parallel, data);
+          expect(parallel.threadsUsed).toBe(threads);
+          for (let c = 0; c < k; c++) {
+            expect(ranks[c]!.auc).toBe(expected[c]!.auc);
+            expect(ranks[c]!.averagePrecision).toBe(expected[c]!.averagePrecision);
+            expect([...ranks[c]!.pairAuc]).toEqual([...expected[c]!.pairAuc]);
+          }
+        }
+        spill.dispose();
+      });
+    }
+  }
+
+  test('fewer rows than a batch: no thread is started', () => {
+    const data = rows(50, k, undefined);
+    const spill = new SpillDirectory();
+    const parallel = new ParallelScoreSummary({ k, columns, spill, threads: 2 });
+    const ranks = ranksOf(parallel, data);
+    expect(parallel.threadsUsed).toBe(0);
+    expect(ranks).toEqual(ranksOf(new ScoreSummary({ k, columns, spill }), data));
+    spill.dispose();
+  });
+
+  test('threads asked for run the built worker; none asked for: the summary stays in this thread', () => {
+    const spill = new SpillDirectory();
+    expect(rankSummary({ k, columns, spill, threads: 1 })).toBeInstanceOf(ParallelScoreSummary);
+    expect(rankSummary({ k, columns, spill, threads: 0 })).not.toBeInstanceOf(ParallelScoreSummary);
+  });
+
+  test("a worker's failure is the evaluation's error, and stays one", () => {
+    const data = rows(2000, k, undefined);
+    const parallel = new ParallelScoreSummary({
+      k,
+      columns,
+      spill: new SpillDirectory(),
+      threads: 1,
+      batchRows: 100,
+      ringSize: 2,
+      workerUrl: new URL('./fixtures/failing-score-worker.mjs', import.meta.url),
+    });
+    expect(() => ranksOf(parallel, data)).toThrow(
+      'rank metrics: a worker thread failed: ENOSPC: no space left on device, write',
+    );
+    expect(() => parallel.ranks(0, data.support)).toThrow(/ENOSPC/);
+  });
+
+  test('a worker that never starts: an error after the start timeout, not a hang', () => {
+    const data = rows(2000, k, undefined);
+    const parallel = new ParallelScoreSummary({
+      k,
+      columns,
+      spill: new SpillDirectory(),
+      threads: 1,
+      batchRows: 100,
+      ringSize: 2,
+      startTimeoutMs: 300,
+      workerUrl: new URL('./fixtures/silent-score-worker.mjs', import.meta.url),
+    });
+    expect(() => ranksOf(parallel, data)).toThrow(/a worker thread did not start within 0.3 s/);
+  });
+
+  test('a predictions file of many batches: the same metrics with threads as without', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mlgate-parallel-'));
+    try {
+      const data = rows(40_000, 3, undefined, 17);
+      const lines = ['label,prob_0,prob_1,prob_2'];
+      for (let i = 0; i < data.labels.length; i++) {
+        const p = [0, 1, 2].map((c) => data.probs[i * 3 + c]!);
+        lines.push(`${data.labels[i]},${p[0]},${p[1]},${1 - p[0]! - p[1]!}`);
+      }
+      const file = join(dir, 'predictions.csv');
+      writeFileSync(file, `${lines.join('\n')}\n`);
+      const saved = process.env.MLGATE_RANK_THREADS;
+      const metricsWith = async (threads: string) => {
+        process.env.MLGATE_RANK_THREADS = threads;
+        try {
+          return (await evaluatePredictions(file, 'csv', { rankMetrics: true })).result.metrics;
+        } finally {
+          if (saved === undefined) delete process.env.MLGATE_RANK_THREADS;
+          else process.env.MLGATE_RANK_THREADS = saved;
+        }
+      };
+      const single = await metricsWith('0');
+      const threaded = await metricsWith('2');
+      expect(single.roc_auc_ovo).toBeDefined();
+      expect(threaded).toEqual(single);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
