@@ -4,7 +4,7 @@
  * fails or never starts fails the evaluation (never a metric from part of the rows).
  * The fixture workers stand in for what a user never runs: a thread that fails on purpose.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -74,6 +74,35 @@ describe('rank metrics in worker threads', () => {
       });
     }
   }
+
+  test("workers spill into the reader's directory and leave nothing there", () => {
+    const data = rows(3000, k, undefined);
+    const spill = new SpillDirectory();
+    const parallel = new ParallelScoreSummary({
+      k,
+      columns,
+      spill,
+      threads: 2,
+      batchRows: 100,
+      hashBudgetBytes: 1,
+      runsMemoryValues: 400,
+    });
+    ranksOf(parallel, data);
+    const directory = spill.directory();
+    expect(readdirSync(directory)).toEqual([]);
+    spill.dispose();
+    expect(existsSync(directory)).toBe(false);
+  });
+
+  test('many classes: a batch holds fewer rows, the ring stays small', () => {
+    const parallel = new ParallelScoreSummary({
+      k: 1000,
+      columns: [0],
+      spill: new SpillDirectory(),
+      threads: 1,
+    });
+    expect((parallel as unknown as { batchRows: number }).batchRows).toBeLessThan(300);
+  });
 
   test('fewer rows than a batch: no thread is started', () => {
     const data = rows(50, k, undefined);

@@ -54,6 +54,8 @@ export interface ParallelOptions extends ScoreSummaryOptions {
 
 const DEFAULT_BATCH_ROWS = 16_384;
 const DEFAULT_RING = 8;
+/** The ring's bytes at most: with many classes a batch holds fewer rows. */
+const RING_BYTES = 16 * 1024 * 1024;
 /** How long a worker may take to start (load its modules) before the evaluation fails. */
 const START_TIMEOUT_MS = 60_000;
 
@@ -119,8 +121,10 @@ export class ParallelScoreSummary implements RankSummary {
 
   constructor(private readonly options: ParallelOptions & { threads: number }) {
     this.k = options.k;
-    this.batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
     this.ringSize = options.ringSize ?? DEFAULT_RING;
+    this.batchRows =
+      options.batchRows ??
+      Math.max(64, Math.min(DEFAULT_BATCH_ROWS, Math.floor(RING_BYTES / this.ringSize / (4 + 8 * this.k))));
     this.threads = options.threads;
     const shared = (bytes: number) => new SharedArrayBuffer(bytes);
     this.control = new Int32Array(shared(4 * controlWords(this.threads)));
@@ -176,6 +180,7 @@ export class ParallelScoreSummary implements RankSummary {
         ringSize: this.ringSize,
         hashBudgetBytes: Math.floor((this.options.hashBudgetBytes ?? 96_000_000) / this.threads),
         runsMemoryValues: Math.floor((this.options.runsMemoryValues ?? 8_000_000) / this.threads),
+        spillDirectory: this.options.spill.directory(),
         control: this.control,
         rowCounts: this.rowCounts,
         labels: this.labels,

@@ -34,6 +34,8 @@ export interface ScoreWorkerData {
   batchRows: number;
   ringSize: number;
   hashBudgetBytes: number;
+  /** The reader's spill directory: the worker's sorted runs go there. */
+  spillDirectory: string;
   runsMemoryValues: number;
   control: Int32Array;
   rowCounts: Int32Array;

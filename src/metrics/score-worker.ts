@@ -42,7 +42,7 @@ try {
   const { ScoreSummary } = await import('./score-summary.js');
   const { SpillDirectory } = await import('./sorted-runs.js');
   const { k, columns, batchRows, ringSize } = data;
-  const spill = new SpillDirectory();
+  const spill = new SpillDirectory(data.spillDirectory, `worker-${data.index}-`);
   try {
     const summary = new ScoreSummary({
       k,

@@ -15,14 +15,33 @@ const BLOCK = 1 << 16; // values read per run at a time while merging
 export class SpillDirectory {
   private path: string | undefined;
   private files = 0;
+  private readonly made: string[] = [];
+
+  /**
+   * A temporary directory of its own, made on first use and removed by dispose(); or, with
+   * `shared`, files named `prefix`… in a directory another SpillDirectory owns (worker threads
+   * write into their owner's, so a thread stopped mid-sort leaves nothing behind it).
+   */
+  constructor(
+    private readonly shared?: string,
+    private readonly prefix = '',
+  ) {}
+
+  /** The directory, made now if it is not yet. */
+  directory(): string {
+    this.path ??= this.shared ?? mkdtempSync(join(tmpdir(), 'mlgate-sort-'));
+    return this.path;
+  }
 
   next(): string {
-    this.path ??= mkdtempSync(join(tmpdir(), 'mlgate-sort-'));
-    return join(this.path, `run-${this.files++}.f64`);
+    const path = join(this.directory(), `${this.prefix}run-${this.files++}.f64`);
+    if (this.shared) this.made.push(path, `${path}.labels`);
+    return path;
   }
 
   dispose(): void {
-    if (this.path) rmSync(this.path, { recursive: true, force: true });
+    if (this.shared) for (const path of this.made.splice(0)) rmSync(path, { force: true });
+    else if (this.path) rmSync(this.path, { recursive: true, force: true });
     this.path = undefined;
   }
 }
