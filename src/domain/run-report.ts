@@ -6,16 +6,17 @@
  * change it. `mlgate schema --report` prints it as JSON Schema.
  */
 import { z } from 'zod';
+import { Severity } from './severity.js';
+
+export { SEVERITIES, Severity } from './severity.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
 export const OUTCOME_STATUSES = ['pass', 'fail', 'error', 'skip'] as const;
 export const ITEM_STATUSES = ['pass', 'fail', 'error', 'skip', 'pending', 'waived'] as const;
-export const SEVERITIES = ['required', 'recommended', 'optional'] as const;
 
 export const OutcomeStatus = z.enum(OUTCOME_STATUSES);
 export const ItemStatus = z.enum(ITEM_STATUSES);
-export const Severity = z.enum(SEVERITIES);
 
 export const Location = z.object({
   path: z.string().describe('Path relative to the project root, with forward slashes.'),
@@ -288,7 +289,6 @@ export const RunReport = z.object({
 
 export type OutcomeStatus = z.infer<typeof OutcomeStatus>;
 export type ItemStatus = z.infer<typeof ItemStatus>;
-export type Severity = z.infer<typeof Severity>;
 export type Location = z.infer<typeof Location>;
 export type Evidence = z.infer<typeof Evidence>;
 export type Approval = z.infer<typeof Approval>;

@@ -1,87 +1,23 @@
 /**
- * A request as written in a spec — method, path (or url), query, headers, body — and how it
- * becomes bytes on the wire. Shared by the `http` and `http-contract` kinds.
+ * A request as written in a spec — method, path (or url), query, headers, body, declared in
+ * request-fields.ts — and how it becomes bytes on the wire. Shared by the `http` and
+ * `http-contract` kinds.
  */
 import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
-import { z } from 'zod';
 import type { CheckContext } from '../engine/types.js';
 import { formatSize } from '../util/units.js';
+import type { RequestParams } from './request-fields.js';
 import { newFormData, type OutgoingRequest } from './request.js';
 import { Secrets, TemplateError } from './template.js';
 
-export const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
-
-const FilePart = z.strictObject({
-  file: z.string().min(1).describe('A file, relative to the spec.'),
-  content_type: z.string().optional().describe('Its type; guessed from the extension if not given.'),
-  filename: z.string().optional().describe("The file name sent; the file's own by default."),
-});
-
-export const RequestBody = z
-  .union(
-    [
-      z.strictObject({ json: z.unknown().describe('A JSON value, sent as application/json.') }),
-      z.strictObject({
-        text: z.string().describe('Text, sent as is.'),
-        content_type: z.string().default('text/plain; charset=utf-8'),
-      }),
-      z.strictObject({
-        file: z.string().min(1).describe('A file sent as the body, relative to the spec.'),
-        content_type: z.string().optional().describe('Its type; guessed from the extension if not given.'),
-      }),
-      z.strictObject({
-        multipart: z
-          .record(z.string(), z.union([z.string(), FilePart]))
-          .describe('Form fields: text, or {file: ...} for an upload (curl -F image=@digit.png).'),
-      }),
-    ],
-    {
-      error:
-        'expected a body: {json: ...}, {text: ...}, {file: path} or {multipart: {field: value or {file: path}}}',
-    },
-  )
-  .describe('The request body.');
-
-export const RequestFields = {
-  method: z.enum(METHODS).default('GET').describe('HTTP method.'),
-  path: z
-    .string()
-    .regex(/^\//, { error: 'a path starts with "/" (e.g. /predict); for another host use url' })
-    .optional()
-    .describe("Path on the spec's service, e.g. /predict."),
-  url: z
-    .string()
-    .url({ error: 'expected an absolute URL such as http://127.0.0.1:8080/health' })
-    .optional()
-    .describe('Or an absolute URL (then no service section is needed).'),
-  query: z
-    .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
-    .default({})
-    .describe('Query parameters; values may use ${env.NAME}.'),
-  headers: z
-    .record(z.string(), z.string())
-    .default({})
-    .describe(
-      'Request headers; values may use ${env.NAME} (e.g. "Bearer ${env.API_TOKEN}"), never shown in reports.',
-    ),
-  body: RequestBody.optional(),
-};
-
-export interface RequestParams {
-  method: (typeof METHODS)[number];
-  path?: string;
-  url?: string;
-  query: Record<string, string | number | boolean>;
-  headers: Record<string, string>;
-  body?: z.output<typeof RequestBody>;
-}
-
-export function requestTargetIssue(params: { path?: string; url?: string }): string | undefined {
-  if ((params.path === undefined) === (params.url === undefined))
-    return 'give either "path" (on the service) or "url"';
-  return undefined;
-}
+export {
+  METHODS,
+  RequestBody,
+  RequestFields,
+  type RequestParams,
+  requestTargetIssue,
+} from './request-fields.js';
 
 const TYPES_BY_EXTENSION: Record<string, string> = {
   '.json': 'application/json',

@@ -3,7 +3,7 @@
  * Schema that `mlgate schema` prints for editors.
  */
 import { z } from 'zod';
-import { Severity } from '../domain/run-report.js';
+import { Severity } from '../domain/severity.js';
 import { DURATION_PATTERN, SIZE_PATTERN } from '../util/units.js';
 
 export const SPEC_VERSION = 1;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { commandSecret } from './check.js';
+import { commandSecret } from './run.js';
 import { composeBool, interpolate, parseDotenv, volumeParts } from './services.js';
 
 describe('compose: reading values as Compose does', () => {

@@ -1,10 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import type { Heading, Root, RootContent } from 'mdast';
-import { toString as mdToString } from 'mdast-util-to-string';
 import { z } from 'zod';
 import { defineCheck } from '../../engine/types.js';
-import type { Evidence } from '../../domain/run-report.js';
-import { closest } from '../../util/suggest.js';
+import { runIn } from '../_shared/run-module.js';
 
 const RequiredHeading = z.union([
   z.string().min(1),
@@ -17,15 +13,6 @@ const RequiredHeading = z.union([
 
 const DEFAULT_PLACEHOLDERS = ['TODO', 'TBD', 'FIXME', 'XXX', 'Lorem ipsum', 'Coming soon', 'N/A'];
 
-interface FoundHeading {
-  depth: number;
-  text: string;
-  key: string;
-  line: number;
-  /** Everything under it up to the next heading of the same or a higher level. */
-  content: string;
-}
-
 /** Headings compare without case, emoji, punctuation or leading numbering ("## 1. ✅ Usage"). */
 export function headingKey(text: string): string {
   return text
@@ -35,6 +22,18 @@ export function headingKey(text: string): string {
     .trim()
     .replace(/^(\d+ )+/, '');
 }
+
+const params = z.strictObject({
+  path: z.string().min(1).describe('The Markdown file, relative to the spec.'),
+  headings: z.array(RequiredHeading).min(1).describe('Headings that must be present.'),
+  non_empty: z.boolean().default(false).describe('Each required section must have content.'),
+  placeholders: z
+    .array(z.string())
+    .default(DEFAULT_PLACEHOLDERS)
+    .describe('Text that does not count as content.'),
+});
+
+export type DocsParams = z.output<typeof params>;
 
 export default defineCheck({
   kind: 'docs',
@@ -47,15 +46,7 @@ export default defineCheck({
     'or a higher level, and content that is only placeholders (TODO, TBD, …) counts as empty.',
     'Evidence: the line of every heading found, and for a missing one the closest heading there is.',
   ].join(' '),
-  params: z.strictObject({
-    path: z.string().min(1).describe('The Markdown file, relative to the spec.'),
-    headings: z.array(RequiredHeading).min(1).describe('Headings that must be present.'),
-    non_empty: z.boolean().default(false).describe('Each required section must have content.'),
-    placeholders: z
-      .array(z.string())
-      .default(DEFAULT_PLACEHOLDERS)
-      .describe('Text that does not count as content.'),
-  }),
+  params,
   examples: [
     {
       title: 'Model card sections',
@@ -66,120 +57,5 @@ export default defineCheck({
       },
     },
   ],
-  async run(ctx, params) {
-    const absolute = ctx.resolve(params.path);
-    const shown = ctx.display(absolute);
-    let text: string;
-    try {
-      text = await readFile(absolute, 'utf8');
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      return {
-        status: 'error',
-        summary:
-          code === 'ENOENT' ? `${shown} not found` : `cannot read ${shown}: ${(error as Error).message}`,
-      };
-    }
-    // The Markdown parser (micromark) loads when a document is read, not at startup.
-    const { fromMarkdown } = await import('mdast-util-from-markdown');
-    const found = collectHeadings(fromMarkdown(text));
-    const placeholderPattern = placeholderRegex(params.placeholders);
-    const evidence: Evidence[] = [];
-    const missing: string[] = [];
-    const empty: string[] = [];
-    for (const wanted of params.headings) {
-      const spec = typeof wanted === 'string' ? { text: wanted } : wanted;
-      const key = headingKey(spec.text);
-      const match = found.find((h) => h.key === key && (spec.level === undefined || h.depth === spec.level));
-      const label = `${spec.level ? `${'#'.repeat(spec.level)} ` : ''}${spec.text}`;
-      if (!match) {
-        missing.push(label);
-        const near = closest(
-          key,
-          found.map((h) => h.key),
-        );
-        const nearHeading = found.find((h) => h.key === near);
-        evidence.push({
-          type: 'location',
-          path: shown,
-          ...(nearHeading
-            ? {
-                line: nearHeading.line,
-                excerpt: `${'#'.repeat(nearHeading.depth)} ${nearHeading.text}`,
-              }
-            : {}),
-          note: `missing heading "${label}"${nearHeading ? `; closest is "${nearHeading.text}" (line ${nearHeading.line})` : ''}`,
-        });
-        continue;
-      }
-      const mustHaveContent = spec.non_empty ?? params.non_empty;
-      const isEmpty =
-        mustHaveContent && match.content.replace(placeholderPattern, '').replace(/[\s\p{P}]+/gu, '') === '';
-      if (isEmpty) empty.push(label);
-      evidence.push({
-        type: 'location',
-        path: shown,
-        line: match.line,
-        excerpt: `${'#'.repeat(match.depth)} ${match.text}`,
-        note: isEmpty
-          ? `"${label}" has no content${match.content.trim() ? ` (only "${match.content.trim().slice(0, 60)}")` : ''}`
-          : `found "${label}"`,
-      });
-    }
-    // Problems first: a reviewer should not scroll past what was found to see what was not.
-    evidence.sort((a, b) => Number(isFound(a)) - Number(isFound(b)));
-    const failures = [
-      ...(missing.length
-        ? [`missing heading${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}`]
-        : []),
-      ...(empty.length
-        ? [`empty section${empty.length > 1 ? 's' : ''} ${empty.map((m) => `"${m}"`).join(', ')}`]
-        : []),
-    ];
-    return {
-      status: failures.length ? 'fail' : 'pass',
-      summary: failures.length
-        ? `${shown}: ${failures.join('; ')}`
-        : `${shown}: all ${params.headings.length} required headings present${params.non_empty ? ' with content' : ''}`,
-      measured: {
-        headings_required: params.headings.length,
-        headings_missing: missing.length,
-        sections_empty: empty.length,
-      },
-      evidence,
-    };
-  },
+  run: runIn(() => import('./run.js')),
 });
-
-function isFound(entry: Evidence): boolean {
-  return entry.type === 'location' && (entry.note?.startsWith('found ') ?? false);
-}
-
-function collectHeadings(tree: Root): FoundHeading[] {
-  const headings: FoundHeading[] = [];
-  const nodes = tree.children;
-  nodes.forEach((node, index) => {
-    if (node.type !== 'heading') return;
-    const heading = node as Heading;
-    const text = mdToString(heading).trim();
-    const body: RootContent[] = [];
-    for (const next of nodes.slice(index + 1)) {
-      if (next.type === 'heading' && (next as Heading).depth <= heading.depth) break;
-      if (next.type !== 'heading') body.push(next);
-    }
-    headings.push({
-      depth: heading.depth,
-      text,
-      key: headingKey(text),
-      line: heading.position?.start.line ?? 0,
-      content: body.map((n) => (n.type === 'code' ? n.value : mdToString(n))).join('\n'),
-    });
-  });
-  return headings;
-}
-
-function placeholderRegex(placeholders: string[]): RegExp {
-  if (placeholders.length === 0) return /(?!)/g;
-  const escaped = placeholders.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  return new RegExp(`(${escaped.join('|')})`, 'gi');
-}

@@ -1,10 +1,22 @@
-import { readdir, stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { defineCheck } from '../../engine/types.js';
-import type { Evidence } from '../../domain/run-report.js';
 import { Size } from '../../spec/schema.js';
-import { sha256OfFile } from '../../util/digest.js';
-import { formatSize, parseSize } from '../../util/units.js';
+import { runIn } from '../_shared/run-module.js';
+
+const params = z.strictObject({
+  path: z.string().min(1).describe('File or folder, relative to the spec.'),
+  exists: z.boolean().default(true).describe('false: the file must NOT exist.'),
+  non_empty: z.boolean().default(true).describe('A file must have at least one byte; a folder one entry.'),
+  min_size: Size.optional().describe('Smallest allowed size, e.g. "1 kB".'),
+  max_size: Size.optional().describe('Largest allowed size, e.g. "500 MB".'),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, { error: 'expected 64 hexadecimal characters' })
+    .optional()
+    .describe('Expected sha256 digest (hex).'),
+});
+
+export type FileParams = z.output<typeof params>;
 
 export default defineCheck({
   kind: 'file',
@@ -16,18 +28,7 @@ export default defineCheck({
     'Sizes take units: `500 MB` is 10^6 bytes per MB, `2 GiB` is 2^30 per GiB.',
     "The evidence is the file's size and sha256. A file that cannot be read is an `error`.",
   ].join(' '),
-  params: z.strictObject({
-    path: z.string().min(1).describe('File or folder, relative to the spec.'),
-    exists: z.boolean().default(true).describe('false: the file must NOT exist.'),
-    non_empty: z.boolean().default(true).describe('A file must have at least one byte; a folder one entry.'),
-    min_size: Size.optional().describe('Smallest allowed size, e.g. "1 kB".'),
-    max_size: Size.optional().describe('Largest allowed size, e.g. "500 MB".'),
-    sha256: z
-      .string()
-      .regex(/^[0-9a-fA-F]{64}$/, { error: 'expected 64 hexadecimal characters' })
-      .optional()
-      .describe('Expected sha256 digest (hex).'),
-  }),
+  params,
   examples: [
     {
       title: 'Model file present and under 500 MB',
@@ -35,102 +36,5 @@ export default defineCheck({
     },
     { title: 'No .env file committed', params: { path: '.env', exists: false } },
   ],
-  async run(ctx, params) {
-    const absolute = ctx.resolve(params.path);
-    const shown = ctx.display(absolute);
-    let info: Awaited<ReturnType<typeof stat>> | undefined;
-    try {
-      info = await stat(absolute);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') {
-        return { status: 'error', summary: `cannot read ${shown}: ${(error as Error).message}` };
-      }
-    }
-
-    if (!params.exists) {
-      return info
-        ? {
-            status: 'fail',
-            summary: `${shown} exists but must not`,
-            measured: { exists: true },
-            threshold: { exists: 'false' },
-            evidence: [
-              {
-                type: 'location',
-                path: shown,
-                note: 'remove it (and add it to .gitignore / .dockerignore)',
-              },
-            ],
-          }
-        : {
-            status: 'pass',
-            summary: `${shown} does not exist, as required`,
-            measured: { exists: false },
-          };
-    }
-    if (!info) {
-      return {
-        status: 'fail',
-        summary: `${shown} does not exist`,
-        measured: { exists: false },
-        threshold: { exists: 'true' },
-        evidence: [{ type: 'location', path: shown, note: 'not found' }],
-      };
-    }
-
-    if (info.isDirectory()) {
-      const entries = await readdir(absolute);
-      const problems: string[] = [];
-      if (params.non_empty && entries.length === 0) problems.push('is an empty folder');
-      if (params.sha256 || params.min_size !== undefined || params.max_size !== undefined) {
-        problems.push('is a folder, but size and sha256 apply to files');
-      }
-      return {
-        status: problems.length ? 'fail' : 'pass',
-        summary: problems.length
-          ? `${shown} ${problems.join('; ')}`
-          : `${shown} exists (folder, ${entries.length} entries)`,
-        measured: { exists: true, entries: entries.length },
-        evidence: [{ type: 'location', path: shown, note: `folder with ${entries.length} entries` }],
-      };
-    }
-
-    const size = Number(info.size);
-    const sha256 = await sha256OfFile(absolute, ctx.signal);
-    const evidence: Evidence[] = [{ type: 'file', path: shown, size, sha256 }];
-    const failures: string[] = [];
-    const threshold: Record<string, string> = {};
-    if (params.non_empty) {
-      threshold.size = '> 0 B';
-      if (size === 0) failures.push('is empty');
-    }
-    if (params.min_size !== undefined) {
-      const min = parseSize(params.min_size)!;
-      threshold.min_size = `>= ${formatSize(min)}`;
-      if (size < min) failures.push(`is ${formatSize(size)}, below the minimum ${formatSize(min)}`);
-    }
-    if (params.max_size !== undefined) {
-      const max = parseSize(params.max_size)!;
-      threshold.max_size = `<= ${formatSize(max)}`;
-      if (size > max) failures.push(`is ${formatSize(size)}, above the maximum ${formatSize(max)}`);
-    }
-    if (params.sha256 !== undefined) {
-      threshold.sha256 = params.sha256.toLowerCase();
-      if (sha256 !== params.sha256.toLowerCase()) {
-        failures.push(
-          `has sha256 ${sha256.slice(0, 12)}…, expected ${params.sha256.toLowerCase().slice(0, 12)}…`,
-        );
-      }
-    }
-    return {
-      status: failures.length ? 'fail' : 'pass',
-      summary: failures.length
-        ? `${shown} ${failures.join('; ')}`
-        : `${shown} exists, ${formatSize(size)}${params.sha256 ? ', sha256 matches' : ''}`,
-      measured: { exists: true, size_bytes: size, sha256 },
-      threshold,
-      evidence,
-    };
-  },
+  run: runIn(() => import('./run.js')),
 });

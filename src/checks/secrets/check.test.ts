@@ -9,9 +9,9 @@ import type { Finding, InlineIgnore } from '../../rules/findings.js';
 import { describeFixtures, fixtureFolders, runFixture } from '../../testing/fixtures.js';
 import { tempFiles } from '../../testing/temp.js';
 import { walkFiles } from '../../util/walk.js';
-import { entropy, scanText } from './check.js';
+import { entropy } from './check.js';
 import { type ReadTotals, scanFile } from './read.js';
-import { DEFAULT_WINDOW, TextScanner } from './scanner.js';
+import { DEFAULT_WINDOW, scanText, TextScanner } from './scanner.js';
 import { Redactor } from '../../redact/redactor.js';
 
 describeFixtures(import.meta.url);

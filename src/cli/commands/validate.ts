@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { makePlan } from '../../engine/plan.js';
+import { compareKinds } from '../../engine/registry.js';
 import { SpecError } from '../../spec/errors.js';
 import { preflight } from '../../spec/preflight.js';
 import { ExitCode } from '../exit-codes.js';
@@ -32,7 +33,7 @@ export async function validateCommand(
     const byKind = new Map<string, number>();
     for (const item of automated) byKind.set(item.kind, (byKind.get(item.kind) ?? 0) + 1);
     const kinds = [...byKind]
-      .sort(([a], [b]) => a.localeCompare(b))
+      .sort(([a], [b]) => compareKinds(a, b))
       .map(([kind, n]) => `${kind} ${n}`)
       .join(', ');
     const profiles = Object.keys(loaded.spec.profiles);
