@@ -5,13 +5,20 @@
  *
  * - up to 15 significant digits and |exponent| <= 22: one IEEE multiply or divide of two
  *   exact doubles (Clinger's fast path) is correctly rounded;
- * - 16 to 19 digits, any exponent: mantissa and 10^e as double-doubles (~106 bits), one
- *   rounding at the end. Wrong only if the true value lies within ~2^-100 of a halfway
+ * - 16 to 19 digits, or more than 22 decimal places, down to 10^-250 and up to 10^250:
+ *   mantissa and 10^e as double-doubles (~106 bits), one rounding at the end. Wrong only if the true value lies within ~2^-100 of a halfway
  *   point between two doubles; the tests compare with Number() on millions of strings;
- * - more digits, subnormal or huge exponents, "inf"/"nan" spellings: Number() on the text.
+ * - more digits, exponents past ±250, "inf"/"nan" spellings: Number() on the text.
  */
 
 const SPLIT = 134_217_729; // 2^27 + 1, Dekker's splitter
+/**
+ * Decimal exponents the double-double path is exact for. Past them the low halves of 10^e
+ * and of the products fall into subnormals (or 10^e itself does), the ~106 bits shrink to 53
+ * and results are off by an ulp (1e-283 read as its neighbour): such numbers go to Number().
+ */
+const SCALED_MIN = -250;
+const SCALED_MAX = 250;
 const POW10_SMALL = [1, 10, 100, 1000, 10_000];
 /** 10^0 .. 10^22, every one exactly representable. */
 const EXACT_POWERS = Array.from({ length: 23 }, (_, k) => 10 ** k);
@@ -111,7 +118,7 @@ export function parseFloatPrefix(buf: Uint8Array, start: number, limit: number):
     (i < limit && ((c = buf[i]! - 48) >>> 0 <= 9 || buf[i] === 101 || buf[i] === 69)) ||
     i === first ||
     (i === first + 1 && buf[first] === 46) ||
-    exponent < -300
+    exponent < SCALED_MIN
   )
     return parseFloatFull(buf, start, limit);
   parsedEnd = i;
@@ -138,7 +145,10 @@ function parseLongFraction(
     i++;
   }
   const exponent = fraction - i;
-  if (i < limit && ((c = buf[i]! - 48) >>> 0 <= 9 || buf[i] === 101 || buf[i] === 69 || exponent < -300))
+  if (
+    (i < limit && ((c = buf[i]! - 48) >>> 0 <= 9 || buf[i] === 101 || buf[i] === 69)) ||
+    exponent < SCALED_MIN
+  )
     return parseFloatFull(buf, start, limit);
   parsedEnd = i;
   const value = scaleDecimal(hi, lo, loDigits, exponent);
@@ -215,7 +225,7 @@ function parseFloatFull(buf: Uint8Array, start: number, limit: number): number {
     parsedEnd = i;
     return negative ? -0 : 0;
   }
-  if (exponent < -300 || exponent > 290) return Number.NaN;
+  if (exponent < SCALED_MIN || exponent > SCALED_MAX) return Number.NaN;
   parsedEnd = i;
   const value =
     loDigits === 0 && exponent >= -22 && exponent <= 22

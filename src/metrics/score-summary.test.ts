@@ -3,6 +3,9 @@
  * sorted runs spilled to disk): the same groups, the same rank metrics to the last digit,
  * and the same numbers as a brute-force pairwise count.
  */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { ClassIndex } from './classes.js';
 import { ClassificationAccumulator } from './classification.js';
@@ -144,5 +147,43 @@ describe('exact rank metrics from per-score counts', () => {
     sortScoreLabels(scores, labels, scores.length);
     expect([...scores]).toEqual([...values].sort((a, b) => a - b));
     for (let i = 0; i < values.length; i++) expect(values[labels[i]!]).toBe(scores[i]);
+  });
+
+  test('a thousand classes: columns sort from the start instead of a table of 1,000 counts a slot', () => {
+    const k = 1000;
+    const summary = new ScoreSummary({
+      k,
+      columns: Array.from({ length: k }, (_, c) => c),
+      spill: new SpillDirectory(),
+    });
+    const before = process.memoryUsage().rss;
+    const probs = new Float64Array(k).fill(1 / k);
+    for (let i = 0; i < 2000; i++) {
+      probs[i % k] = 0.5 + i / 1e6;
+      summary.add(i % k, probs, 0);
+      probs[i % k] = 1 / k;
+    }
+    // Tables would have taken 8 MB a column (8 GB); sorted runs take a few bytes a score.
+    expect(process.memoryUsage().rss - before).toBeLessThan(400_000_000);
+    const support = new Float64Array(k).fill(2);
+    expect(summary.ranks(0, support).auc).toBe(1);
+  });
+
+  test('sorted runs on disk are removed when the process exits mid-evaluation (Ctrl-C)', () => {
+    // The CLI ends an interrupted run with process.exit: no finally block runs.
+    const built = fileURLToPath(new URL('../../dist/metrics/sorted-runs.js', import.meta.url));
+    const script = `
+      const { SpillDirectory } = await import(${JSON.stringify(built)});
+      const { writeFileSync } = await import('node:fs');
+      const spill = new SpillDirectory();
+      const run = spill.next();
+      writeFileSync(run, 'x');
+      console.log(spill.directory());
+      process.exit(130);`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(child.status).toBe(130);
+    const directory = child.stdout.trim();
+    expect(directory).toMatch(/mlgate-sort-/);
+    expect(existsSync(directory)).toBe(false);
   });
 });

@@ -144,6 +144,7 @@ export function classIndexes(k: number): Int32Array {
 
 const EMPTY = -1; // scores are probabilities in [0, 1]: -1 marks a free slot
 const MIN_ROWS_TO_JUDGE = 1 << 12; // rows seen before "nearly every score is distinct" is judged
+const MIN_SLOTS = 1024; // a hash table's first size
 
 /** One column's distinct scores and per-class counts, in an open-addressing hash table. */
 class HashColumn {
@@ -258,19 +259,23 @@ export class ScoreSummary {
 
   constructor(private readonly options: ScoreSummaryOptions) {
     const k = options.k;
-    this.hash = Array.from({ length: k }, (_, c) =>
-      options.columns.includes(c) ? new HashColumn(k) : undefined,
-    );
-    this.runs = Array.from({ length: k }, () => undefined);
     this.slotBytes = 8 + 8 * k;
     // 96 MB of tables by default, shared by the columns.
-    this.slotBudget = Math.max(
-      1024,
-      Math.floor((options.hashBudgetBytes ?? 96_000_000) / this.slotBytes / options.columns.length),
+    this.slotBudget = Math.floor(
+      (options.hashBudgetBytes ?? 96_000_000) / this.slotBytes / options.columns.length,
     );
     this.runCapacity = Math.max(
       1,
       Math.floor((options.runsMemoryValues ?? 8_000_000) / options.columns.length),
+    );
+    // Hundreds of classes: a table of k counts a slot cannot even start within the budget
+    // (1,000 classes would take 8 MB a column, 8 GB in all); those columns sort from the start.
+    const tables = this.slotBudget >= MIN_SLOTS;
+    this.hash = Array.from({ length: k }, (_, c) =>
+      tables && options.columns.includes(c) ? new HashColumn(k, MIN_SLOTS) : undefined,
+    );
+    this.runs = Array.from({ length: k }, (_, c) =>
+      !tables && options.columns.includes(c) ? this.newRuns(c) : undefined,
     );
   }
 
@@ -296,14 +301,7 @@ export class ScoreSummary {
       return;
     }
     // The table would cost more than the scores themselves, or more than its share: sort instead.
-    // Columns fill at the same pace: the first run of each is cut at a different size, so
-    // their sorts come one at a time (a worker thread pauses briefly, never for every column).
-    const position = this.options.columns.indexOf(column);
-    const firstRun = Math.max(
-      1,
-      Math.floor((this.runCapacity * (position + 1)) / this.options.columns.length),
-    );
-    const runs = new ScoreLabelRuns(this.options.spill, this.runCapacity, firstRun);
+    const runs = this.newRuns(column);
     const k = this.options.k;
     for (let s = 0; s < table.keys.length; s++) {
       const score = table.keys[s]!;
@@ -316,6 +314,20 @@ export class ScoreSummary {
     this.hash[column] = undefined;
     this.runs[column] = runs;
     this.fallbacks++;
+  }
+
+  /**
+   * Sorted runs for a column. Columns fill at the same pace: the first run of each is cut at a
+   * different size, so their sorts come one at a time (a worker thread pauses briefly, never
+   * for every column at once).
+   */
+  private newRuns(column: number): ScoreLabelRuns {
+    const position = this.options.columns.indexOf(column);
+    const firstRun = Math.max(
+      1,
+      Math.floor((this.runCapacity * (position + 1)) / this.options.columns.length),
+    );
+    return new ScoreLabelRuns(this.options.spill, this.runCapacity, firstRun);
   }
 
   /** Rank metrics of one column, given the rows of each class. */

@@ -29,7 +29,10 @@ export class SpillDirectory {
 
   /** The directory, made now if it is not yet. */
   directory(): string {
-    this.path ??= this.shared ?? mkdtempSync(join(tmpdir(), 'mlgate-sort-'));
+    if (this.path === undefined) {
+      this.path = this.shared ?? mkdtempSync(join(tmpdir(), 'mlgate-sort-'));
+      if (!this.shared) liveDirectories.add(this.path);
+    }
     return this.path;
   }
 
@@ -41,10 +44,22 @@ export class SpillDirectory {
 
   dispose(): void {
     if (this.shared) for (const path of this.made.splice(0)) rmSync(path, { force: true });
-    else if (this.path) rmSync(this.path, { recursive: true, force: true });
+    else if (this.path) {
+      rmSync(this.path, { recursive: true, force: true });
+      liveDirectories.delete(this.path);
+    }
     this.path = undefined;
   }
 }
+
+/**
+ * Directories not yet disposed, removed when the process exits: Ctrl-C ends the CLI with
+ * process.exit while an evaluation may still hold sorted runs on disk (tens of MB each).
+ */
+const liveDirectories = new Set<string>();
+process.on('exit', () => {
+  for (const path of liveDirectories) rmSync(path, { recursive: true, force: true });
+});
 
 export class SortedRuns {
   private buffer = new Float64Array(1024);
