@@ -480,12 +480,20 @@ export class ScoreLabelRuns {
       }
       return;
     }
-    this.spillToDisk();
-    this.scores = new Float64Array(0); // everything is on disk: free the buffer for the merge
+    // The pairs still in memory join the merge from there, sorted in place: no write and
+    // read back of the last run.
+    const sources: PairRun[] = this.runs.map((run) => new FilePairRun(run.path, run.count));
+    if (this.length > 0) {
+      sortScoreLabels(this.scores, this.labels, this.length);
+      sources.push(
+        new MemoryPairRun(this.scores.subarray(0, this.length), this.labels.subarray(0, this.length)),
+      );
+    }
+    this.length = 0;
+    this.scores = new Float64Array(0); // the merge holds what it needs
     this.labels = new Uint16Array(0);
     // Merge the runs: the head score of each in a typed array, a group's labels gathered
     // into one buffer, so each pair costs a few array reads whatever the number of classes.
-    const sources = this.runs.map((run) => new FilePairRun(run.path, run.count));
     const r = sources.length;
     const blocks = sources.map((source) => source.read());
     const offsets = new Int32Array(r);
@@ -527,6 +535,28 @@ function grow(group: Int32Array): Int32Array<ArrayBuffer> {
   const grown = new Int32Array(group.length * 2);
   grown.set(group);
   return grown;
+}
+
+class MemoryPairRun implements PairRun {
+  private position = 0;
+  remaining: number;
+  constructor(
+    private readonly scores: Float64Array,
+    private readonly labels: Uint16Array,
+  ) {
+    this.remaining = scores.length;
+  }
+  read(): { scores: Float64Array; labels: Uint16Array } {
+    const end = Math.min(this.scores.length, this.position + BLOCK);
+    const block = {
+      scores: this.scores.subarray(this.position, end),
+      labels: this.labels.subarray(this.position, end),
+    };
+    this.remaining -= end - this.position;
+    this.position = end;
+    return block;
+  }
+  close(): void {}
 }
 
 class FilePairRun implements PairRun {
