@@ -15,7 +15,12 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { type ColumnRanks, ScoreSummary, type ScoreSummaryOptions } from './score-summary.js';
+import {
+  type ColumnRanks,
+  RUNS_MEMORY_VALUES,
+  ScoreSummary,
+  type ScoreSummaryOptions,
+} from './score-summary.js';
 import {
   controlWords,
   doneWord,
@@ -179,7 +184,7 @@ export class ParallelScoreSummary implements RankSummary {
         batchRows: this.batchRows,
         ringSize: this.ringSize,
         hashBudgetBytes: Math.floor((this.options.hashBudgetBytes ?? 96_000_000) / this.threads),
-        runsMemoryValues: Math.floor((this.options.runsMemoryValues ?? 8_000_000) / this.threads),
+        runsMemoryValues: Math.floor((this.options.runsMemoryValues ?? RUNS_MEMORY_VALUES) / this.threads),
         spillDirectory: this.options.spill.directory(),
         control: this.control,
         rowCounts: this.rowCounts,

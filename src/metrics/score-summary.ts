@@ -145,6 +145,11 @@ export function classIndexes(k: number): Int32Array {
 const EMPTY = -1; // scores are probabilities in [0, 1]: -1 marks a free slot
 const MIN_ROWS_TO_JUDGE = 1 << 12; // rows seen before "nearly every score is distinct" is judged
 const MIN_SLOTS = 1024; // a hash table's first size
+/**
+ * (score, class) pairs all sorting columns together hold in memory before writing sorted runs:
+ * 40 MB, and as much again while one is sorted (a larger budget saves little: runs merge fast).
+ */
+export const RUNS_MEMORY_VALUES = 4_000_000;
 
 /** One column's distinct scores and per-class counts, in an open-addressing hash table. */
 class HashColumn {
@@ -266,7 +271,7 @@ export class ScoreSummary {
     );
     this.runCapacity = Math.max(
       1,
-      Math.floor((options.runsMemoryValues ?? 8_000_000) / options.columns.length),
+      Math.floor((options.runsMemoryValues ?? RUNS_MEMORY_VALUES) / options.columns.length),
     );
     // Hundreds of classes: a table of k counts a slot cannot even start within the budget
     // (1,000 classes would take 8 MB a column, 8 GB in all); those columns sort from the start.
