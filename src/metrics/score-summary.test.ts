@@ -122,10 +122,18 @@ describe('exact rank metrics from per-score counts', () => {
     sortScoreLabels(scores, labels, scores.length);
     expect([...scores]).toEqual([...values].sort((a, b) => a - b));
     for (let i = 0; i < values.length; i++) expect(values[labels[i]!]).toBe(scores[i]);
-    const many = Float64Array.from({ length: 20_000 }, (_, i) => Math.sin(i) * 1e3);
-    const expected = [...many].sort((a, b) => a - b);
-    sortScoreLabels(many, new Uint16Array(many.length), many.length);
-    expect([...many]).toEqual(expected);
+    // Below and above 64K pairs (three passes of 11 bits, two of 16), negatives, ties.
+    for (const length of [20_000, 150_000]) {
+      const many = Float64Array.from({ length }, (_, i) =>
+        i % 7 === 0 ? 0.125 : Math.sin(i) * 10 ** ((i % 9) - 4),
+      );
+      const expected = [...many].sort((a, b) => a - b);
+      const labels = Uint32Array.from(many, (_, i) => i);
+      const values = [...many];
+      sortScoreLabels(many, labels, many.length);
+      expect([...many]).toEqual(expected);
+      for (let i = 0; i < length; i++) expect(values[labels[i]!]).toBe(many[i]);
+    }
   });
 
   test('scores that share their high 32 bits are ordered by the low ones, in short and long runs', () => {
