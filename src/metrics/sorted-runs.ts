@@ -255,12 +255,10 @@ export function sortScoreLabels(scores: Float64Array, labels: Uint16Array | Uint
   const scratch: RadixScratch = {
     words: new Uint32Array(n * 2),
     labels: labels instanceof Uint16Array ? new Uint16Array(n) : new Uint32Array(n),
-    counts: new Uint32Array(3 * RADIX),
   };
   // Past 64K pairs two passes of 16 bits; below, the 64K-entry counts would cost more than
   // the third pass of 11 bits saves.
-  if (n >= WIDE_RADIX) sortByHighWord(words, labels, scratch, n);
-  else radixByWord(words, labels, scratch, 0, n, HIGH_WORD);
+  radixByWord(words, labels, scratch, 0, n, HIGH_WORD, n >= 1 << 16 ? 16 : 11);
   // Runs of one high word, in order by the low word (ties, the same score many times, are
   // already in order).
   let start = 0;
@@ -271,7 +269,7 @@ export function sortScoreLabels(scores: Float64Array, labels: Uint16Array | Uint
     let tied = true;
     for (; end < n && words[2 * end + 1] === hi; end++) if (words[2 * end] !== lo) tied = false;
     if (!tied) {
-      if (end - start > INSERTION_MAX) radixByWord(words, labels, scratch, start, end, LOW_WORD);
+      if (end - start > INSERTION_MAX) radixByWord(words, labels, scratch, start, end, LOW_WORD, 11);
       else insertionByLowWord(words, labels, start, end);
     }
     start = end;
@@ -288,7 +286,6 @@ export function sortScoreLabels(scores: Float64Array, labels: Uint16Array | Uint
   }
 }
 
-const RADIX = 2048;
 const LOW_WORD = 0;
 const HIGH_WORD = 1;
 const INSERTION_MAX = 48;
@@ -296,65 +293,14 @@ const INSERTION_MAX = 48;
 interface RadixScratch {
   words: Uint32Array;
   labels: Uint16Array | Uint32Array;
-  counts: Uint32Array;
 }
 
 /**
- * Stable LSD radix sort of all n pairs by the high word, two 16-bit digits (fewer passes over
- * the array than three of 11 bits; the 64K-entry counts pay off on a whole run). A digit every
- * key shares is skipped (scores in [0, 1] share the sign and most exponent bits).
- */
-function sortByHighWord(
-  words: Uint32Array,
-  labels: Uint16Array | Uint32Array,
-  scratch: RadixScratch,
-  n: number,
-): void {
-  const counts = new Uint32Array(2 * WIDE_RADIX);
-  for (let i = 0; i < n; i++) {
-    const hi = words[2 * i + 1]!;
-    counts[hi & 0xffff]!++;
-    counts[WIDE_RADIX + (hi >>> 16)]!++;
-  }
-  let source = words;
-  let sourceLabels = labels;
-  let target = scratch.words;
-  let targetLabels = scratch.labels;
-  for (let pass = 0; pass < 2; pass++) {
-    const offset = pass * WIDE_RADIX;
-    let used = 0;
-    for (let d = 0; d < WIDE_RADIX && used < 2; d++) if (counts[offset + d]! > 0) used++;
-    if (used < 2) continue;
-    let sum = 0;
-    for (let d = 0; d < WIDE_RADIX; d++) {
-      const count = counts[offset + d]!;
-      counts[offset + d] = sum;
-      sum += count;
-    }
-    const shift = pass * 16;
-    for (let i = 0; i < n; i++) {
-      const lo = source[2 * i]!;
-      const hi = source[2 * i + 1]!;
-      const at = counts[offset + ((hi >>> shift) & 0xffff)]!++;
-      target[2 * at] = lo;
-      target[2 * at + 1] = hi;
-      targetLabels[at] = sourceLabels[i]!;
-    }
-    [source, target] = [target, source];
-    [sourceLabels, targetLabels] = [targetLabels, sourceLabels];
-  }
-  if (source !== words) {
-    words.set(source.subarray(0, 2 * n));
-    labels.set(sourceLabels.subarray(0, n));
-  }
-}
-
-const WIDE_RADIX = 65_536;
-
-/**
- * Stable LSD radix sort of pairs [start, end) by one 32-bit word of their key (three digits
- * of 11, 11 and 10 bits), carrying the other word and the labels; the result is left in
- * place. Pairs already in order by the other words stay so (stable).
+ * Stable LSD radix sort of pairs [start, end) by one 32-bit word of their key, carrying the
+ * other word and the labels; the result is left in place. `digit` is 16 (two passes: fewer
+ * trips over a large array, 64K-entry counts) or 11 (three passes of 11, 11 and 10 bits: small
+ * counts for short runs). A digit every key shares is skipped (scores in [0, 1] share the sign
+ * and most exponent bits). Stable: pairs already in order by the other word stay so.
  */
 function radixByWord(
   words: Uint32Array,
@@ -363,39 +309,48 @@ function radixByWord(
   start: number,
   end: number,
   word: number,
+  digit: 11 | 16,
 ): void {
-  const counts = scratch.counts;
-  counts.fill(0);
-  for (let i = start; i < end; i++) {
-    const key = words[2 * i + word]!;
-    counts[key & 0x7ff]!++;
-    counts[RADIX + ((key >>> 11) & 0x7ff)]!++;
-    counts[2 * RADIX + (key >>> 22)]!++;
+  const radix = 1 << digit;
+  const passes = digit === 16 ? 2 : 3;
+  const counts = new Uint32Array(passes * radix);
+  // One sweep for every pass's histogram, unrolled for each width (the hot loop of the sort).
+  if (digit === 16) {
+    for (let i = start; i < end; i++) {
+      const key = words[2 * i + word]!;
+      counts[key & 0xffff]!++;
+      counts[radix + (key >>> 16)]!++;
+    }
+  } else {
+    for (let i = start; i < end; i++) {
+      const key = words[2 * i + word]!;
+      counts[key & 0x7ff]!++;
+      counts[radix + ((key >>> 11) & 0x7ff)]!++;
+      counts[2 * radix + (key >>> 22)]!++;
+    }
   }
   let source = words;
   let sourceLabels = labels;
   let target = scratch.words;
   let targetLabels = scratch.labels;
   // Source and target index the same places: pairs [start, end) of either array.
-  for (let pass = 0; pass < 3; pass++) {
-    const offset = pass * RADIX;
-    // A digit every key shares: nothing to do this pass.
+  for (let pass = 0; pass < passes; pass++) {
+    const offset = pass * radix;
     let used = 0;
-    for (let d = 0; d < RADIX && used < 2; d++) if (counts[offset + d]! > 0) used++;
+    for (let d = 0; d < radix && used < 2; d++) if (counts[offset + d]! > 0) used++;
     if (used < 2) continue;
     let sum = start;
-    for (let d = 0; d < RADIX; d++) {
+    for (let d = 0; d < radix; d++) {
       const count = counts[offset + d]!;
       counts[offset + d] = sum;
       sum += count;
     }
-    const shift = pass * 11;
-    const mask = pass === 2 ? 0x3ff : 0x7ff;
+    const shift = pass * digit;
+    const mask = radix - 1;
     for (let i = start; i < end; i++) {
       const lo = source[2 * i]!;
       const hi = source[2 * i + 1]!;
-      const digit = ((word === HIGH_WORD ? hi : lo) >>> shift) & mask;
-      const at = counts[offset + digit]!++;
+      const at = counts[offset + ((source[2 * i + word]! >>> shift) & mask)]!++;
       target[2 * at] = lo;
       target[2 * at + 1] = hi;
       targetLabels[at] = sourceLabels[i]!;
