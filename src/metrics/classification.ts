@@ -29,8 +29,6 @@ export interface ClassificationOptions {
   rankHashBytes?: number;
   /** The positive class of two, as the spec names it (default: see positiveClass). */
   positive?: string;
-  /** Worker threads for rank metrics (default: the spare cores, see defaultRankThreads). */
-  rankThreads?: number;
 }
 
 /** The metrics of the positive class of two: not computed while it is not known. */
@@ -164,7 +162,6 @@ export class ClassificationAccumulator {
       this.scoreColumns = rankColumnsOf(options.classes, options.positive);
       if (this.scoreColumns.length > 0)
         this.scores = rankSummary({
-          threads: options.rankThreads,
           k: options.classes.size,
           columns: this.scoreColumns,
           spill: this.spill,

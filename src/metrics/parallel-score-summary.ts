@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import {
   type ColumnRanks,
+  HASH_BUDGET_BYTES,
   RUNS_MEMORY_VALUES,
   ScoreSummary,
   type ScoreSummaryOptions,
@@ -74,7 +75,7 @@ export function defaultRankThreads(): number {
 /** The summary for these options: in this thread, or beside it when threads are to spare. */
 export function rankSummary(options: ParallelOptions): RankSummary {
   const threads = Math.min(options.threads ?? defaultRankThreads(), options.columns.length);
-  if (threads < 1 || !(options.workerUrl ?? WORKER_URL)) return new LocalRankSummary(options);
+  if (threads < 1 || !(options.workerUrl ?? WORKER_URL)) return new ScoreSummary(options);
   return new ParallelScoreSummary({ ...options, threads });
 }
 
@@ -86,20 +87,6 @@ const WORKER_URL = ((): URL | undefined => {
   }
   return undefined;
 })();
-
-class LocalRankSummary implements RankSummary {
-  private readonly summary: ScoreSummary;
-  constructor(options: ScoreSummaryOptions) {
-    this.summary = new ScoreSummary(options);
-  }
-  add(label: number, probs: Float64Array, offset: number): void {
-    this.summary.add(label, probs, offset);
-  }
-  ranks(column: number, support: ArrayLike<number>): ColumnRanks {
-    return this.summary.ranks(column, support);
-  }
-  dispose(): void {}
-}
 
 export class ParallelScoreSummary implements RankSummary {
   private readonly k: number;
@@ -157,12 +144,8 @@ export class ParallelScoreSummary implements RankSummary {
   /** Publishes the batch being filled and waits for a free slot for the next one. */
   private handOver(): void {
     if (this.workers.length === 0) this.start();
-    const slot = this.written % this.ringSize;
-    this.rowCounts[slot] = this.rowsInBatch;
-    this.written++;
-    Atomics.store(this.control, WRITTEN, this.written);
+    this.publish();
     this.wake();
-    this.rowsInBatch = 0;
     // The next slot is free once every worker has read the batch written ringSize ago.
     this.waitUntil(() => this.slowestDone() >= this.written - this.ringSize + 1, 'read a batch');
     const next = this.written % this.ringSize;
@@ -171,6 +154,14 @@ export class ParallelScoreSummary implements RankSummary {
       next * this.batchRows * this.k,
       (next + 1) * this.batchRows * this.k,
     );
+  }
+
+  /** The batch being filled becomes readable by the workers. */
+  private publish(): void {
+    this.rowCounts[this.written % this.ringSize] = this.rowsInBatch;
+    this.written++;
+    Atomics.store(this.control, WRITTEN, this.written);
+    this.rowsInBatch = 0;
   }
 
   private start(): void {
@@ -183,7 +174,7 @@ export class ParallelScoreSummary implements RankSummary {
         columns: columns.filter((_, i) => i % this.threads === w),
         batchRows: this.batchRows,
         ringSize: this.ringSize,
-        hashBudgetBytes: Math.floor((this.options.hashBudgetBytes ?? 96_000_000) / this.threads),
+        hashBudgetBytes: Math.floor((this.options.hashBudgetBytes ?? HASH_BUDGET_BYTES) / this.threads),
         runsMemoryValues: Math.floor((this.options.runsMemoryValues ?? RUNS_MEMORY_VALUES) / this.threads),
         spillDirectory: this.options.spill.directory(),
         control: this.control,
@@ -265,13 +256,7 @@ export class ParallelScoreSummary implements RankSummary {
         local.add(this.batchLabels[row]!, this.batchProbs, row * k);
       return new Map(columns.map((column) => [column, local.ranks(column, support)]));
     }
-    if (this.rowsInBatch > 0) {
-      const slot = this.written % this.ringSize;
-      this.rowCounts[slot] = this.rowsInBatch;
-      this.written++;
-      Atomics.store(this.control, WRITTEN, this.written);
-      this.rowsInBatch = 0;
-    }
+    if (this.rowsInBatch > 0) this.publish();
     for (let c = 0; c < k; c++) this.support[c] = support[c]!;
     Atomics.store(this.control, STATE, STATE_FINISHING);
     this.wake();

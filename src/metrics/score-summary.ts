@@ -150,6 +150,8 @@ const MIN_SLOTS = 1024; // a hash table's first size
  * 40 MB, and as much again while one is sorted (a larger budget saves little: runs merge fast).
  */
 export const RUNS_MEMORY_VALUES = 4_000_000;
+/** Bytes of hash tables of distinct scores, all columns together, before columns sort instead. */
+export const HASH_BUDGET_BYTES = 96_000_000;
 
 /** One column's distinct scores and per-class counts, in an open-addressing hash table. */
 class HashColumn {
@@ -267,7 +269,7 @@ export class ScoreSummary {
     this.slotBytes = 8 + 8 * k;
     // 96 MB of tables by default, shared by the columns.
     this.slotBudget = Math.floor(
-      (options.hashBudgetBytes ?? 96_000_000) / this.slotBytes / options.columns.length,
+      (options.hashBudgetBytes ?? HASH_BUDGET_BYTES) / this.slotBytes / options.columns.length,
     );
     this.runCapacity = Math.max(
       1,
@@ -339,6 +341,9 @@ export class ScoreSummary {
   ranks(column: number, support: ArrayLike<number>): ColumnRanks {
     return rankColumn(column, support, this.groups(column));
   }
+
+  /** Nothing to free: the owner disposes of the spill directory (see RankSummary). */
+  dispose(): void {}
 
   /** The groups of one column, ascending. */
   groups(column: number): ScoreGroups {

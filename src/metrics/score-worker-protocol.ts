@@ -19,9 +19,7 @@ export const doneWord = (worker: number) => 5 + 2 * worker;
 export const statusWord = (worker: number) => 6 + 2 * worker;
 export const controlWords = (threads: number) => 5 + 2 * threads;
 
-export const STATE_RUNNING = 0;
 export const STATE_FINISHING = 1;
-export const STATUS_WORKING = 0;
 export const STATUS_DONE = 1;
 export const STATUS_FAILED = 2;
 export const MESSAGE_BYTES = 1024;
