@@ -155,6 +155,7 @@ function parseLongFraction(
   return negative ? -value : value;
 }
 
+/** Every form parseFloatPrefix reads: a sign, up to 19 digits, an exponent. */
 function parseFloatFull(buf: Uint8Array, start: number, limit: number): number {
   let i = start;
   let negative = false;
@@ -170,8 +171,7 @@ function parseFloatFull(buf: Uint8Array, start: number, limit: number): number {
   let exponent = 0;
   let c = 0;
   const first = i;
-  // Integer part: leading zeros, then up to 15 significant digits in a tight loop (the
-  // common case: every digit of a probability fits hi, one division finishes it).
+  // Integer part: leading zeros, then up to 15 significant digits.
   while (i < limit && buf[i] === 48) i++;
   while (i < limit && (c = buf[i]! - 48) >>> 0 <= 9 && digits < 15) {
     hi = hi * 10 + c;

@@ -152,6 +152,35 @@ describe('rank metrics in worker threads', () => {
     expect(() => ranksOf(parallel, data)).toThrow(/a worker thread did not start within 0.3 s/);
   });
 
+  test('workers that cannot start (no temporary directory) make the evaluation an error that says so', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mlgate-parallel-'));
+    const saved = { threads: process.env.MLGATE_RANK_THREADS, tmp: process.env.TMPDIR };
+    try {
+      const data = rows(20_000, 3, undefined, 3);
+      const lines = ['label,prob_0,prob_1,prob_2'];
+      for (let i = 0; i < data.labels.length; i++)
+        lines.push(
+          `${data.labels[i]},${data.probs[i * 3]},${data.probs[i * 3 + 1]},${1 - data.probs[i * 3]! - data.probs[i * 3 + 1]!}`,
+        );
+      const file = join(dir, 'predictions.csv');
+      writeFileSync(file, `${lines.join('\n')}\n`);
+      process.env.MLGATE_RANK_THREADS = '1';
+      process.env.TMPDIR = join(dir, 'missing');
+      await expect(evaluatePredictions(file, 'csv', { rankMetrics: true })).rejects.toThrow(
+        /rank metrics: cannot start a worker thread: .*ENOENT/,
+      );
+    } finally {
+      for (const [name, value] of [
+        ['MLGATE_RANK_THREADS', saved.threads],
+        ['TMPDIR', saved.tmp],
+      ] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a predictions file of many batches: the same metrics with threads as without', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mlgate-parallel-'));
     try {

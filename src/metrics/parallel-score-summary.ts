@@ -38,6 +38,9 @@ import {
   WRITTEN,
 } from './score-worker-protocol.js';
 
+/** A worker thread failed or never started: the evaluation has no rank metrics to give. */
+export class RankMetricsError extends Error {}
+
 /** What the classification accumulator needs of a rank summary, in one thread or several. */
 export interface RankSummary {
   add(label: number, probs: Float64Array, offset: number): void;
@@ -165,6 +168,14 @@ export class ParallelScoreSummary implements RankSummary {
   }
 
   private start(): void {
+    try {
+      this.startWorkers();
+    } catch (error) {
+      this.fail(`cannot start a worker thread: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private startWorkers(): void {
     const columns = this.options.columns;
     for (let w = 0; w < this.threads; w++) {
       const data: ScoreWorkerData = {
@@ -222,7 +233,7 @@ export class ParallelScoreSummary implements RankSummary {
   }
 
   private fail(message: string): never {
-    this.failure = new Error(`rank metrics: ${message}`);
+    this.failure = new RankMetricsError(`rank metrics: ${message}`);
     this.dispose();
     throw this.failure;
   }

@@ -21,6 +21,7 @@ import { wantRankMetrics } from './catalog.js';
 import { ClassIndex, ClassLabelError, positiveClass } from './classes.js';
 import { ClassificationAccumulator, type ClassificationResult } from './classification.js';
 import { GroupAccumulator, type GroupCounts, GroupError, groupKeyReader } from './fairness.js';
+import { RankMetricsError } from './parallel-score-summary.js';
 import { RegressionAccumulator, type RegressionResult } from './regression.js';
 
 export type MetricsResult = ClassificationResult | RegressionResult;
@@ -360,7 +361,12 @@ export async function evaluatePredictions(
   } catch (error) {
     release();
     if (error instanceof PredictionsError) throw error;
-    if (error instanceof TableError || error instanceof ClassLabelError || error instanceof GroupError)
+    if (
+      error instanceof TableError ||
+      error instanceof ClassLabelError ||
+      error instanceof GroupError ||
+      error instanceof RankMetricsError
+    )
       throw new PredictionsError(error.message);
     if (error instanceof Error && /^line \d+:/.test(error.message)) throw new PredictionsError(error.message);
     throw error;
@@ -417,8 +423,15 @@ export async function evaluatePredictions(
     release();
     throw error;
   }
+  let result: MetricsResult;
+  try {
+    result = accumulator.finish();
+  } catch (error) {
+    if (error instanceof RankMetricsError) throw new PredictionsError(error.message);
+    throw error;
+  }
   return {
-    result: accumulator.finish(),
+    result,
     slices: [...sliceAccumulators]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([key, slice]) => ({ key, result: slice.finish() })),
