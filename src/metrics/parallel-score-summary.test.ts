@@ -75,6 +75,29 @@ describe('rank metrics in worker threads', () => {
     }
   }
 
+  test('while the workers finish, the reading thread ranks columns they wrote out: the same bits', () => {
+    const many = [...Array(12).keys()];
+    const data = rows(20_000, 12, undefined);
+    const rankAll = (summary: Parameters<typeof ranksOf>[0]) => {
+      for (let i = 0; i < data.labels.length; i++) summary.add(data.labels[i]!, data.probs, i * 12);
+      return many.map((column) => summary.ranks(column, data.support));
+    };
+    const spill = new SpillDirectory();
+    const forced = { k: 12, columns: many, spill, hashBudgetBytes: 1, runsMemoryValues: 24_000 };
+    const expected = rankAll(new ScoreSummary(forced));
+    // Which thread claims a column is a race: over a few tries the reader must take some.
+    let rankedHere = 0;
+    for (let attempt = 0; attempt < 5 && rankedHere === 0; attempt++) {
+      const parallel = new ParallelScoreSummary({ ...forced, threads: 1, batchRows: 1000 });
+      expect(rankAll(parallel)).toEqual(expected);
+      rankedHere = parallel.columnsRankedHere;
+    }
+    expect(rankedHere).toBeGreaterThan(0);
+    // Left: only the one-thread summary's own runs (run-N); the threads removed theirs.
+    expect(readdirSync(spill.directory()).filter((name) => !name.startsWith('run-'))).toEqual([]);
+    spill.dispose();
+  });
+
   test("workers spill into the reader's directory and leave nothing there", () => {
     const data = rows(3000, k, undefined);
     const spill = new SpillDirectory();

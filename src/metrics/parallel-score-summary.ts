@@ -11,24 +11,29 @@
  * start with the first full batch: a small file never pays for a thread. Any failure of a
  * worker (it threw, it never started) is an error of the evaluation, never a missing metric.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import {
   type ColumnRanks,
   HASH_BUDGET_BYTES,
+  rankColumn,
   RUNS_MEMORY_VALUES,
   ScoreSummary,
   type ScoreSummaryOptions,
 } from './score-summary.js';
+import { removeRunFiles, type RunFile, ScoreLabelRuns } from './sorted-runs.js';
 import {
+  claimWord,
   controlWords,
   doneWord,
   MESSAGE_BYTES,
   PROGRESS,
   type ScoreWorkerData,
   SEQUENCE,
+  sharedColumnFile,
+  sharedWord,
   STARTED,
   STATE,
   STATE_FINISHING,
@@ -113,6 +118,8 @@ export class ParallelScoreSummary implements RankSummary {
   private failure: Error | undefined;
   /** Threads actually used (0 when every row fit in the first batch). */
   threadsUsed = 0;
+  /** Columns this (the reading) thread ranked while the workers finished (for tests). */
+  columnsRankedHere = 0;
 
   constructor(private readonly options: ParallelOptions & { threads: number }) {
     this.k = options.k;
@@ -122,7 +129,7 @@ export class ParallelScoreSummary implements RankSummary {
       Math.max(64, Math.min(DEFAULT_BATCH_ROWS, Math.floor(RING_BYTES / this.ringSize / (4 + 8 * this.k))));
     this.threads = options.threads;
     const shared = (bytes: number) => new SharedArrayBuffer(bytes);
-    this.control = new Int32Array(shared(4 * controlWords(this.threads)));
+    this.control = new Int32Array(shared(4 * controlWords(this.threads, this.k)));
     this.rowCounts = new Int32Array(shared(4 * this.ringSize));
     this.labels = new Int32Array(shared(4 * this.ringSize * this.batchRows));
     this.probs = new Float64Array(shared(8 * this.ringSize * this.batchRows * this.k));
@@ -180,6 +187,7 @@ export class ParallelScoreSummary implements RankSummary {
     for (let w = 0; w < this.threads; w++) {
       const data: ScoreWorkerData = {
         index: w,
+        threads: this.threads,
         k: this.k,
         // Round robin: each worker its share of the columns.
         columns: columns.filter((_, i) => i % this.threads === w),
@@ -271,13 +279,25 @@ export class ParallelScoreSummary implements RankSummary {
     for (let c = 0; c < k; c++) this.support[c] = support[c]!;
     Atomics.store(this.control, STATE, STATE_FINISHING);
     this.wake();
+    // Idle until the workers are done, this thread ranks the sorting columns they offer.
+    const rankedHere = new Map<number, ColumnRanks>();
     this.waitUntil(() => {
+      for (const column of columns) {
+        if (Atomics.load(this.control, sharedWord(this.threads, column)) !== 1) continue;
+        if (Atomics.compareExchange(this.control, claimWord(this.threads, column), 0, 1) !== 0) continue;
+        rankedHere.set(column, this.rankOffered(column, support));
+      }
       for (let w = 0; w < this.threads; w++)
         if (Atomics.load(this.control, statusWord(w)) !== STATUS_DONE) return false;
       return true;
     }, 'finish');
     const ranks = new Map<number, ColumnRanks>();
     for (const column of columns) {
+      const here = rankedHere.get(column);
+      if (here) {
+        ranks.set(column, here);
+        continue;
+      }
       const at = column * (k + 2);
       ranks.set(column, {
         auc: this.results[at]!,
@@ -286,6 +306,26 @@ export class ParallelScoreSummary implements RankSummary {
       });
     }
     this.dispose();
+    return ranks;
+  }
+
+  /** A column a worker wrote out whole as sorted runs: ranked here, its files removed. */
+  private rankOffered(column: number, support: ArrayLike<number>): ColumnRanks {
+    const listing = sharedColumnFile(this.options.spill.directory(), column);
+    let ranks: ColumnRanks;
+    let runs: RunFile[];
+    try {
+      runs = JSON.parse(readFileSync(listing, 'utf8')) as RunFile[];
+      const groups = ScoreLabelRuns.fromFiles(this.options.spill, runs);
+      ranks = rankColumn(column, support, (visit) => groups.forEachGroup(visit));
+    } catch (error) {
+      this.fail(
+        `cannot read the sorted runs of a column: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+    removeRunFiles(runs);
+    rmSync(listing, { force: true });
+    this.columnsRankedHere++;
     return ranks;
   }
 

@@ -13,7 +13,7 @@
  * Every producer hands the finisher the same groups, and the finisher's sums are exact, so
  * the metrics are the same to the last bit whichever path computed them.
  */
-import { ScoreLabelRuns, sortScoreLabels, type SpillDirectory } from './sorted-runs.js';
+import { type RunFile, ScoreLabelRuns, sortScoreLabels, type SpillDirectory } from './sorted-runs.js';
 
 /**
  * The rows at one distinct score, as entries [start, end) of (class, rows): a class may come
@@ -340,6 +340,14 @@ export class ScoreSummary {
   /** Rank metrics of one column, given the rows of each class. */
   ranks(column: number, support: ArrayLike<number>): ColumnRanks {
     return rankColumn(column, support, this.groups(column));
+  }
+
+  /**
+   * A column that sorts, written out whole as runs on disk so that any thread can rank it
+   * (ScoreLabelRuns.fromFiles); undefined for a column counted in a hash table.
+   */
+  writeRuns(column: number): RunFile[] | undefined {
+    return this.runs[column]?.writeAll();
   }
 
   /** Nothing to free: the owner disposes of the spill directory (see RankSummary). */

@@ -5,7 +5,11 @@
  * - PROGRESS: bumped by workers after every batch and status change (the reader waits on it);
  * - WRITTEN: batches handed over; STATE: running or finishing; STARTED: workers running;
  * - doneWord(w): batches worker w has read; statusWord(w): working, done (its results are
- *   written) or failed (its message in messages[w * MESSAGE_BYTES ..], UTF-8, NUL-terminated).
+ *   written) or failed (its message in messages[w * MESSAGE_BYTES ..], UTF-8, NUL-terminated);
+ * - sharedWord(c): 1 once column c's sorted runs are all on disk, listed in
+ *   sharedColumnFile(dir, c) (JSON RunFile[]), for any thread to rank; claimWord(c): 1 once a
+ *   thread took it (Atomics.compareExchange: one thread ranks each column). While finishing,
+ *   the reading thread is idle: it ranks the columns it claims, the workers the rest.
  * Batch b is in ring slot b % ringSize: rowCounts[slot] rows, labels[slot * batchRows + row],
  * probs[(slot * batchRows + row) * k + class]. Results: per column c, at c * (k + 2): ROC AUC,
  * average precision, then pairAuc[0..k).
@@ -17,7 +21,10 @@ export const STATE = 3;
 export const STARTED = 4;
 export const doneWord = (worker: number) => 5 + 2 * worker;
 export const statusWord = (worker: number) => 6 + 2 * worker;
-export const controlWords = (threads: number) => 5 + 2 * threads;
+export const sharedWord = (threads: number, column: number) => 5 + 2 * threads + 2 * column;
+export const claimWord = (threads: number, column: number) => 6 + 2 * threads + 2 * column;
+export const controlWords = (threads: number, k: number) => 5 + 2 * threads + 2 * k;
+export const sharedColumnFile = (directory: string, column: number) => `${directory}/column-${column}.json`;
 
 export const STATE_FINISHING = 1;
 export const STATUS_DONE = 1;
@@ -26,6 +33,8 @@ export const MESSAGE_BYTES = 1024;
 
 export interface ScoreWorkerData {
   index: number;
+  /** Worker threads in all (the layout of the control words). */
+  threads: number;
   k: number;
   /** The columns (class indexes) this worker summarises. */
   columns: number[];

@@ -4,14 +4,19 @@
  * column's ColumnRanks into the shared results. Every failure is reported in shared memory:
  * the reader is blocked in Atomics.wait and cannot hear an 'error' event.
  */
+import { rmSync, writeFileSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 import type { ScoreSummary } from './score-summary.js';
+import type { RunFile } from './sorted-runs.js';
 import {
+  claimWord,
   doneWord,
   MESSAGE_BYTES,
   PROGRESS,
   type ScoreWorkerData,
   SEQUENCE,
+  sharedColumnFile,
+  sharedWord,
   STARTED,
   STATE,
   STATE_FINISHING,
@@ -26,6 +31,10 @@ const control = data.control;
 
 function report(status: number): void {
   Atomics.store(control, statusWord(data.index), status);
+  progress();
+}
+
+function progress(): void {
   Atomics.add(control, PROGRESS, 1);
   Atomics.notify(control, PROGRESS);
 }
@@ -40,7 +49,7 @@ Atomics.add(control, STARTED, 1);
 try {
   // Imported here, not at the top: a module that fails to load is reported like any failure.
   const { ScoreSummary } = await import('./score-summary.js');
-  const { SpillDirectory } = await import('./sorted-runs.js');
+  const { removeRunFiles, SpillDirectory } = await import('./sorted-runs.js');
   const { k, columns, batchRows, ringSize } = data;
   const spill = new SpillDirectory(data.spillDirectory, `worker-${data.index}-`);
   try {
@@ -60,8 +69,7 @@ try {
         summarise(summary, slot * batchRows, data.rowCounts[slot]!);
         read++;
         Atomics.store(control, doneWord(data.index), read);
-        Atomics.add(control, PROGRESS, 1);
-        Atomics.notify(control, PROGRESS);
+        progress();
         continue;
       }
       // Finishing, and (read again after seeing it) no batch left: the reader wrote its last
@@ -69,12 +77,33 @@ try {
       if (Atomics.load(control, STATE) === STATE_FINISHING && Atomics.load(control, WRITTEN) === read) break;
       Atomics.wait(control, SEQUENCE, seen);
     }
-    for (const column of columns) {
+    const rank = (column: number) => {
       const ranks = summary.ranks(column, data.support);
       const at = column * (k + 2);
       data.results[at] = ranks.auc;
       data.results[at + 1] = ranks.averagePrecision;
       data.results.set(ranks.pairAuc, at + 2);
+    };
+    // The reading thread is idle now: columns that sort are written out whole and offered to
+    // it, first; this thread ranks its hash-table columns, then whichever offered ones the
+    // reader has not claimed.
+    const offered = new Map<number, RunFile[]>();
+    for (const column of columns) {
+      const runs = summary.writeRuns(column);
+      if (!runs) continue;
+      spill.handOver(runs.map((run) => run.path));
+      writeFileSync(sharedColumnFile(data.spillDirectory, column), JSON.stringify(runs));
+      offered.set(column, runs);
+      Atomics.store(control, sharedWord(data.threads, column), 1);
+      progress();
+    }
+    for (const column of columns) if (!offered.has(column)) rank(column);
+    // From the last: the reader claims from the first, so the two meet in the middle.
+    for (const [column, runs] of [...offered].reverse()) {
+      if (Atomics.compareExchange(control, claimWord(data.threads, column), 0, 1) !== 0) continue;
+      rank(column);
+      removeRunFiles(runs);
+      rmSync(sharedColumnFile(data.spillDirectory, column), { force: true });
     }
   } finally {
     spill.dispose();

@@ -15,7 +15,7 @@ const BLOCK = 1 << 16; // values read per run at a time while merging
 export class SpillDirectory {
   private path: string | undefined;
   private files = 0;
-  private readonly made: string[] = [];
+  private made: string[] = [];
 
   /**
    * A temporary directory of its own, made on first use and removed by dispose(); or, with
@@ -40,6 +40,15 @@ export class SpillDirectory {
     const path = join(this.directory(), `${this.prefix}run-${this.files++}.f64`);
     if (this.shared) this.made.push(path, `${path}.labels`);
     return path;
+  }
+
+  /**
+   * Files of runs handed to another thread, which removes them once read: this directory's
+   * dispose() leaves them (a thread still reading them must find them).
+   */
+  handOver(paths: string[]): void {
+    const given = new Set(paths.flatMap((path) => [path, `${path}.labels`]));
+    this.made = this.made.filter((path) => !given.has(path));
   }
 
   dispose(): void {
@@ -389,6 +398,20 @@ function insertionByLowWord(
   }
 }
 
+/** A sorted run on disk: `count` scores in `path`, their labels in `path`.labels. */
+export interface RunFile {
+  path: string;
+  count: number;
+}
+
+/** Removes the files of runs (the thread that read them last, once it has). */
+export function removeRunFiles(runs: RunFile[]): void {
+  for (const run of runs) {
+    rmSync(run.path, { force: true });
+    rmSync(`${run.path}.labels`, { force: true });
+  }
+}
+
 /** A sorted run of (score, label) pairs, read back a block at a time. */
 interface PairRun {
   remaining: number;
@@ -405,7 +428,7 @@ export class ScoreLabelRuns {
   private scores = new Float64Array(1024);
   private labels = new Uint16Array(1024);
   private length = 0;
-  private runs: Array<{ path: string; count: number }> = [];
+  private runs: RunFile[] = [];
   private runLength: number;
 
   /**
@@ -422,6 +445,19 @@ export class ScoreLabelRuns {
 
   get buffered(): number {
     return this.length;
+  }
+
+  /** Runs already on disk, read back by another thread (see ScoreLabelRuns.fromFiles). */
+  static fromFiles(spill: SpillDirectory, runs: RunFile[]): ScoreLabelRuns {
+    const read = new ScoreLabelRuns(spill);
+    read.runs = runs.map((run) => ({ ...run }));
+    return read;
+  }
+
+  /** Every pair written out as sorted runs (none left in memory), and the runs' files. */
+  writeAll(): RunFile[] {
+    this.spillToDisk();
+    return this.runs.map((run) => ({ ...run }));
   }
 
   push(score: number, label: number): void {
@@ -507,37 +543,53 @@ export class ScoreLabelRuns {
     this.length = 0;
     this.scores = new Float64Array(0); // the merge holds what it needs
     this.labels = new Uint16Array(0);
-    // Merge the runs: the head score of each in a typed array, a group's labels gathered
-    // into one buffer, so each pair costs a few array reads whatever the number of classes.
+    // Merge the runs with a tournament tree of losers: each pair costs log2(runs) comparisons
+    // of head scores held in a typed array, and a group's labels gather into one buffer.
     const r = sources.length;
+    let leaves = 1;
+    while (leaves < r) leaves <<= 1;
     const blocks = sources.map((source) => source.read());
     const offsets = new Int32Array(r);
-    const heads = new Float64Array(r);
-    for (let s = 0; s < r; s++) heads[s] = blocks[s]!.scores.length > 0 ? blocks[s]!.scores[0]! : Infinity;
+    const heads = new Float64Array(leaves).fill(Infinity); // Infinity: a run (or padding) is done
+    for (let s = 0; s < r; s++) if (blocks[s]!.scores.length > 0) heads[s] = blocks[s]!.scores[0]!;
+    const losers = new Int32Array(leaves);
+    const winners = new Int32Array(2 * leaves);
+    for (let i = 0; i < leaves; i++) winners[leaves + i] = i;
+    for (let node = leaves - 1; node >= 1; node--) {
+      const a = winners[2 * node]!;
+      const b = winners[2 * node + 1]!;
+      const bWins = heads[b]! < heads[a]!;
+      winners[node] = bWins ? b : a;
+      losers[node] = bWins ? a : b;
+    }
+    let winner = winners[1]!; // with one run, leaf 0
     let group = new Int32Array(64);
     try {
       for (;;) {
-        let score = Infinity;
-        for (let s = 0; s < r; s++) if (heads[s]! < score) score = heads[s]!;
+        const score = heads[winner]!;
         if (score === Infinity) break;
         let size = 0;
-        for (let s = 0; s < r; s++) {
-          while (heads[s] === score) {
-            let block = blocks[s]!;
-            if (size === group.length) group = grow(group);
-            group[size++] = block.labels[offsets[s]!]!;
-            let offset = ++offsets[s]!;
-            if (offset >= block.scores.length) {
-              if (sources[s]!.remaining === 0) {
-                heads[s] = Infinity;
-                break;
-              }
-              block = blocks[s] = sources[s]!.read();
-              offset = offsets[s] = 0;
-            }
-            heads[s] = block.scores[offset]!;
+        do {
+          let block = blocks[winner]!;
+          if (size === group.length) group = grow(group);
+          group[size++] = block.labels[offsets[winner]!]!;
+          let offset = ++offsets[winner]!;
+          if (offset >= block.scores.length && sources[winner]!.remaining > 0) {
+            block = blocks[winner] = sources[winner]!.read();
+            offset = offsets[winner] = 0;
           }
-        }
+          heads[winner] = offset < block.scores.length ? block.scores[offset]! : Infinity;
+          // Replay the changed leaf's matches up to the root.
+          let node = (winner + leaves) >> 1;
+          while (node >= 1) {
+            const other = losers[node]!;
+            if (heads[other]! < heads[winner]!) {
+              losers[node] = winner;
+              winner = other;
+            }
+            node >>= 1;
+          }
+        } while (heads[winner] === score);
         visit(score, group, null, 0, size);
       }
     } finally {
