@@ -4,7 +4,7 @@
  * (quoted fields, doubled quotes, newlines inside quotes), CRLF or LF, a BOM.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
-import { parseFloatBytes, parseFloatPrefix, parsedEnd, parseIntegerBytes } from './float.js';
+import { parseFloatBytes, parseFloatInto, parseIntegerBytes } from './float.js';
 
 const QUOTE = 34;
 const LF = 10;
@@ -169,8 +169,7 @@ export async function scanCsv(
             // A numeric column: parse while scanning, when the number runs to the delimiter.
             let done = false;
             if (count < record.numeric.length && record.numeric[count] === 1) {
-              const value = parseFloatPrefix(buffer, p, length);
-              const q = parsedEnd;
+              const q = parseFloatInto(buffer, p, length, record.values, count);
               if (
                 q > p &&
                 (q < length ? buffer[q] === delimiter || buffer[q] === LF || buffer[q] === CR : eof)
@@ -178,7 +177,6 @@ export async function scanCsv(
                 record.starts[count] = p;
                 record.ends[count] = q;
                 record.escaped[count] = 0;
-                record.values[count] = value;
                 record.parsed[count] = 1;
                 count++;
                 p = q;

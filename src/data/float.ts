@@ -81,8 +81,26 @@ export function parseFloatBytes(buf: Uint8Array, start: number, end: number): nu
  * path (very long mantissas, extreme exponents): the caller then parses the field as text.
  */
 export function parseFloatPrefix(buf: Uint8Array, start: number, limit: number): number {
-  // The common forms ("0.123456", "-12.5", "0.12345678901234567"): small enough for V8 to
-  // inline into the row loop. An exponent, or no digit at all: the full parser.
+  parsedEnd = parseFloatInto(buf, start, limit, SCRATCH, 0);
+  return SCRATCH[0]!;
+}
+
+const SCRATCH = new Float64Array(1);
+
+/**
+ * parseFloatPrefix for the row loop: the number goes into target[index] (NaN when none starts
+ * there) and the return value is where it ends (start when no number starts there). A double
+ * returned from a function V8 does not inline is boxed, one heap allocation per field; a
+ * typed-array store is not. The common forms ("0.123456", "-12.5") here, 16 to 19 digits
+ * (a float64 written in full has 17) out of line, every other form in the full parser.
+ */
+export function parseFloatInto(
+  buf: Uint8Array,
+  start: number,
+  limit: number,
+  target: Float64Array,
+  index: number,
+): number {
   let i = start;
   let negative = false;
   if (i < limit && buf[i] === 45) {
@@ -108,26 +126,27 @@ export function parseFloatPrefix(buf: Uint8Array, start: number, limit: number):
       digits++;
       i++;
     }
-    // 16 to 19 digits (a float64 written in full has 17): finished out of line.
     if (digits === 15 && i < limit && (buf[i]! - 48) >>> 0 <= 9)
-      return parseLongFraction(buf, start, i, limit, hi, fraction, negative);
+      return parseLongFractionInto(buf, start, i, limit, hi, fraction, negative, target, index);
     exponent = fraction - i;
   }
-  // More digits than that, an exponent, a lone sign or dot: the full parser.
+  // More integer digits, an exponent, a lone sign or dot, a scale past 10^-22: the full parser.
   if (
     (i < limit && ((c = buf[i]! - 48) >>> 0 <= 9 || buf[i] === 101 || buf[i] === 69)) ||
     i === first ||
     (i === first + 1 && buf[first] === 46) ||
-    exponent < SCALED_MIN
-  )
-    return parseFloatFull(buf, start, limit);
-  parsedEnd = i;
-  const value = exponent >= -22 ? hi / EXACT_POWERS[-exponent]! : scaleDecimal(hi, 0, 0, exponent);
-  return negative ? -value : value;
+    exponent < -22
+  ) {
+    target[index] = parseFloatFull(buf, start, limit);
+    return parsedEnd;
+  }
+  const value = hi / EXACT_POWERS[-exponent]!;
+  target[index] = negative ? -value : value;
+  return i;
 }
 
-/** parseFloatPrefix past the 15th significant digit of a fraction: up to 4 more in lo. */
-function parseLongFraction(
+/** parseFloatInto past the 15th significant digit of a fraction: up to 4 more in lo. */
+function parseLongFractionInto(
   buf: Uint8Array,
   start: number,
   i: number,
@@ -135,6 +154,8 @@ function parseLongFraction(
   hi: number,
   fraction: number,
   negative: boolean,
+  target: Float64Array,
+  index: number,
 ): number {
   let lo = 0;
   let loDigits = 0;
@@ -148,11 +169,13 @@ function parseLongFraction(
   if (
     (i < limit && ((c = buf[i]! - 48) >>> 0 <= 9 || buf[i] === 101 || buf[i] === 69)) ||
     exponent < SCALED_MIN
-  )
-    return parseFloatFull(buf, start, limit);
-  parsedEnd = i;
+  ) {
+    target[index] = parseFloatFull(buf, start, limit);
+    return parsedEnd;
+  }
   const value = scaleDecimal(hi, lo, loDigits, exponent);
-  return negative ? -value : value;
+  target[index] = negative ? -value : value;
+  return i;
 }
 
 /** Every form parseFloatPrefix reads: a sign, up to 19 digits, an exponent. */
