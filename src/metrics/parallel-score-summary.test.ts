@@ -46,9 +46,15 @@ function ranksOf(
 }
 
 describe('rank metrics in worker threads', () => {
-  for (const decimals of [2, undefined]) {
-    for (const forced of [{}, { hashBudgetBytes: 1, runsMemoryValues: 700 }]) {
-      test(`${decimals ? `${decimals} decimals` : 'full precision'}${forced.hashBudgetBytes ? ', sorted and spilled' : ''}: one and two workers give the bits of one thread`, () => {
+  // Tables of 1,024 slots a column at most: 6-decimal columns leave them to be counted by key.
+  const smallTables = { hashBudgetBytes: 1024 * (8 + 8 * k) * columns.length, runsMemoryValues: 700 };
+  for (const decimals of [2, 6, undefined]) {
+    for (const [how, forced] of [
+      ['', {}],
+      [', sorted and spilled', { hashBudgetBytes: 1, runsMemoryValues: 700 }],
+      [', past small tables and spilled', smallTables],
+    ] as const) {
+      test(`${decimals ? `${decimals} decimals` : 'full precision'}${how}: one and two workers give the bits of one thread`, () => {
         const data = rows(6000, k, decimals);
         const spill = new SpillDirectory();
         const expected = ranksOf(new ScoreSummary({ k, columns, spill, ...forced }), data);

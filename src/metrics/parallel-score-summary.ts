@@ -17,13 +17,15 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import {
   type ColumnRanks,
+  groupsOfWritten,
   HASH_BUDGET_BYTES,
   rankColumn,
   RUNS_MEMORY_VALUES,
   ScoreSummary,
   type ScoreSummaryOptions,
+  type WrittenColumn,
 } from './score-summary.js';
-import { removeRunFiles, type RunFile, ScoreLabelRuns } from './sorted-runs.js';
+import { removeRunFiles } from './sorted-runs.js';
 import {
   claimWord,
   controlWords,
@@ -313,17 +315,16 @@ export class ParallelScoreSummary implements RankSummary {
   private rankOffered(column: number, support: ArrayLike<number>): ColumnRanks {
     const listing = sharedColumnFile(this.options.spill.directory(), column);
     let ranks: ColumnRanks;
-    let runs: RunFile[];
+    let written: WrittenColumn;
     try {
-      runs = JSON.parse(readFileSync(listing, 'utf8')) as RunFile[];
-      const groups = ScoreLabelRuns.fromFiles(this.options.spill, runs);
-      ranks = rankColumn(column, support, (visit) => groups.forEachGroup(visit));
+      written = JSON.parse(readFileSync(listing, 'utf8')) as WrittenColumn;
+      ranks = rankColumn(column, support, groupsOfWritten(this.options.spill, this.k, written));
     } catch (error) {
       this.fail(
         `cannot read the sorted runs of a column: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
-    removeRunFiles(runs);
+    removeRunFiles(written.runs);
     rmSync(listing, { force: true });
     this.columnsRankedHere++;
     return ranks;

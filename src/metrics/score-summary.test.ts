@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { ClassIndex } from './classes.js';
 import { ClassificationAccumulator } from './classification.js';
-import { rankColumn, ScoreSummary } from './score-summary.js';
+import { decimalKey, decimalScore } from './decimal-scores.js';
+import { groupsOfWritten, rankColumn, ScoreSummary } from './score-summary.js';
 import { sortScoreLabels, SpillDirectory } from './sorted-runs.js';
 
 function rows(count: number, k: number, decimals: number | undefined, seed = 11) {
@@ -96,6 +97,70 @@ describe('exact rank metrics from per-score counts', () => {
       expect(Math.abs(metrics.roc_auc_ovo! - ovo)).toBeLessThan(1e-12);
     });
   }
+
+  test('scores of at most 6 decimals past the table are counted by key: the bits of sorting them', () => {
+    const k5 = 5;
+    const columns = [0, 1, 2, 3, 4];
+    const data = rows(12_000, k5, 6);
+    // A table of 1,024 slots a column at most: more distinct scores than that leave it.
+    const small = { hashBudgetBytes: 1024 * (8 + 8 * k5) * columns.length };
+    const ranksOf = (summary: ScoreSummary) => {
+      const support = new Float64Array(k5);
+      for (let i = 0; i < data.labels.length; i++) {
+        summary.add(data.labels[i]!, data.probs, i * k5);
+        support[data.labels[i]!]!++;
+      }
+      return columns.map((column) => summary.ranks(column, support));
+    };
+    const spill = new SpillDirectory();
+    const expected = ranksOf(new ScoreSummary({ k: k5, columns, spill, hashBudgetBytes: 1 })); // sorted
+    for (const memory of [undefined, 997]) {
+      const counted = new ScoreSummary({ k: k5, columns, spill, ...small, runsMemoryValues: memory });
+      expect(ranksOf(counted)).toEqual(expected);
+      expect(counted.fallbacks).toBe(columns.length);
+      // Written out for another thread, read back from the files: the same.
+      const written = new ScoreSummary({ k: k5, columns, spill, ...small, runsMemoryValues: memory });
+      const support = new Float64Array(k5);
+      for (let i = 0; i < data.labels.length; i++) {
+        written.add(data.labels[i]!, data.probs, i * k5);
+        support[data.labels[i]!]!++;
+      }
+      for (const column of columns) {
+        const files = written.writeRuns(column)!;
+        expect(files.decimal).toBe(true);
+        expect(rankColumn(column, support, groupsOfWritten(spill, k5, files))).toEqual(expected[column]);
+      }
+    }
+    // A score of more decimals half-way: the column goes back to sorted runs, every row kept.
+    const mixed = rows(12_000, k5, 6);
+    for (let c = 0; c < k5; c++) mixed.probs[6000 * k5 + c] = 1 / 3;
+    const sortedMixed = new ScoreSummary({ k: k5, columns, spill, hashBudgetBytes: 1 });
+    const countedMixed = new ScoreSummary({ k: k5, columns, spill, ...small, runsMemoryValues: 997 });
+    const support = new Float64Array(k5);
+    for (let i = 0; i < mixed.labels.length; i++) {
+      sortedMixed.add(mixed.labels[i]!, mixed.probs, i * k5);
+      countedMixed.add(mixed.labels[i]!, mixed.probs, i * k5);
+      support[mixed.labels[i]!]!++;
+    }
+    for (const column of columns) {
+      expect(countedMixed.writeRuns(column)!.decimal).toBe(false);
+      expect(countedMixed.ranks(column, support)).toEqual(sortedMixed.ranks(column, support));
+    }
+    spill.dispose();
+  });
+
+  test('decimal keys: exactly the doubles of 6 decimals, nothing else', () => {
+    for (const text of ['0', '1', '0.5', '0.123456', '0.000001', '0.999999', '1.000999', '0.25'])
+      expect(decimalScore(decimalKey(Number(text)))).toBe(Number(text));
+    for (const score of [1 / 3, 0.1234567, 1e-7, 2, -0.5, Number.NaN, 0.1 + 0.2])
+      expect(decimalKey(score)).toBe(-1);
+    // Every 6-decimal string from its parse: its own key, in order.
+    const wrong: number[] = [];
+    for (let m = 0; m <= 1_000_000; m++)
+      if (decimalKey(Number((m / 1e6).toFixed(6))) !== m || decimalScore(m) !== Number((m / 1e6).toFixed(6)))
+        wrong.push(m);
+    expect(wrong).toEqual([]);
+  });
 
   test('a column of nearly all distinct scores falls back to sorting, a column of few does not', () => {
     const spill = new SpillDirectory();

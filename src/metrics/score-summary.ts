@@ -13,6 +13,7 @@
  * Every producer hands the finisher the same groups, and the finisher's sums are exact, so
  * the metrics are the same to the last bit whichever path computed them.
  */
+import { DECIMAL_MAX_CLASSES, DecimalScoreColumn, decimalKey } from './decimal-scores.js';
 import { type RunFile, ScoreLabelRuns, sortScoreLabels, type SpillDirectory } from './sorted-runs.js';
 
 /**
@@ -255,6 +256,8 @@ export interface ScoreSummaryOptions {
 /** The streaming producer of the summary: per column a hash table, else sorted runs. */
 export class ScoreSummary {
   private readonly hash: Array<HashColumn | undefined>;
+  /** Columns past their table whose scores all have at most 6 decimals: counted, not sorted. */
+  private readonly decimal: Array<DecimalScoreColumn | undefined>;
   private readonly runs: Array<ScoreLabelRuns | undefined>;
   private rows = 0;
   private readonly slotBytes: number;
@@ -284,6 +287,7 @@ export class ScoreSummary {
     this.runs = Array.from({ length: k }, (_, c) =>
       !tables && options.columns.includes(c) ? this.newRuns(c) : undefined,
     );
+    this.decimal = Array.from({ length: k }, () => undefined);
   }
 
   /** One row: its true class and its probabilities at probs[offset..offset+k). */
@@ -296,9 +300,24 @@ export class ScoreSummary {
         table.add(score, label);
         if (table.size * 4 > table.slots * 3) this.growOrFallBack(column, table);
       } else {
-        this.runs[column]!.push(score, label);
+        const decimal = this.decimal[column];
+        if (decimal === undefined) this.runs[column]!.push(score, label);
+        else {
+          const m = decimalKey(score);
+          if (m >= 0) decimal.push(m, label);
+          else this.decimalToRuns(column, decimal).push(score, label);
+        }
       }
     }
+  }
+
+  /** A decimal column met a score of more decimals: every row it holds goes to sorted runs. */
+  private decimalToRuns(column: number, decimal: DecimalScoreColumn): ScoreLabelRuns {
+    const runs = this.newRuns(column);
+    decimal.forEachRow((score, label) => runs.push(score, label));
+    this.decimal[column] = undefined;
+    this.runs[column] = runs;
+    return runs;
   }
 
   private growOrFallBack(column: number, table: HashColumn): void {
@@ -307,19 +326,29 @@ export class ScoreSummary {
       table.grow();
       return;
     }
-    // The table would cost more than the scores themselves, or more than its share: sort instead.
-    const runs = this.newRuns(column);
+    // The table would cost more than the scores themselves, or more than its share: count
+    // the rows by decimal key when every score so far has at most 6 decimals, else sort them.
     const k = this.options.k;
+    let decimal = k <= DECIMAL_MAX_CLASSES;
+    for (let s = 0; s < table.keys.length && decimal; s++)
+      if (table.keys[s] !== EMPTY && decimalKey(table.keys[s]!) < 0) decimal = false;
+    const into = decimal
+      ? new DecimalScoreColumn(this.options.spill, 2 * this.runCapacity) // 4-byte words, not 10
+      : this.newRuns(column);
     for (let s = 0; s < table.keys.length; s++) {
       const score = table.keys[s]!;
       if (score === EMPTY) continue;
+      const m = decimal ? decimalKey(score) : 0;
       for (let c = 0; c < k; c++) {
         const times = table.counts[s * k + c]!;
-        for (let t = 0; t < times; t++) runs.push(score, c);
+        for (let t = 0; t < times; t++)
+          if (into instanceof DecimalScoreColumn) into.push(m, c);
+          else into.push(score, c);
       }
     }
     this.hash[column] = undefined;
-    this.runs[column] = runs;
+    if (into instanceof DecimalScoreColumn) this.decimal[column] = into;
+    else this.runs[column] = into;
     this.fallbacks++;
   }
 
@@ -346,8 +375,11 @@ export class ScoreSummary {
    * A column that sorts, written out whole as runs on disk so that any thread can rank it
    * (ScoreLabelRuns.fromFiles); undefined for a column counted in a hash table.
    */
-  writeRuns(column: number): RunFile[] | undefined {
-    return this.runs[column]?.writeAll();
+  writeRuns(column: number): WrittenColumn | undefined {
+    const decimal = this.decimal[column];
+    if (decimal) return { decimal: true, runs: decimal.writeAll() };
+    const runs = this.runs[column];
+    return runs ? { decimal: false, runs: runs.writeAll() } : undefined;
   }
 
   /** Nothing to free: the owner disposes of the spill directory (see RankSummary). */
@@ -360,8 +392,27 @@ export class ScoreSummary {
       const { scores, counts } = table.sorted();
       return groupsOfArrays(scores, counts, this.options.k);
     }
+    const decimal = this.decimal[column];
+    if (decimal) return (visit) => decimal.forEachGroup(this.options.k, visit);
     const runs = this.runs[column];
     if (!runs) throw new Error(`column ${column} is not summarised`);
     return (visit) => runs.forEachGroup(visit);
   }
+}
+
+/** A column written out whole for another thread to rank (ScoreSummary.writeRuns). */
+export interface WrittenColumn {
+  /** (m, class) words of a DecimalScoreColumn, else sorted (score, class) runs. */
+  decimal: boolean;
+  runs: RunFile[];
+}
+
+/** The groups of a column another thread wrote out. */
+export function groupsOfWritten(spill: SpillDirectory, k: number, written: WrittenColumn): ScoreGroups {
+  if (written.decimal) {
+    const decimal = DecimalScoreColumn.fromFiles(spill, written.runs);
+    return (visit) => decimal.forEachGroup(k, visit);
+  }
+  const runs = ScoreLabelRuns.fromFiles(spill, written.runs);
+  return (visit) => runs.forEachGroup(visit);
 }

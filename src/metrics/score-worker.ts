@@ -6,8 +6,7 @@
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
-import type { ScoreSummary } from './score-summary.js';
-import type { RunFile } from './sorted-runs.js';
+import type { ScoreSummary, WrittenColumn } from './score-summary.js';
 import {
   claimWord,
   doneWord,
@@ -87,22 +86,22 @@ try {
     // The reading thread is idle now: columns that sort are written out whole and offered to
     // it, first; this thread ranks its hash-table columns, then whichever offered ones the
     // reader has not claimed.
-    const offered = new Map<number, RunFile[]>();
+    const offered = new Map<number, WrittenColumn>();
     for (const column of columns) {
-      const runs = summary.writeRuns(column);
-      if (!runs) continue;
-      spill.handOver(runs.map((run) => run.path));
-      writeFileSync(sharedColumnFile(data.spillDirectory, column), JSON.stringify(runs));
-      offered.set(column, runs);
+      const written = summary.writeRuns(column);
+      if (!written) continue;
+      spill.handOver(written.runs.map((run) => run.path));
+      writeFileSync(sharedColumnFile(data.spillDirectory, column), JSON.stringify(written));
+      offered.set(column, written);
       Atomics.store(control, sharedWord(data.threads, column), 1);
       progress();
     }
     for (const column of columns) if (!offered.has(column)) rank(column);
     // From the last: the reader claims from the first, so the two meet in the middle.
-    for (const [column, runs] of [...offered].reverse()) {
+    for (const [column, written] of [...offered].reverse()) {
       if (Atomics.compareExchange(control, claimWord(data.threads, column), 0, 1) !== 0) continue;
       rank(column);
-      removeRunFiles(runs);
+      removeRunFiles(written.runs);
       rmSync(sharedColumnFile(data.spillDirectory, column), { force: true });
     }
   } finally {

@@ -398,10 +398,14 @@ function insertionByLowWord(
   }
 }
 
-/** A sorted run on disk: `count` scores in `path`, their labels in `path`.labels. */
+/**
+ * A run on disk: `count` scores in `path`, their labels in `path`.labels; or, from a
+ * DecimalScoreColumn, `count` (m, class) words in `path`, m at most `maxKey`.
+ */
 export interface RunFile {
   path: string;
   count: number;
+  maxKey?: number;
 }
 
 /** Removes the files of runs (the thread that read them last, once it has). */

@@ -1,0 +1,198 @@
+/**
+ * Scores written with at most 6 decimals ("0.123456", "0.25"), the way many pipelines round
+ * their probabilities: each is m / 10^6 for an integer m below 2^20, so a column of them is
+ * counted, not sorted. Rows are kept as (m, class) in one 32-bit word each, unsorted, written
+ * to disk past a budget; to rank the column, every word is counted into a dense table of
+ * (m, class) and the table is read in ascending m. No comparison sort and no merge: the
+ * sorted-runs path costs ~100 ns a row of a column, this ~10.
+ *
+ * Exact, not approximate: m / 10^6 (one correctly rounded division) is the very double the
+ * parser read from "0.123456", and a score is taken here only when that holds (decimalKey).
+ * Distinct m are distinct scores, in the same order, so the groups handed to ColumnRanker are
+ * those of the sorted path, and so are the metrics, to the last bit. A column that meets a
+ * score of more decimals goes back to sorted runs, with every row it held.
+ */
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import type { GroupVisitor } from './score-summary.js';
+import type { RunFile, SpillDirectory } from './sorted-runs.js';
+
+const SCALE = 1e6;
+const KEY_LIMIT = 1 << 20; // m < 2^20: scores up to 1.048575
+const CLASS_BITS = 4;
+/** Classes a word can carry beside m (and the dense table stays at most 2^20 x 16 counts). */
+export const DECIMAL_MAX_CLASSES = 1 << CLASS_BITS;
+const BLOCK = 1 << 16;
+
+/** m when score is exactly m / 10^6 with 0 <= m < 2^20; otherwise -1. */
+export function decimalKey(score: number): number {
+  const m = Math.round(score * SCALE);
+  return m / SCALE === score && m >= 0 && m < KEY_LIMIT ? m : -1;
+}
+
+/** The score of key m (the double decimalKey took it from). */
+export function decimalScore(m: number): number {
+  return m / SCALE;
+}
+
+/** Keys of a bucket: a bucket's counts (4,096 x k) stay in the CPU's cache while counted. */
+const BUCKET_SHIFT = 12;
+const BUCKETS = KEY_LIMIT >>> BUCKET_SHIFT;
+
+/**
+ * A run on disk: its words grouped by bucket (key >> 12), `starts[b]` the first word of
+ * bucket b (BUCKETS + 1 entries).
+ */
+interface BucketedRun extends RunFile {
+  starts: number[];
+}
+
+/** One probability column's (m, class) words, counted when read (see the module comment). */
+export class DecimalScoreColumn {
+  private words = new Uint32Array(1024);
+  private length = 0;
+  private runs: BucketedRun[] = [];
+  private maxKey = 0;
+
+  /** @param capacity words held in memory before they are written to disk (4 bytes each) */
+  constructor(
+    private readonly spill: SpillDirectory,
+    private readonly capacity = Number.POSITIVE_INFINITY,
+  ) {}
+
+  /** Words written out by another thread (see writeAll). */
+  static fromFiles(spill: SpillDirectory, runs: RunFile[]): DecimalScoreColumn {
+    const column = new DecimalScoreColumn(spill);
+    column.runs = runs.map((run) => ({ ...(run as BucketedRun) }));
+    for (const run of runs) column.maxKey = Math.max(column.maxKey, run.maxKey ?? KEY_LIMIT - 1);
+    return column;
+  }
+
+  /** A row of class `label` (below DECIMAL_MAX_CLASSES) whose score has key m (decimalKey). */
+  push(m: number, label: number): void {
+    if (this.length === this.words.length) {
+      const grown = new Uint32Array(Math.min(this.words.length * 2, Math.max(this.capacity, 1024)));
+      grown.set(this.words);
+      this.words = grown;
+    }
+    this.words[this.length++] = (m << CLASS_BITS) | label;
+    if (m > this.maxKey) this.maxKey = m;
+    if (this.length >= this.capacity) this.spillToDisk();
+  }
+
+  private spillToDisk(): void {
+    if (this.length === 0) return;
+    const { words, starts } = bucketed(this.words, this.length);
+    const path = this.spill.next();
+    const fd = openSync(path, 'w');
+    try {
+      writeSync(fd, new Uint8Array(words.buffer, 0, this.length * 4));
+    } finally {
+      closeSync(fd);
+    }
+    this.runs.push({ path, count: this.length, maxKey: this.maxKey, starts });
+    this.length = 0;
+  }
+
+  /** Every word written to disk (none left in memory), and the files. */
+  writeAll(): RunFile[] {
+    this.spillToDisk();
+    return this.runs.map((run) => ({ ...run }));
+  }
+
+  /** Every row, in no particular order, as (score, class): a column going back to sorted runs. */
+  forEachRow(visit: (score: number, label: number) => void): void {
+    const use = (words: Uint32Array, from: number, to: number) => {
+      for (let i = from; i < to; i++)
+        visit(decimalScore(words[i]! >>> CLASS_BITS), words[i]! & (DECIMAL_MAX_CLASSES - 1));
+    };
+    for (const run of this.runs) readRange(run.path, 0, run.count, use);
+    use(this.words, 0, this.length);
+  }
+
+  /** Visits each distinct score, ascending, with the rows of each class there. */
+  forEachGroup(k: number, visit: GroupVisitor): void {
+    if (k > DECIMAL_MAX_CLASSES)
+      throw new Error(`decimal scores carry at most ${DECIMAL_MAX_CLASSES} classes`);
+    const memory = bucketed(this.words, this.length);
+    const width = 1 << BUCKET_SHIFT;
+    const table = new Uint32Array(width * k);
+    const present = new Uint8Array(width); // keys of the bucket with a row: the rest are skipped
+    const classes = new Int32Array(k);
+    const counts = new Float64Array(k);
+    const count = (words: Uint32Array, from: number, to: number) => {
+      for (let i = from; i < to; i++) {
+        const word = words[i]!;
+        const j = (word >>> CLASS_BITS) & (width - 1);
+        table[j * k + (word & (DECIMAL_MAX_CLASSES - 1))]!++;
+        present[j] = 1;
+      }
+    };
+    const last = this.maxKey >>> BUCKET_SHIFT;
+    for (let bucket = 0; bucket <= last; bucket++) {
+      let rows = 0;
+      for (const run of this.runs) {
+        const from = run.starts[bucket]!;
+        const to = run.starts[bucket + 1]!;
+        if (to > from) readRange(run.path, from, to, count);
+        rows += to - from;
+      }
+      count(memory.words, memory.starts[bucket]!, memory.starts[bucket + 1]!);
+      rows += memory.starts[bucket + 1]! - memory.starts[bucket]!;
+      if (rows === 0) continue;
+      for (let j = 0; j < width; j++) {
+        if (present[j] === 0) continue;
+        let entries = 0;
+        for (let c = 0; c < k; c++) {
+          const n = table[j * k + c]!;
+          if (n === 0) continue;
+          classes[entries] = c;
+          counts[entries++] = n;
+          table[j * k + c] = 0;
+        }
+        present[j] = 0;
+        visit(decimalScore((bucket << BUCKET_SHIFT) | j), classes, counts, 0, entries);
+      }
+    }
+  }
+}
+
+/** Words [0, n) grouped by bucket (one counting-sort pass), and where each bucket starts. */
+function bucketed(words: Uint32Array, n: number): { words: Uint32Array; starts: number[] } {
+  const starts = new Array<number>(BUCKETS + 1).fill(0);
+  for (let i = 0; i < n; i++) starts[(words[i]! >>> (CLASS_BITS + BUCKET_SHIFT)) + 1]!++;
+  for (let b = 0; b < BUCKETS; b++) starts[b + 1]! += starts[b]!;
+  const next = starts.slice(0, BUCKETS);
+  const out = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const word = words[i]!;
+    out[next[word >>> (CLASS_BITS + BUCKET_SHIFT)]!++] = word;
+  }
+  return { words: out, starts };
+}
+
+/** Words [from, to) of a file of words, a block at a time. */
+function readRange(
+  path: string,
+  from: number,
+  to: number,
+  use: (words: Uint32Array, from: number, to: number) => void,
+): void {
+  const block = new Uint32Array(Math.min(BLOCK, to - from));
+  const bytes = new Uint8Array(block.buffer);
+  const fd = openSync(path, 'r');
+  try {
+    for (let done = from; done < to;) {
+      const count = Math.min(block.length, to - done);
+      let read = 0;
+      while (read < count * 4) {
+        const got = readSync(fd, bytes, read, count * 4 - read, done * 4 + read);
+        if (got === 0) throw new Error('a run of scores on disk ended early');
+        read += got;
+      }
+      use(block, 0, count);
+      done += count;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
