@@ -14,7 +14,7 @@
  */
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import type { GroupVisitor } from './score-summary.js';
-import type { RunFile, SpillDirectory } from './sorted-runs.js';
+import { removeRunFiles, type RunFile, type SpillDirectory } from './sorted-runs.js';
 
 const SCALE = 1e6;
 const KEY_LIMIT = 1 << 20; // m < 2^20: scores up to 1.048575
@@ -70,7 +70,9 @@ export class DecimalScoreColumn {
   /** A row of class `label` (below DECIMAL_MAX_CLASSES) whose score has key m (decimalKey). */
   push(m: number, label: number): void {
     if (this.length === this.words.length) {
-      const grown = new Uint32Array(Math.min(this.words.length * 2, Math.max(this.capacity, 1024)));
+      const grown = new Uint32Array(
+        Math.min(Math.max(this.words.length * 2, 1024), Math.max(this.capacity, 1024)),
+      );
       grown.set(this.words);
       this.words = grown;
     }
@@ -96,7 +98,14 @@ export class DecimalScoreColumn {
   /** Every word written to disk (none left in memory), and the files. */
   writeAll(): RunFile[] {
     this.spillToDisk();
+    this.words = new Uint32Array(0); // another thread may read them now: free the buffer
     return this.runs.map((run) => ({ ...run }));
+  }
+
+  /** Removes the files written so far: their rows are gone. */
+  removeFiles(): void {
+    removeRunFiles(this.runs);
+    this.runs = [];
   }
 
   /** Every row, in no particular order, as (score, class): a column going back to sorted runs. */

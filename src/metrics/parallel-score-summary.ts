@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import {
   type ColumnRanks,
-  groupsOfWritten,
+  openWritten,
   HASH_BUDGET_BYTES,
   rankColumn,
   RUNS_MEMORY_VALUES,
@@ -25,7 +25,6 @@ import {
   type ScoreSummaryOptions,
   type WrittenColumn,
 } from './score-summary.js';
-import { removeRunFiles } from './sorted-runs.js';
 import {
   claimWord,
   controlWords,
@@ -311,20 +310,20 @@ export class ParallelScoreSummary implements RankSummary {
     return ranks;
   }
 
-  /** A column a worker wrote out whole as sorted runs: ranked here, its files removed. */
+  /** A column a worker wrote out whole: ranked here, its files removed. */
   private rankOffered(column: number, support: ArrayLike<number>): ColumnRanks {
     const listing = sharedColumnFile(this.options.spill.directory(), column);
     let ranks: ColumnRanks;
-    let written: WrittenColumn;
     try {
-      written = JSON.parse(readFileSync(listing, 'utf8')) as WrittenColumn;
-      ranks = rankColumn(column, support, groupsOfWritten(this.options.spill, this.k, written));
+      const written = JSON.parse(readFileSync(listing, 'utf8')) as WrittenColumn;
+      const opened = openWritten(this.options.spill, this.k, written);
+      ranks = rankColumn(column, support, opened.groups);
+      opened.removeFiles();
     } catch (error) {
       this.fail(
         `cannot read the sorted runs of a column: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
-    removeRunFiles(written.runs);
     rmSync(listing, { force: true });
     this.columnsRankedHere++;
     return ranks;

@@ -10,8 +10,8 @@ import { describe, expect, test } from 'vitest';
 import { ClassIndex } from './classes.js';
 import { ClassificationAccumulator } from './classification.js';
 import { decimalKey, decimalScore } from './decimal-scores.js';
-import { groupsOfWritten, rankColumn, ScoreSummary } from './score-summary.js';
-import { sortScoreLabels, SpillDirectory } from './sorted-runs.js';
+import { openWritten, rankColumn, ScoreSummary } from './score-summary.js';
+import { ScoreLabelRuns, sortScoreLabels, SpillDirectory } from './sorted-runs.js';
 
 function rows(count: number, k: number, decimals: number | undefined, seed = 11) {
   const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
@@ -128,7 +128,7 @@ describe('exact rank metrics from per-score counts', () => {
       for (const column of columns) {
         const files = written.writeRuns(column)!;
         expect(files.decimal).toBe(true);
-        expect(rankColumn(column, support, groupsOfWritten(spill, k5, files))).toEqual(expected[column]);
+        expect(rankColumn(column, support, openWritten(spill, k5, files).groups)).toEqual(expected[column]);
       }
     }
     // A score of more decimals half-way: the column goes back to sorted runs, every row kept.
@@ -160,6 +160,29 @@ describe('exact rank metrics from per-score counts', () => {
       if (decimalKey(Number((m / 1e6).toFixed(6))) !== m || decimalScore(m) !== Number((m / 1e6).toFixed(6)))
         wrong.push(m);
     expect(wrong).toEqual([]);
+  });
+
+  test('hundreds of runs merge 32 at a time (open files stay few): the same groups', () => {
+    const spill = new SpillDirectory();
+    const pairs = 40_000;
+    const many = new ScoreLabelRuns(spill, 97); // 413 runs
+    const inMemory = new ScoreLabelRuns(spill);
+    let seed = 3;
+    for (let i = 0; i < pairs; i++) {
+      seed = (seed * 16807) % 2147483647;
+      const score = Math.round((seed / 2147483647) * 5000) / 5000; // ties too
+      many.push(score, i % 3);
+      inMemory.push(score, i % 3);
+    }
+    const groupsOf = (runs: ScoreLabelRuns) => {
+      const seen: string[] = [];
+      runs.forEachGroup((score, classes, _counts, start, end) =>
+        seen.push(`${score}:${[...classes.subarray(start, end)].sort().join('')}`),
+      );
+      return seen;
+    };
+    expect(groupsOf(many)).toEqual(groupsOf(inMemory));
+    spill.dispose();
   });
 
   test('a column of nearly all distinct scores falls back to sorting, a column of few does not', () => {

@@ -407,12 +407,16 @@ export interface WrittenColumn {
   runs: RunFile[];
 }
 
-/** The groups of a column another thread wrote out. */
-export function groupsOfWritten(spill: SpillDirectory, k: number, written: WrittenColumn): ScoreGroups {
+/** A column another thread wrote out: its groups, and removeFiles() once they are read. */
+export function openWritten(
+  spill: SpillDirectory,
+  k: number,
+  written: WrittenColumn,
+): { groups: ScoreGroups; removeFiles(): void } {
   if (written.decimal) {
     const decimal = DecimalScoreColumn.fromFiles(spill, written.runs);
-    return (visit) => decimal.forEachGroup(k, visit);
+    return { groups: (visit) => decimal.forEachGroup(k, visit), removeFiles: () => decimal.removeFiles() };
   }
   const runs = ScoreLabelRuns.fromFiles(spill, written.runs);
-  return (visit) => runs.forEachGroup(visit);
+  return { groups: (visit) => runs.forEachGroup(visit), removeFiles: () => runs.removeFiles() };
 }

@@ -461,7 +461,30 @@ export class ScoreLabelRuns {
   /** Every pair written out as sorted runs (none left in memory), and the runs' files. */
   writeAll(): RunFile[] {
     this.spillToDisk();
+    // Another thread may read them now: free the buffer meanwhile (tens of MB).
+    this.scores = new Float64Array(0);
+    this.labels = new Uint16Array(0);
     return this.runs.map((run) => ({ ...run }));
+  }
+
+  /** Removes the runs' files (those merged from others too): the pairs are gone. */
+  removeFiles(): void {
+    removeRunFiles(this.runs);
+    this.runs = [];
+  }
+
+  /** Runs merged into one (their files removed). */
+  private mergeRuns(runs: RunFile[]): RunFile {
+    const writer = new PairRunWriter(this.spill.next());
+    try {
+      ScoreLabelRuns.fromFiles(this.spill, runs).forEachGroup((score, classes, _counts, start, end) => {
+        for (let i = start; i < end; i++) writer.push(score, classes[i]!);
+      });
+    } finally {
+      writer.close();
+    }
+    removeRunFiles(runs);
+    return { path: writer.path, count: writer.count };
   }
 
   push(score: number, label: number): void {
@@ -535,6 +558,9 @@ export class ScoreLabelRuns {
       }
       return;
     }
+    // At most MAX_FAN_IN runs open at once (two files each): past that, runs are merged into
+    // longer ones first (hundreds of runs would exhaust a 256- or 1,024-file limit).
+    while (this.runs.length > MAX_FAN_IN) this.runs.push(this.mergeRuns(this.runs.splice(0, MAX_FAN_IN)));
     // The pairs still in memory join the merge from there, sorted in place: no write and
     // read back of the last run.
     const sources: PairRun[] = this.runs.map((run) => new FilePairRun(run.path, run.count));
@@ -599,6 +625,52 @@ export class ScoreLabelRuns {
     } finally {
       for (const source of sources) source.close();
     }
+  }
+}
+
+/** Runs merged at once: each holds two open files. */
+const MAX_FAN_IN = 32;
+
+/** Sorted (score, label) pairs written to a run's two files a block at a time. */
+class PairRunWriter {
+  private readonly scores = new Float64Array(BLOCK);
+  private readonly labels = new Uint16Array(BLOCK);
+  private length = 0;
+  private readonly files: [number, number];
+  count = 0;
+
+  constructor(readonly path: string) {
+    const scores = openSync(path, 'w');
+    try {
+      this.files = [scores, openSync(`${path}.labels`, 'w')];
+    } catch (error) {
+      closeSync(scores);
+      throw error;
+    }
+  }
+
+  push(score: number, label: number): void {
+    this.scores[this.length] = score;
+    this.labels[this.length++] = label;
+    this.count++;
+    if (this.length === BLOCK) this.flush();
+  }
+
+  private flush(): void {
+    const n = this.length;
+    writeSync(this.files[0], new Uint8Array(this.scores.buffer, 0, n * 8));
+    writeSync(this.files[1], new Uint8Array(this.labels.buffer, 0, n * 2));
+    this.length = 0;
+  }
+
+  close(): RunFile {
+    try {
+      this.flush();
+    } finally {
+      closeSync(this.files[0]);
+      closeSync(this.files[1]);
+    }
+    return { path: this.path, count: this.count };
   }
 }
 
