@@ -22,6 +22,8 @@ const CLASS_BITS = 4;
 /** Classes a word can carry beside m (and the dense table stays at most 2^20 x 16 counts). */
 export const DECIMAL_MAX_CLASSES = 1 << CLASS_BITS;
 const BLOCK = 1 << 16;
+/** Runs kept open while a column is ranked; past that, each read opens its file. */
+const MAX_OPEN_RUNS = 32;
 
 /** m when score is exactly m / 10^6 with 0 <= m < 2^20; otherwise -1. */
 export function decimalKey(score: number): number {
@@ -137,30 +139,38 @@ export class DecimalScoreColumn {
       }
     };
     const last = this.maxKey >>> BUCKET_SHIFT;
-    for (let bucket = 0; bucket <= last; bucket++) {
-      let rows = 0;
-      for (const run of this.runs) {
-        const from = run.starts[bucket]!;
-        const to = run.starts[bucket + 1]!;
-        if (to > from) readRange(run.path, from, to, count);
-        rows += to - from;
-      }
-      count(memory.words, memory.starts[bucket]!, memory.starts[bucket + 1]!);
-      rows += memory.starts[bucket + 1]! - memory.starts[bucket]!;
-      if (rows === 0) continue;
-      for (let j = 0; j < width; j++) {
-        if (present[j] === 0) continue;
-        let entries = 0;
-        for (let c = 0; c < k; c++) {
-          const n = table[j * k + c]!;
-          if (n === 0) continue;
-          classes[entries] = c;
-          counts[entries++] = n;
-          table[j * k + c] = 0;
+    // Each run is read once a bucket: kept open when they are few, else opened each time.
+    const files: number[] = [];
+    try {
+      if (this.runs.length <= MAX_OPEN_RUNS) for (const run of this.runs) files.push(openSync(run.path, 'r'));
+      for (let bucket = 0; bucket <= last; bucket++) {
+        let rows = 0;
+        for (let r = 0; r < this.runs.length; r++) {
+          const run = this.runs[r]!;
+          const from = run.starts[bucket]!;
+          const to = run.starts[bucket + 1]!;
+          if (to > from) readRange(files[r] ?? run.path, from, to, count);
+          rows += to - from;
         }
-        present[j] = 0;
-        visit(decimalScore((bucket << BUCKET_SHIFT) | j), classes, counts, 0, entries);
+        count(memory.words, memory.starts[bucket]!, memory.starts[bucket + 1]!);
+        rows += memory.starts[bucket + 1]! - memory.starts[bucket]!;
+        if (rows === 0) continue;
+        for (let j = 0; j < width; j++) {
+          if (present[j] === 0) continue;
+          let entries = 0;
+          for (let c = 0; c < k; c++) {
+            const n = table[j * k + c]!;
+            if (n === 0) continue;
+            classes[entries] = c;
+            counts[entries++] = n;
+            table[j * k + c] = 0;
+          }
+          present[j] = 0;
+          visit(decimalScore((bucket << BUCKET_SHIFT) | j), classes, counts, 0, entries);
+        }
       }
+    } finally {
+      for (const file of files) closeSync(file);
     }
   }
 }
@@ -179,16 +189,16 @@ function bucketed(words: Uint32Array, n: number): { words: Uint32Array; starts: 
   return { words: out, starts };
 }
 
-/** Words [from, to) of a file of words, a block at a time. */
+/** Words [from, to) of a file of words (a path, or a file already open), a block at a time. */
 function readRange(
-  path: string,
+  file: string | number,
   from: number,
   to: number,
   use: (words: Uint32Array, from: number, to: number) => void,
 ): void {
   const block = new Uint32Array(Math.min(BLOCK, to - from));
   const bytes = new Uint8Array(block.buffer);
-  const fd = openSync(path, 'r');
+  const fd = typeof file === 'number' ? file : openSync(file, 'r');
   try {
     for (let done = from; done < to;) {
       const count = Math.min(block.length, to - done);
@@ -202,6 +212,6 @@ function readRange(
       done += count;
     }
   } finally {
-    closeSync(fd);
+    if (fd !== file) closeSync(fd);
   }
 }

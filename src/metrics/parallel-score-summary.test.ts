@@ -151,10 +151,11 @@ describe('rank metrics in worker threads', () => {
 
   test("a worker's failure is the evaluation's error, and stays one", () => {
     const data = rows(2000, k, undefined);
+    const spill = new SpillDirectory();
     const parallel = new ParallelScoreSummary({
       k,
       columns,
-      spill: new SpillDirectory(),
+      spill,
       threads: 1,
       batchRows: 100,
       ringSize: 2,
@@ -164,14 +165,16 @@ describe('rank metrics in worker threads', () => {
       'rank metrics: a worker thread failed: ENOSPC: no space left on device, write',
     );
     expect(() => parallel.ranks(0, data.support)).toThrow(/ENOSPC/);
+    spill.dispose();
   });
 
   test('a worker that never starts: an error after the start timeout, not a hang', () => {
     const data = rows(2000, k, undefined);
+    const spill = new SpillDirectory();
     const parallel = new ParallelScoreSummary({
       k,
       columns,
-      spill: new SpillDirectory(),
+      spill,
       threads: 1,
       batchRows: 100,
       ringSize: 2,
@@ -179,6 +182,7 @@ describe('rank metrics in worker threads', () => {
       workerUrl: new URL('./fixtures/silent-score-worker.mjs', import.meta.url),
     });
     expect(() => ranksOf(parallel, data)).toThrow(/a worker thread did not start within 0.3 s/);
+    spill.dispose();
   });
 
   test('workers that cannot start (no temporary directory) make the evaluation an error that says so', async () => {

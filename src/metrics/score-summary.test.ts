@@ -247,11 +247,8 @@ describe('exact rank metrics from per-score counts', () => {
 
   test('a thousand classes: columns sort from the start instead of a table of 1,000 counts a slot', () => {
     const k = 1000;
-    const summary = new ScoreSummary({
-      k,
-      columns: Array.from({ length: k }, (_, c) => c),
-      spill: new SpillDirectory(),
-    });
+    const spill = new SpillDirectory();
+    const summary = new ScoreSummary({ k, columns: Array.from({ length: k }, (_, c) => c), spill });
     const before = process.memoryUsage().rss;
     const probs = new Float64Array(k).fill(1 / k);
     for (let i = 0; i < 2000; i++) {
@@ -263,6 +260,7 @@ describe('exact rank metrics from per-score counts', () => {
     expect(process.memoryUsage().rss - before).toBeLessThan(400_000_000);
     const support = new Float64Array(k).fill(2);
     expect(summary.ranks(0, support).auc).toBe(1);
+    spill.dispose();
   });
 
   test('sorted runs on disk are removed when the process exits mid-evaluation (Ctrl-C)', () => {

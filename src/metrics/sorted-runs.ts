@@ -54,7 +54,7 @@ export class SpillDirectory {
   dispose(): void {
     if (this.shared) for (const path of this.made.splice(0)) rmSync(path, { force: true });
     else if (this.path) {
-      rmSync(this.path, { recursive: true, force: true });
+      removeDirectory(this.path);
       liveDirectories.delete(this.path);
     }
     this.path = undefined;
@@ -67,8 +67,21 @@ export class SpillDirectory {
  */
 const liveDirectories = new Set<string>();
 process.on('exit', () => {
-  for (const path of liveDirectories) rmSync(path, { recursive: true, force: true });
+  for (const path of liveDirectories) removeDirectory(path);
 });
+
+/**
+ * Removes a spill directory. A worker thread being stopped (Ctrl-C, a failed evaluation) may
+ * still write a run into it for a moment: rmSync then meets ENOTEMPTY and tries again. Never
+ * throws: a file that outlives every try is not worth a stack trace over the real outcome.
+ */
+function removeDirectory(path: string): void {
+  try {
+    rmSync(path, { recursive: true, force: true, maxRetries: 20, retryDelay: 5 });
+  } catch {
+    // Left in the system's temporary directory, which the system clears.
+  }
+}
 
 export class SortedRuns {
   private buffer = new Float64Array(1024);
