@@ -6,8 +6,8 @@
  * - WRITTEN: batches handed over; STATE: running or finishing; STARTED: workers running;
  * - doneWord(w): batches worker w has read; statusWord(w): working, done (its results are
  *   written) or failed (its message in messages[w * MESSAGE_BYTES ..], UTF-8, NUL-terminated);
- * - sharedWord(c): 1 once column c's sorted runs are all on disk, listed in
- *   sharedColumnFile(dir, c) (JSON RunFile[]), for any thread to rank; claimWord(c): 1 once a
+ * - sharedWord(c): 1 once column c is all on disk (sorted runs, or decimal words), listed in
+ *   sharedColumnFile(dir, c) (a JSON WrittenColumn), for any thread to rank; claimWord(c): 1 once a
  *   thread took it (Atomics.compareExchange: one thread ranks each column). While finishing,
  *   the reading thread is idle: it ranks the columns it claims, the workers the rest.
  * Batch b is in ring slot b % ringSize: rowCounts[slot] rows, labels[slot * batchRows + row],
