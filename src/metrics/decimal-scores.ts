@@ -1,10 +1,11 @@
 /**
  * Scores written with at most 6 decimals ("0.123456", "0.25"), the way many pipelines round
  * their probabilities: each is m / 10^6 for an integer m below 2^20, so a column of them is
- * counted, not sorted. Rows are kept as (m, class) in one 32-bit word each, unsorted, written
- * to disk past a budget; to rank the column, every word is counted into a dense table of
- * (m, class) and the table is read in ascending m. No comparison sort and no merge: the
- * sorted-runs path costs ~100 ns a row of a column, this ~10.
+ * counted, not sorted. Rows are kept as (m, class) in one 32-bit word each, grouped by bucket
+ * of m (one counting-sort pass) when written to disk past a budget. To rank the column, each
+ * bucket's words are counted into a table small enough for the CPU's cache, read in ascending
+ * m. No comparison sort and no merge: the sorted-runs path costs ~100 ns a row of a column,
+ * this ~20.
  *
  * Exact, not approximate: m / 10^6 (one correctly rounded division) is the very double the
  * parser read from "0.123456", and a score is taken here only when that holds (decimalKey).
@@ -12,9 +13,9 @@
  * those of the sorted path, and so are the metrics, to the last bit. A column that meets a
  * score of more decimals goes back to sorted runs, with every row it held.
  */
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import type { GroupVisitor } from './score-summary.js';
-import { removeRunFiles, type RunFile, type SpillDirectory } from './sorted-runs.js';
+import { readFully, removeRunFiles, type RunFile, type SpillDirectory } from './sorted-runs.js';
 
 const SCALE = 1e6;
 const KEY_LIMIT = 1 << 20; // m < 2^20: scores up to 1.048575
@@ -42,10 +43,11 @@ const BUCKETS = KEY_LIMIT >>> BUCKET_SHIFT;
 
 /**
  * A run on disk: its words grouped by bucket (key >> 12), `starts[b]` the first word of
- * bucket b (BUCKETS + 1 entries).
+ * bucket b (BUCKETS + 1 entries), no key above `maxKey`.
  */
 interface BucketedRun extends RunFile {
   starts: number[];
+  maxKey: number;
 }
 
 /** One probability column's (m, class) words, counted when read (see the module comment). */
@@ -65,7 +67,7 @@ export class DecimalScoreColumn {
   static fromFiles(spill: SpillDirectory, runs: RunFile[]): DecimalScoreColumn {
     const column = new DecimalScoreColumn(spill);
     column.runs = runs.map((run) => ({ ...(run as BucketedRun) }));
-    for (const run of runs) column.maxKey = Math.max(column.maxKey, run.maxKey ?? KEY_LIMIT - 1);
+    for (const run of column.runs) column.maxKey = Math.max(column.maxKey, run.maxKey);
     return column;
   }
 
@@ -197,17 +199,11 @@ function readRange(
   use: (words: Uint32Array, from: number, to: number) => void,
 ): void {
   const block = new Uint32Array(Math.min(BLOCK, to - from));
-  const bytes = new Uint8Array(block.buffer);
   const fd = typeof file === 'number' ? file : openSync(file, 'r');
   try {
     for (let done = from; done < to;) {
       const count = Math.min(block.length, to - done);
-      let read = 0;
-      while (read < count * 4) {
-        const got = readSync(fd, bytes, read, count * 4 - read, done * 4 + read);
-        if (got === 0) throw new Error('a run of scores on disk ended early');
-        read += got;
-      }
+      readFully(fd, new Uint8Array(block.buffer, 0, count * 4), done * 4);
       use(block, 0, count);
       done += count;
     }

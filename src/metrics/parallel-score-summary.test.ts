@@ -8,31 +8,14 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { scoreRows } from '../testing/score-rows.js';
 import { evaluatePredictions } from './predictions.js';
 import { ParallelScoreSummary, rankSummary } from './parallel-score-summary.js';
 import { ScoreSummary } from './score-summary.js';
 import { SpillDirectory } from './sorted-runs.js';
 
-function rows(count: number, k: number, decimals: number | undefined, seed = 5) {
-  const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
-  const labels = new Int32Array(count);
-  const probs = new Float64Array(count * k);
-  for (let i = 0; i < count; i++) {
-    labels[i] = Math.floor(random() * k);
-    let sum = 0;
-    for (let c = 0; c < k; c++) {
-      probs[i * k + c] = random() ** 3 + (c === labels[i] ? random() : 0);
-      sum += probs[i * k + c]!;
-    }
-    for (let c = 0; c < k; c++) {
-      const p = probs[i * k + c]! / sum;
-      probs[i * k + c] = decimals === undefined ? p : Math.round(p * 10 ** decimals) / 10 ** decimals;
-    }
-  }
-  const support = new Float64Array(k);
-  for (const label of labels) support[label]!++;
-  return { labels, probs, support };
-}
+const rows = (count: number, k: number, decimals: number | undefined, seed = 5) =>
+  scoreRows(count, k, decimals, seed);
 
 const k = 5;
 const columns = [0, 1, 2, 3, 4];

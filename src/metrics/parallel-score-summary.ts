@@ -321,7 +321,7 @@ export class ParallelScoreSummary implements RankSummary {
       opened.removeFiles();
     } catch (error) {
       this.fail(
-        `cannot read the sorted runs of a column: ${error instanceof Error ? error.message : String(error)}`,
+        `cannot read a column a worker thread wrote out: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
     rmSync(listing, { force: true });

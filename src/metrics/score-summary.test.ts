@@ -7,31 +7,15 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
+import { scoreRows } from '../testing/score-rows.js';
 import { ClassIndex } from './classes.js';
 import { ClassificationAccumulator } from './classification.js';
 import { decimalKey, decimalScore } from './decimal-scores.js';
 import { openWritten, rankColumn, ScoreSummary } from './score-summary.js';
 import { ScoreLabelRuns, sortScoreLabels, SpillDirectory } from './sorted-runs.js';
 
-function rows(count: number, k: number, decimals: number | undefined, seed = 11) {
-  const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
-  const labels = new Int32Array(count);
-  const probs = new Float64Array(count * k);
-  for (let i = 0; i < count; i++) {
-    labels[i] = Math.floor(random() * k);
-    let sum = 0;
-    for (let c = 0; c < k; c++) {
-      const raw = random() ** 3 + (c === labels[i] ? random() : 0);
-      probs[i * k + c] = raw;
-      sum += raw;
-    }
-    for (let c = 0; c < k; c++) {
-      const p = probs[i * k + c]! / sum;
-      probs[i * k + c] = decimals === undefined ? p : Math.round(p * 10 ** decimals) / 10 ** decimals;
-    }
-  }
-  return { labels, probs };
-}
+const rows = (count: number, k: number, decimals: number | undefined, seed = 11) =>
+  scoreRows(count, k, decimals, seed);
 
 function metricsWith(
   data: ReturnType<typeof rows>,

@@ -195,6 +195,16 @@ class HashColumn {
     this.counts[slot * this.k + label]!++;
   }
 
+  /** Each distinct score with each class that has rows there, and how many. */
+  forEachCount(visit: (score: number, c: number, rows: number) => void): void {
+    const k = this.k;
+    for (let s = 0; s < this.keys.length; s++) {
+      if (this.keys[s] === EMPTY) continue;
+      for (let c = 0; c < k; c++)
+        if (this.counts[s * k + c]! > 0) visit(this.keys[s]!, c, this.counts[s * k + c]!);
+    }
+  }
+
   /** Twice the slots, every entry moved. */
   grow(): void {
     const old = { keys: this.keys, counts: this.counts };
@@ -330,27 +340,25 @@ export class ScoreSummary {
     }
     // The table would cost more than the scores themselves, or more than its share: count
     // the rows by decimal key when every score so far has at most 6 decimals, else sort them.
-    const k = this.options.k;
-    let decimal = k <= DECIMAL_MAX_CLASSES;
-    for (let s = 0; s < table.keys.length && decimal; s++)
-      if (table.keys[s] !== EMPTY && decimalKey(table.keys[s]!) < 0) decimal = false;
-    const into = decimal
-      ? new DecimalScoreColumn(this.options.spill, 2 * this.runCapacity)
-      : this.newRuns(column);
-    for (let s = 0; s < table.keys.length; s++) {
-      const score = table.keys[s]!;
-      if (score === EMPTY) continue;
-      const m = decimal ? decimalKey(score) : 0;
-      for (let c = 0; c < k; c++) {
-        const times = table.counts[s * k + c]!;
-        for (let t = 0; t < times; t++)
-          if (into instanceof DecimalScoreColumn) into.push(m, c);
-          else into.push(score, c);
-      }
+    let decimal = this.options.k <= DECIMAL_MAX_CLASSES;
+    table.forEachCount((score) => {
+      if (decimalKey(score) < 0) decimal = false;
+    });
+    if (decimal) {
+      const counted = new DecimalScoreColumn(this.options.spill, 2 * this.runCapacity);
+      table.forEachCount((score, c, times) => {
+        const m = decimalKey(score);
+        for (let t = 0; t < times; t++) counted.push(m, c);
+      });
+      this.decimal[column] = counted;
+    } else {
+      const runs = this.newRuns(column);
+      table.forEachCount((score, c, times) => {
+        for (let t = 0; t < times; t++) runs.push(score, c);
+      });
+      this.runs[column] = runs;
     }
     this.hash[column] = undefined;
-    if (into instanceof DecimalScoreColumn) this.decimal[column] = into;
-    else this.runs[column] = into;
     this.fallbacks++;
   }
 
@@ -374,8 +382,8 @@ export class ScoreSummary {
   }
 
   /**
-   * A column that sorts, written out whole as runs on disk so that any thread can rank it
-   * (ScoreLabelRuns.fromFiles); undefined for a column counted in a hash table.
+   * A column past its hash table (sorted runs, or decimal words), written out whole on disk so
+   * that any thread can rank it (openWritten); undefined for a column still in its table.
    */
   writeRuns(column: number): WrittenColumn | undefined {
     const decimal = this.decimal[column];

@@ -412,13 +412,12 @@ function insertionByLowWord(
 }
 
 /**
- * A run on disk: `count` scores in `path`, their labels in `path`.labels; or, from a
- * DecimalScoreColumn, `count` (m, class) words in `path`, m at most `maxKey`.
+ * A run on disk: `count` scores in `path`, their labels in `path`.labels (or, from a
+ * DecimalScoreColumn, `count` words in `path`).
  */
 export interface RunFile {
   path: string;
   count: number;
-  maxKey?: number;
 }
 
 /** Removes the files of runs (the thread that read them last, once it has). */
@@ -464,7 +463,7 @@ export class ScoreLabelRuns {
     return this.length;
   }
 
-  /** Runs already on disk, read back by another thread (see ScoreLabelRuns.fromFiles). */
+  /** Runs another thread wrote out (see writeAll), to be read back here. */
   static fromFiles(spill: SpillDirectory, runs: RunFile[]): ScoreLabelRuns {
     const read = new ScoreLabelRuns(spill);
     read.runs = runs.map((run) => ({ ...run }));
@@ -741,7 +740,8 @@ class FilePairRun implements PairRun {
   }
 }
 
-function readFully(fd: number, bytes: Uint8Array, position: number): void {
+/** Fills `bytes` from the file at `position`; a file that ends first is an error. */
+export function readFully(fd: number, bytes: Uint8Array, position: number): void {
   let done = 0;
   while (done < bytes.length) {
     const read = readSync(fd, bytes, done, bytes.length - done, position + done);
