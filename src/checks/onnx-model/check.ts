@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { tableFormatOf } from '../../data/table.js';
 import { defineCheck } from '../../engine/types.js';
-import { checkJudgeParams, JudgeParams } from '../../metrics/judge.js';
+import { checkJudgeParams, JudgeParams } from '../../metrics/judge-params.js';
 import { thresholdError } from '../../util/threshold.js';
 import { SIZE_PATTERN } from '../../util/units.js';
 import { runIn } from '../_shared/run-module.js';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { TABLE_FORMATS, tableFormatOf } from '../../data/table.js';
 import { defineCheck } from '../../engine/types.js';
 import { SqlSourceParams } from '../../data/sql/source.js';
-import { checkJudgeParams, checkMetricNames, JudgeParams, Thresholds } from '../../metrics/judge.js';
+import { checkJudgeParams, checkMetricNames, JudgeParams, Thresholds } from '../../metrics/judge-params.js';
 import { checkGroupsParams, GroupsParams } from '../../metrics/fairness.js';
 import { runIn } from '../_shared/run-module.js';
 
