@@ -151,6 +151,24 @@ describe('rank metrics in worker threads', () => {
     spill.dispose();
   });
 
+  test("a column a worker offers that cannot be read is the evaluation's error, not a metric", () => {
+    const data = rows(2000, k, undefined);
+    const spill = new SpillDirectory();
+    const parallel = new ParallelScoreSummary({
+      k,
+      columns,
+      spill,
+      threads: 1,
+      batchRows: 100,
+      workerUrl: new URL('./fixtures/offering-missing-score-worker.mjs', import.meta.url),
+    });
+    expect(() => ranksOf(parallel, data)).toThrow(
+      /rank metrics: cannot read a column a worker thread wrote out: ENOENT/,
+    );
+    expect(() => parallel.ranks(1, data.support)).toThrow(/ENOENT/);
+    spill.dispose();
+  });
+
   test('a worker that never starts: an error after the start timeout, not a hang', () => {
     const data = rows(2000, k, undefined);
     const spill = new SpillDirectory();
