@@ -27,6 +27,8 @@ export interface ClassificationOptions {
   rankMemoryValues?: number;
   /** Bytes of hash tables of distinct scores before a column falls back to sorting. */
   rankHashBytes?: number;
+  /** performance.now() past which waiting for rank-metric worker threads fails (the check's timeout). */
+  deadline?: number;
   /** The positive class of two, as the spec names it (default: see positiveClass). */
   positive?: string;
 }
@@ -167,6 +169,7 @@ export class ClassificationAccumulator {
           spill: this.spill,
           hashBudgetBytes: options.rankHashBytes,
           runsMemoryValues: options.rankMemoryValues,
+          deadline: options.deadline,
         });
     }
   }

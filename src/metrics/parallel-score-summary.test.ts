@@ -186,6 +186,28 @@ describe('rank metrics in worker threads', () => {
     spill.dispose();
   });
 
+  test('a worker that dies without a word: an error at the deadline, not a hang', () => {
+    const data = rows(2000, k, undefined);
+    const spill = new SpillDirectory();
+    const parallel = new ParallelScoreSummary({
+      k,
+      columns,
+      spill,
+      threads: 1,
+      batchRows: 100,
+      ringSize: 2,
+      deadline: performance.now() + 400,
+      workerUrl: new URL('./fixtures/vanishing-score-worker.mjs', import.meta.url),
+    });
+    const began = performance.now();
+    expect(() => ranksOf(parallel, data)).toThrow(
+      /rank metrics: timed out waiting for a worker thread to read a batch: it neither finished nor reported a failure/,
+    );
+    expect(performance.now() - began).toBeLessThan(5000);
+    expect(() => parallel.ranks(columns[0]!, data.support)).toThrow(/timed out/);
+    spill.dispose();
+  });
+
   test('workers that cannot start (no temporary directory) make the evaluation an error that says so', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mlgate-parallel-'));
     const saved = { threads: process.env.MLGATE_RANK_THREADS, tmp: process.env.TMPDIR };

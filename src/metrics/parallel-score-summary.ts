@@ -65,6 +65,12 @@ export interface ParallelOptions extends ScoreSummaryOptions {
   workerUrl?: URL;
   /** How long a worker may take to start before the evaluation fails. */
   startTimeoutMs?: number;
+  /**
+   * performance.now() past which waiting for the workers fails: the check's own timeout, which
+   * cannot fire while this thread waits. A worker that dies without a word (out of memory,
+   * killed) would otherwise hold the reader for ever: nothing else tells a blocked thread.
+   */
+  deadline?: number;
 }
 
 const DEFAULT_BATCH_ROWS = 16_384;
@@ -237,7 +243,12 @@ export class ParallelScoreSummary implements RankSummary {
       const timeout = this.options.startTimeoutMs ?? START_TIMEOUT_MS;
       if (Atomics.load(this.control, STARTED) < this.threads && Date.now() - began > timeout)
         this.fail(`a worker thread did not start within ${timeout / 1000} s (waiting to ${what})`);
-      Atomics.wait(this.control, PROGRESS, seen, 1000);
+      const left = (this.options.deadline ?? Number.POSITIVE_INFINITY) - performance.now();
+      if (left <= 0)
+        this.fail(
+          `timed out waiting for a worker thread to ${what}: it neither finished nor reported a failure (out of memory, or killed)`,
+        );
+      Atomics.wait(this.control, PROGRESS, seen, Math.max(1, Math.min(1000, left)));
     }
   }
 

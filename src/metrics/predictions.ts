@@ -57,6 +57,8 @@ export interface PredictionColumns {
   keepRegressionRows?: boolean;
   /** Most distinct slice values before the column is taken for an id column. */
   maxSlices?: number;
+  /** performance.now() by which the evaluation must end (the check's timeout). */
+  deadline?: number;
 }
 
 export interface BadRow {
@@ -182,6 +184,7 @@ export async function evaluatePredictions(
           probabilities: probColumns.length > 0,
           rankMetrics: rank,
           positive: options.positive,
+          deadline: options.deadline,
         });
   let rank: Int32Array | undefined;
 

@@ -501,6 +501,7 @@ async function evaluateDataset(
             ...Object.keys(params.thresholds ?? {}),
             ...Object.keys(params.reported?.values ?? {}),
           ]),
+          deadline: ctx.deadline,
         });
         scratch = new Float64Array(k);
         if (activation === undefined)

@@ -190,6 +190,7 @@ async function evaluate(
         groups: base.groups && params === base ? groupColumns(base.groups) : undefined,
         probSumTolerance: base.prob_sum_tolerance,
         keepRegressionRows: keepRows,
+        deadline: ctx.deadline,
       },
       ctx.signal,
     );
