@@ -8,6 +8,7 @@ import { csv, tempFiles } from '../testing/temp.js';
 import { ClassIndex } from './classes.js';
 import { ClassificationAccumulator, type ClassificationResult } from './classification.js';
 import { evaluatePredictions, PredictionsError } from './predictions.js';
+import { RegressionAccumulator } from './regression.js';
 
 async function evaluate(content: string, options: Parameters<typeof evaluatePredictions>[2] = {}) {
   const dir = tempFiles({ 'p.csv': content });
@@ -302,6 +303,23 @@ describe('rows that cannot be judged fail the evaluation, with their line number
       (e: unknown) => e,
     )) as Error;
     expect(error.message).toBe('no column "label" (label); columns: truth, guess');
+  });
+});
+
+describe('the median absolute error from runs on disk', () => {
+  test('equals the in-memory median, with runs read back in several blocks each', () => {
+    const build = (memoryValues: number | undefined) => {
+      const accumulator = new RegressionAccumulator(memoryValues);
+      let seed = 11;
+      const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+      // 200,001 rows: runs of 70,000 errors, each read back in blocks of 65,536, an odd count.
+      for (let i = 0; i < 200_001; i++) accumulator.add(random() * 10, random() * 10);
+      return accumulator.finish().metrics;
+    };
+    const spilled = build(70_000);
+    const inMemory = build(undefined);
+    expect(spilled.median_ae).toBe(inMemory.median_ae);
+    expect(spilled.mae).toBe(inMemory.mae);
   });
 });
 

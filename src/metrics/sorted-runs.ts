@@ -168,15 +168,18 @@ class MemorySource implements BlockSource {
 class FileSource implements BlockSource {
   private fd: number;
   private position = 0;
+  private readonly buffer: Float64Array;
   remaining: number;
   constructor(path: string, count: number) {
     this.fd = openSync(path, 'r');
     this.remaining = count;
+    this.buffer = new Float64Array(Math.min(BLOCK, count));
   }
+  /** The next block, in the same buffer each time (the merge is done with the last one). */
   read(): Float64Array {
     const values = Math.min(BLOCK, this.remaining);
-    const block = new Float64Array(values);
-    const bytes = new Uint8Array(block.buffer);
+    const block = this.buffer.subarray(0, values);
+    const bytes = new Uint8Array(block.buffer, 0, values * 8);
     let done = 0;
     while (done < bytes.length)
       done += readSync(this.fd, bytes, done, bytes.length - done, this.position + done);
