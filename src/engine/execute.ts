@@ -116,14 +116,7 @@ export async function executeCheck(
       'abort',
       () => {
         const reason: unknown = controller.signal.reason;
-        resolveAbort(
-          reason instanceof TimeoutReason
-            ? {
-                status: 'error',
-                summary: `${reason.message} (raise "timeout" on the item if it needs longer)`,
-              }
-            : interrupted(),
-        );
+        resolveAbort(reason instanceof TimeoutReason ? timedOut(timeoutMs) : interrupted());
       },
       { once: true },
     );
@@ -136,6 +129,9 @@ export async function executeCheck(
   running.catch(() => undefined);
   try {
     const outcome = await Promise.race([running, aborted]);
+    // A check that held this thread past its deadline (a synchronous stretch, when the timer
+    // cannot fire) finished too late: it timed out, whatever it found.
+    if (!controller.signal.aborted && performance.now() > ctx.deadline) return timedOut(timeoutMs);
     return refusedPath(ctx.refused) ?? validateOutcome(outcome, definition.kind);
   } catch (error) {
     return refusedPath(ctx.refused) ?? crashed(error);
@@ -156,6 +152,13 @@ function refusedPath(refused: OutsideProjectError[]): CheckOutcome | undefined {
   const more =
     refused.length > 1 ? ` (and ${refused.length - 1} more path${refused.length > 2 ? 's' : ''})` : '';
   return { status: 'error', summary: `${refused[0]!.message}${more}` };
+}
+
+function timedOut(timeoutMs: number): CheckOutcome {
+  return {
+    status: 'error',
+    summary: `${new TimeoutReason(timeoutMs).message} (raise "timeout" on the item if it needs longer)`,
+  };
 }
 
 function interrupted(): CheckOutcome {

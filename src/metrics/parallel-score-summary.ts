@@ -246,7 +246,7 @@ export class ParallelScoreSummary implements RankSummary {
       const left = (this.options.deadline ?? Number.POSITIVE_INFINITY) - performance.now();
       if (left <= 0)
         this.fail(
-          `timed out waiting for a worker thread to ${what}: it neither finished nor reported a failure (out of memory, or killed)`,
+          `timed out waiting for a worker thread to ${what} (a worker that died without a word, out of memory or killed, also ends here)`,
         );
       Atomics.wait(this.control, PROGRESS, seen, Math.max(1, Math.min(1000, left)));
     }
